@@ -1,0 +1,5 @@
+import sys
+
+from tipbot.cli import main
+
+sys.exit(main())

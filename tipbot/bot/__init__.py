@@ -1,0 +1,1 @@
+"""The Telegram side: the Application, its handlers and keyboards."""

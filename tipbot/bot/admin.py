@@ -1,0 +1,106 @@
+"""Admin commands, registered only for the user ids in TIPBOT_ADMIN_IDS.
+
+Anyone else who types /stats or /broadcast falls through to the ordinary unknown-command answer,
+so nothing hints that admin commands exist.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from tipbot import messages
+from tipbot.bot import keyboards
+from tipbot.bot.replies import answer, callback_part
+from tipbot.bot.services import services
+from tipbot.content.render import esc
+from tipbot.storage import deliveries, subscribers
+from tipbot.storage.tables import DeliveryStatus, SubscriberState
+
+Context = ContextTypes.DEFAULT_TYPE
+#: Room left in a 4096-character message for the "Announcement" framing.
+MAX_BROADCAST_CHARS = 3500
+BROADCAST_EXPIRY = timedelta(hours=24)
+
+
+def broadcast_html(text: str) -> str:
+    """The announcement as sent: the admin's words are escaped like any other dynamic text."""
+    return f"📣 <b>Announcement</b>\n\n{esc(text)}"
+
+
+async def stats(update: Update, context: Context) -> None:
+    svc = services(context)
+    states = await subscribers.count_by_state(svc.engine)
+    since = svc.clock() - timedelta(hours=24)
+    counts = await deliveries.counts_since(svc.engine, since)
+    failed = sum(
+        counts[s]
+        for s in (
+            DeliveryStatus.FAILED,
+            DeliveryStatus.BLOCKED,
+            DeliveryStatus.REJECTED,
+            DeliveryStatus.EXPIRED,
+        )
+    )
+    text = messages.ADMIN_STATS.format(
+        active=states[SubscriberState.ACTIVE],
+        paused=states[SubscriberState.PAUSED],
+        blocked=states[SubscriberState.BLOCKED],
+        unsubscribed=states[SubscriberState.UNSUBSCRIBED],
+        sent=counts[DeliveryStatus.SENT],
+        failed=failed,
+        pending=counts[DeliveryStatus.PENDING] + counts[DeliveryStatus.SENDING],
+        tips=len(svc.bank.tips),
+        sources=len(svc.bank.sources),
+    )
+    await answer(update, text)
+
+
+async def broadcast(update: Update, context: Context) -> None:
+    svc = services(context)
+    message = update.effective_message
+    raw = (message.text or "") if message else ""
+    parts = raw.split(maxsplit=1)
+    text = parts[1].strip() if len(parts) > 1 else ""
+    if not text:
+        await answer(update, messages.BROADCAST_USAGE)
+        return
+    if len(text) > MAX_BROADCAST_CHARS:
+        await answer(
+            update, messages.BROADCAST_TOO_LONG.format(length=len(text), limit=MAX_BROADCAST_CHARS)
+        )
+        return
+    draft_id = secrets.token_hex(4)
+    svc.drafts[draft_id] = text
+    count = (await subscribers.count_by_state(svc.engine))[SubscriberState.ACTIVE]
+    await answer(update, messages.BROADCAST_PREVIEW.format(count=count))
+    await answer(update, broadcast_html(text), keyboards.broadcast_confirm(draft_id))
+
+
+async def broadcast_button(update: Update, context: Context) -> None:
+    """`bc:yes:<draft>` queues the announcement through the delivery pipeline; `bc:no` drops it."""
+    svc = services(context)
+    user = update.effective_user
+    if user is None or user.id not in svc.settings.admin_ids:
+        if update.callback_query:
+            await update.callback_query.answer()
+        return
+    draft_id = callback_part(update, 2)
+    if callback_part(update, 1) != "yes":
+        svc.drafts.pop(draft_id, None)
+        await answer(update, messages.BROADCAST_CANCELLED)
+        return
+    text = svc.drafts.pop(draft_id, None)
+    if text is None:
+        await answer(update, messages.BROADCAST_EXPIRED)
+        return
+    _, count = await deliveries.create_broadcast(
+        svc.engine, text, user.id, svc.clock(), BROADCAST_EXPIRY
+    )
+    await answer(update, messages.BROADCAST_QUEUED.format(count=count))
+    if svc.deliverer is not None:
+        # Start at once rather than at the next scheduled sweep.
+        context.application.create_task(svc.deliverer.sweep(), name="tipbot-sweep-now")

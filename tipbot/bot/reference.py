@@ -1,0 +1,170 @@
+"""Reference answers anyone can ask for: /start, /help, /about, /tip, /foods, /forms,
+/interactions, /intake, /sources, and the menu buttons that lead to them.
+
+Handlers stay thin: they read the input, call a plain function from `tipbot.content`, and answer.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from tipbot import messages
+from tipbot.bot import keyboards
+from tipbot.bot.replies import answer, callback_part, command_args
+from tipbot.bot.services import services
+from tipbot.content import intake as intake_domain
+from tipbot.content import render
+from tipbot.content.models import FoodGroup
+from tipbot.storage import subscribers as subs
+from tipbot.storage.tables import SubscriberState
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+async def start(update: Update, context: Context) -> None:
+    svc = services(context)
+    user = update.effective_user
+    await answer(update, render.welcome(user.first_name if user else None), keyboards.main_menu())
+    chat = update.effective_chat
+    if chat is not None:
+        # A user who had blocked the bot and comes back gets their subscription back.
+        sub = await subs.set_state(
+            svc.engine,
+            chat.id,
+            SubscriberState.ACTIVE,
+            svc.clock(),
+            only_from=(SubscriberState.BLOCKED,),
+        )
+        if sub is not None and sub.state is SubscriberState.ACTIVE:
+            await answer(update, messages.SUB_WELCOME_BACK)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    await answer(update, render.help_text(), keyboards.main_menu())
+
+
+async def about(update: Update, context: Context) -> None:
+    await answer(update, messages.ABOUT)
+
+
+async def tip(update: Update, context: Context) -> None:
+    bank = services(context).bank
+    item = random.choice(bank.tips)
+    await answer(update, render.tip(bank, item), keyboards.another_tip())
+
+
+async def foods(update: Update, context: Context) -> None:
+    await answer(update, render.foods(services(context).bank), keyboards.foods(None))
+
+
+async def forms(update: Update, context: Context) -> None:
+    await answer(update, render.forms(services(context).bank))
+
+
+async def interactions(update: Update, context: Context) -> None:
+    svc = services(context)
+    args = command_args(context)
+    if not args:
+        pages = render.interactions_overview(svc.bank)
+        await answer(update, pages, keyboards.interactions(svc.bank))
+        return
+    query = " ".join(args)
+    result = svc.medicines.lookup(query)
+    pages = render.interaction_lookup(svc.bank, query, result)
+    await answer(update, pages, keyboards.interaction_back())
+
+
+async def sources(update: Update, context: Context) -> None:
+    await answer(update, render.sources(services(context).bank))
+
+
+async def intake(update: Update, context: Context) -> None:
+    svc = services(context)
+    args = command_args(context)
+    if not args:
+        await answer(update, messages.INTAKE_ASK_SEX, keyboards.intake_sex())
+        return
+    try:
+        person = intake_domain.parse_person(" ".join(args))
+        result = intake_domain.answer(svc.bank.intakes, person)
+    except intake_domain.IntakeInputError as exc:
+        await answer(update, f"{render.esc(str(exc)).capitalize()}.\n{messages.INTAKE_USAGE}")
+        return
+    await answer(update, render.intake(svc.bank, result))
+
+
+async def disclaimer(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is not None:
+        await query.answer(messages.DISCLAIMER_SHORT, show_alert=True)
+
+
+async def menu(update: Update, context: Context) -> None:
+    """Main-menu buttons: `menu:<section>`."""
+    section = callback_part(update, 1)
+    targets: dict[str, Any] = {
+        "foods": foods,
+        "forms": forms,
+        "ix": interactions,
+        "tip": tip,
+        "sources": sources,
+        "help": help_command,
+    }
+    if section == "sub":
+        from tipbot.bot.subscription import ask_time  # the subscription flow's first step
+
+        await ask_time(update, context)
+    elif section in targets:
+        context.args = []
+        await targets[section](update, context)
+    elif update.callback_query:
+        await update.callback_query.answer()
+
+
+async def food_group(update: Update, context: Context) -> None:
+    """`foods:<group>` or `foods:all`: filter the food list in place."""
+    value = callback_part(update, 1)
+    group = FoodGroup(value) if value in FoodGroup._value2member_map_ else None
+    bank = services(context).bank
+    await answer(update, render.foods(bank, group), keyboards.foods(group), edit=True)
+
+
+async def interaction_class(update: Update, context: Context) -> None:
+    """`ix:<class id>`: one interaction class."""
+    bank = services(context).bank
+    cls = next((c for c in bank.interactions.classes if c.id == callback_part(update, 1)), None)
+    if cls is None:
+        await answer(update, render.interactions_overview(bank), keyboards.interactions(bank))
+        return
+    await answer(update, render.interaction(bank, cls), keyboards.interaction_back())
+
+
+async def intake_button(update: Update, context: Context) -> None:
+    """`in:s:<kind>` asks the age band; `in:a:<kind>:<age>` answers."""
+    bank = services(context).bank
+    step, kind = callback_part(update, 1), callback_part(update, 2)
+    if step == "s":
+        person_stage = intake_domain.parse_person(f"30 {kind}").stage
+        rows = [r for r in bank.intakes.rda if r.stage is person_stage]
+        bands = list(dict.fromkeys((_band(r.age_min, r.age_max), r.age_min) for r in rows))
+        await answer(update, messages.INTAKE_ASK_AGE, keyboards.intake_age(kind, bands), edit=True)
+        return
+    try:
+        person = intake_domain.parse_person(f"{int(callback_part(update, 3))} {kind}")
+        result = intake_domain.answer(bank.intakes, person)
+    except (ValueError, intake_domain.IntakeInputError):
+        await answer(update, messages.INTAKE_USAGE)
+        return
+    await answer(update, render.intake(bank, result), edit=True)
+
+
+def _band(low: int, high: int) -> str:
+    if high == 0:
+        return "Under 1"
+    if high >= 120:
+        return f"Over {low - 1}"
+    return f"{low}–{high}"

@@ -1,0 +1,52 @@
+"""Sending a handler's answer: one or more pages, the keyboard under the last one.
+
+A button press edits the message it came from when the answer fits in one page (menus feel
+instant and the chat stays short); otherwise the answer is sent as new messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from tipbot.bot import keyboards
+
+
+async def answer(
+    update: Update,
+    pages: str | list[str],
+    keyboard: InlineKeyboardMarkup | None = None,
+    *,
+    edit: bool = False,
+) -> None:
+    pages = [pages] if isinstance(pages, str) else pages
+    keyboard = keyboard or keyboards.plain()
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        if edit and len(pages) == 1 and query.message is not None:
+            try:
+                await query.edit_message_text(pages[0], reply_markup=keyboard)
+                return
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    return
+                # The message may be too old to edit: fall through and send a new one.
+    chat = update.effective_chat
+    if chat is None:
+        return
+    for number, page in enumerate(pages, start=1):
+        await chat.send_message(page, reply_markup=keyboard if number == len(pages) else None)
+
+
+def command_args(context: Any) -> list[str]:
+    return list(context.args or [])
+
+
+def callback_part(update: Update, index: int, maxsplit: int = -1) -> str:
+    """Field `index` of the pressed button's callback data (`a:b:c`), or ""."""
+    data = update.callback_query.data if update.callback_query else None
+    parts = (data or "").split(keyboards.SEP, maxsplit)
+    return parts[index] if index < len(parts) else ""

@@ -1,0 +1,362 @@
+"""Daily-tip subscription: /subscribe (guided or in one message), /settings, /status, /pause,
+/resume, /unsubscribe, /forget, and the my_chat_member updates sent when a user blocks the bot.
+
+The guided flow keeps its step in `chat_data` (memory only). Buttons carry everything needed to
+finish (`sub:z:<minute>:<zone>`), so a restart in the middle of the flow loses nothing important.
+"""
+
+from __future__ import annotations
+
+from telegram import ChatMemberUpdated, Update
+from telegram.constants import ChatMemberStatus
+from telegram.ext import ContextTypes
+
+from tipbot import messages, subscriptions
+from tipbot.bot import keyboards
+from tipbot.bot.replies import answer, callback_part, command_args
+from tipbot.bot.services import Services, services
+from tipbot.content.render import esc
+from tipbot.delivery.schedule import format_minute, parse_minute
+from tipbot.delivery.zones import ZoneMatch
+from tipbot.storage import subscribers as subs
+from tipbot.storage.tables import SubscriberState
+
+Context = ContextTypes.DEFAULT_TYPE
+FLOW = "flow"
+
+
+def _chat_id(update: Update) -> int:
+    chat = update.effective_chat
+    assert chat is not None
+    return chat.id
+
+
+async def _next_text(svc: Services, sub: subs.Subscriber) -> str:
+    last = await subs.last_tip_date(svc.engine, sub.chat_id)
+    moment = subscriptions.next_tip_at(sub, last)
+    return subscriptions.describe_local(moment, sub.tz) if moment else "not scheduled"
+
+
+async def _finish(update: Update, context: Context, minute: int, zone: str, assumed: bool) -> None:
+    svc = services(context)
+    if context.chat_data is not None:
+        context.chat_data.pop(FLOW, None)
+    sub = await subs.subscribe(svc.engine, _chat_id(update), minute, zone, svc.clock())
+    text = messages.SUB_DONE.format(
+        schedule=esc(subscriptions.describe_schedule(sub)), next=esc(await _next_text(svc, sub))
+    )
+    if assumed:
+        text += messages.SUB_UTC_ASSUMED.format(time=format_minute(minute))
+    text += "\n\n" + messages.SUB_MANAGE
+    await answer(update, text)
+
+
+async def subscribe(update: Update, context: Context) -> None:
+    args = command_args(context)
+    if not args:
+        await ask_time(update, context)
+        return
+    try:
+        request = subscriptions.parse_subscribe_args(args)
+    except subscriptions.SubscribeInputError as exc:
+        await answer(update, messages.SUB_BAD_TIME.format(reason=esc(_sentence(exc))))
+        return
+    await _resolve_zone(
+        update,
+        context,
+        request.minute,
+        request.zone,
+        " ".join(args[1:]),
+        assumed=request.zone_assumed,
+    )
+
+
+async def _resolve_zone(
+    update: Update,
+    context: Context,
+    minute: int,
+    match: ZoneMatch,
+    typed: str,
+    *,
+    assumed: bool = False,
+) -> None:
+    if match.key:
+        await _finish(update, context, minute, match.key, assumed)
+    elif match.choices:
+        await answer(
+            update,
+            messages.SUB_ZONE_CHOICES.format(text=esc(typed[:64])),
+            keyboards.pick_zone(minute, match.choices),
+        )
+    else:
+        if context.chat_data is not None:
+            context.chat_data[FLOW] = {"step": "zone", "minute": minute}
+        await answer(update, messages.SUB_ZONE_UNKNOWN.format(text=esc(typed[:64])))
+
+
+async def ask_time(update: Update, context: Context) -> None:
+    if context.chat_data is not None:
+        context.chat_data[FLOW] = {"step": "time"}
+    await answer(update, messages.SUB_ASK_TIME, keyboards.pick_time())
+
+
+async def subscribe_button(update: Update, context: Context) -> None:
+    """`sub:t:<minute>`, `sub:type`, `sub:z:<minute>:<zone>`."""
+    step = callback_part(update, 1)
+    if step == "type":
+        if context.chat_data is not None:
+            context.chat_data[FLOW] = {"step": "time"}
+        await answer(update, messages.SUB_TYPE_TIME)
+    elif step == "t":
+        minute = _minute(callback_part(update, 2))
+        if context.chat_data is not None:
+            context.chat_data[FLOW] = {"step": "zone", "minute": minute}
+        await answer(
+            update,
+            messages.SUB_ASK_ZONE.format(time=format_minute(minute)),
+            keyboards.pick_zone(minute),
+            edit=True,
+        )
+    elif step == "z":
+        minute = _minute(callback_part(update, 2, 3))
+        zone = callback_part(update, 3, 3)
+        match = subscriptions.parse_zone(zone)
+        if match.key is None:
+            await answer(update, messages.SUB_TYPE_ZONE)
+            return
+        await _finish(update, context, minute, match.key, assumed=False)
+
+
+async def flow_text(update: Update, context: Context) -> None:
+    """Free text: an answer to the flow's question if one is open, else a pointer to /help."""
+    flow = (context.chat_data or {}).get(FLOW)
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    if not flow:
+        await answer(update, messages.UNKNOWN_TEXT)
+        return
+    if text.strip().casefold() in {"cancel", "stop", "/cancel"}:
+        if context.chat_data is not None:
+            context.chat_data.pop(FLOW, None)
+        await answer(update, messages.FLOW_CANCELLED)
+        return
+    try:
+        if flow["step"] == "time":
+            minute = parse_minute(text)
+            if context.chat_data is not None:
+                context.chat_data[FLOW] = {"step": "zone", "minute": minute}
+            await answer(
+                update,
+                messages.SUB_ASK_ZONE.format(time=format_minute(minute)),
+                keyboards.pick_zone(minute),
+            )
+        elif flow["step"] == "zone":
+            match = subscriptions.parse_zone(text)
+            await _resolve_zone(update, context, flow["minute"], match, text)
+        elif flow["step"] == "settime":
+            await _change(update, context, minute=parse_minute(text))
+        elif flow["step"] == "setzone":
+            match = subscriptions.parse_zone(text)
+            if match.key:
+                await _change(update, context, zone=match.key)
+            elif match.choices:
+                await answer(
+                    update,
+                    messages.SUB_ZONE_CHOICES.format(text=esc(text[:64])),
+                    keyboards.set_zone(match.choices),
+                )
+            else:
+                await answer(update, messages.SUB_ZONE_UNKNOWN.format(text=esc(text[:64])))
+    except ValueError as exc:
+        await answer(update, messages.SUB_BAD_TIME.format(reason=esc(_sentence(exc))))
+
+
+async def settings(update: Update, context: Context) -> None:
+    svc = services(context)
+    sub = await subs.get(svc.engine, _chat_id(update))
+    if sub is None or sub.state in (SubscriberState.UNSUBSCRIBED, SubscriberState.BLOCKED):
+        await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
+        return
+    text = messages.SETTINGS_TITLE + await _status_text(svc, sub)
+    active = sub.state is SubscriberState.ACTIVE
+    paused = sub.state is SubscriberState.PAUSED
+    await answer(update, text, keyboards.settings(active, paused))
+
+
+async def settings_button(update: Update, context: Context) -> None:
+    """`set:show|time|zone|pause|resume|unsub`, `set:t:<minute>`, `set:z:<zone>`."""
+    action = callback_part(update, 1)
+    if action == "show":
+        await settings(update, context)
+    elif action == "time":
+        await answer(
+            update,
+            messages.SUB_TYPE_TIME.replace("Type", "Pick or type"),
+            keyboards.set_time(),
+            edit=True,
+        )
+        if context.chat_data is not None:
+            context.chat_data[FLOW] = {"step": "settime"}
+    elif action == "zone":
+        if context.chat_data is not None:
+            context.chat_data[FLOW] = {"step": "setzone"}
+        await answer(update, messages.SUB_TYPE_ZONE, keyboards.set_zone(keyboards.COMMON_ZONES))
+    elif action == "t":
+        await _change(update, context, minute=_minute(callback_part(update, 2)))
+    elif action == "z":
+        match = subscriptions.parse_zone(callback_part(update, 2, 2))
+        if match.key:
+            await _change(update, context, zone=match.key)
+    elif action == "pause":
+        await pause(update, context)
+    elif action == "resume":
+        await resume(update, context)
+    elif action == "unsub":
+        await unsubscribe(update, context)
+
+
+async def _change(
+    update: Update, context: Context, *, minute: int | None = None, zone: str | None = None
+) -> None:
+    svc = services(context)
+    if context.chat_data is not None:
+        context.chat_data.pop(FLOW, None)
+    current = await subs.get(svc.engine, _chat_id(update))
+    if current is None:
+        await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
+        return
+    sub = await subs.subscribe(
+        svc.engine,
+        current.chat_id,
+        current.send_minute if minute is None else minute,
+        current.tz if zone is None else zone,
+        svc.clock(),
+    )
+    if current.state is SubscriberState.PAUSED:
+        sub = (
+            await subs.set_state(svc.engine, sub.chat_id, SubscriberState.PAUSED, svc.clock())
+            or sub
+        )
+    await answer(
+        update,
+        messages.SUB_CHANGED.format(
+            schedule=esc(subscriptions.describe_schedule(sub)), next=esc(await _next_text(svc, sub))
+        ),
+    )
+
+
+async def _status_text(svc: Services, sub: subs.Subscriber) -> str:
+    schedule = esc(subscriptions.describe_schedule(sub))
+    if sub.state is SubscriberState.PAUSED:
+        return messages.SUB_STATUS_PAUSED.format(schedule=schedule)
+    if sub.state is SubscriberState.ACTIVE:
+        return messages.SUB_STATUS.format(schedule=schedule, next=esc(await _next_text(svc, sub)))
+    return messages.SUB_STATUS_STOPPED
+
+
+async def status(update: Update, context: Context) -> None:
+    svc = services(context)
+    sub = await subs.get(svc.engine, _chat_id(update))
+    if sub is None:
+        await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
+        return
+    await answer(update, await _status_text(svc, sub))
+
+
+async def pause(update: Update, context: Context) -> None:
+    svc = services(context)
+    sub = await subs.set_state(
+        svc.engine,
+        _chat_id(update),
+        SubscriberState.PAUSED,
+        svc.clock(),
+        only_from=(SubscriberState.ACTIVE,),
+    )
+    if sub is None or sub.state is not SubscriberState.PAUSED:
+        await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
+        return
+    await answer(update, messages.SUB_PAUSED)
+
+
+async def resume(update: Update, context: Context) -> None:
+    svc = services(context)
+    sub = await subs.set_state(
+        svc.engine,
+        _chat_id(update),
+        SubscriberState.ACTIVE,
+        svc.clock(),
+        only_from=(SubscriberState.PAUSED,),
+    )
+    if sub is None:
+        await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
+    elif sub.state is not SubscriberState.ACTIVE:
+        await answer(update, messages.SUB_NOT_PAUSED)
+    else:
+        await answer(update, messages.SUB_RESUMED.format(next=esc(await _next_text(svc, sub))))
+
+
+async def unsubscribe(update: Update, context: Context) -> None:
+    svc = services(context)
+    sub = await subs.set_state(
+        svc.engine,
+        _chat_id(update),
+        SubscriberState.UNSUBSCRIBED,
+        svc.clock(),
+        only_from=(SubscriberState.ACTIVE, SubscriberState.PAUSED),
+    )
+    if sub is None or sub.state is not SubscriberState.UNSUBSCRIBED:
+        await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
+        return
+    await answer(update, messages.SUB_UNSUBSCRIBED)
+
+
+async def forget(update: Update, context: Context) -> None:
+    await answer(update, messages.FORGET_ASK, keyboards.forget_confirm())
+
+
+async def forget_button(update: Update, context: Context) -> None:
+    if callback_part(update, 1) != "yes":
+        await answer(update, messages.FORGET_CANCELLED, edit=True)
+        return
+    svc = services(context)
+    await subs.forget(svc.engine, _chat_id(update))
+    if context.chat_data is not None:
+        context.chat_data.clear()
+    await answer(update, messages.FORGET_DONE, edit=True)
+
+
+async def chat_member(update: Update, context: Context) -> None:
+    """The user blocked (kicked) or unblocked the bot in their private chat."""
+    change: ChatMemberUpdated | None = update.my_chat_member
+    if change is None:
+        return
+    svc = services(context)
+    status_now = change.new_chat_member.status
+    if status_now in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+        await subs.set_state(
+            svc.engine,
+            change.chat.id,
+            SubscriberState.BLOCKED,
+            svc.clock(),
+            only_from=(SubscriberState.ACTIVE, SubscriberState.PAUSED),
+        )
+    elif status_now == ChatMemberStatus.MEMBER:
+        await subs.set_state(
+            svc.engine,
+            change.chat.id,
+            SubscriberState.ACTIVE,
+            svc.clock(),
+            only_from=(SubscriberState.BLOCKED,),
+        )
+
+
+def _minute(value: str) -> int:
+    minute = int(value)
+    if not 0 <= minute < 24 * 60:
+        raise ValueError("minute out of range")
+    return minute
+
+
+def _sentence(exc: Exception) -> str:
+    text = str(exc)
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,214 @@
+"""`tipbot console`: chat with the real handlers offline, no token and no network.
+
+The same Application that `tipbot run` builds is given an in-process request object instead of
+HTTP: each Bot API call it makes is answered here, and each message it sends is printed as
+readable text (links with their address, buttons numbered). Typed lines become updates; typing a
+button's number presses it. Messages are checked like Telegram would, so a bug shows up here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from telegram import Update
+from telegram.request import BaseRequest, RequestData
+
+from tipbot.bot.app import build_application
+from tipbot.config import Role, Settings
+from tipbot.content.models import Bank
+from tipbot.storage import db
+from tipbot.telegram_html import check_html, visible_text
+
+CHAT_ID = 1_000_001
+BOT_USER = {"id": 1_000_000, "is_bot": True, "first_name": "tipbot", "username": "tipbot_console"}
+USER = {"id": CHAT_ID, "is_bot": False, "first_name": "You", "language_code": "en"}
+CHAT = {"id": CHAT_ID, "type": "private", "first_name": "You"}
+
+
+@dataclass
+class Button:
+    message_id: int
+    label: str
+    data: str
+
+
+class ConsoleRequest(BaseRequest):
+    """Answers the Bot API in-process and prints what the bot sends."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.buttons: list[Button] = []
+        self._message_ids = itertools.count(1)
+        self.problems: list[str] = []
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        endpoint = url.rsplit("/", 1)[-1]
+        params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
+        handler = getattr(self, f"_api_{endpoint}", None)
+        if handler is None:
+            return self._ok(True)
+        result = handler(params)
+        if isinstance(result, tuple):
+            return result
+        return self._ok(result)
+
+    @staticmethod
+    def _ok(result: object) -> tuple[int, bytes]:
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    @staticmethod
+    def _bad(description: str) -> tuple[int, bytes]:
+        body = {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}
+        return 400, json.dumps(body).encode()
+
+    def _api_getMe(self, _params: dict[str, Any]) -> object:
+        return {
+            **BOT_USER,
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def _api_getUpdates(self, _params: dict[str, Any]) -> object:
+        return []
+
+    def _api_sendMessage(self, params: dict[str, Any]) -> object:
+        return self._show(params, next(self._message_ids), edited=False)
+
+    def _api_editMessageText(self, params: dict[str, Any]) -> object:
+        return self._show(params, int(params.get("message_id", 0)), edited=True)
+
+    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> object:
+        if params.get("text"):
+            self.out.write(f"[popup] {params['text']}\n")
+        return True
+
+    def _show(self, params: dict[str, Any], message_id: int, *, edited: bool) -> object:
+        text = str(params.get("text", ""))
+        problems = check_html(text)
+        if problems:
+            self.problems += problems
+            return self._bad("can't parse entities: " + "; ".join(problems))
+        self.out.write(("(edited) " if edited else "") + visible_text(text, show_links=True) + "\n")
+        self._show_buttons(params.get("reply_markup"), message_id)
+        self.out.write("\n")
+        self.out.flush()
+        return {
+            "message_id": message_id,
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": CHAT,
+            "from": BOT_USER,
+            "text": visible_text(text),
+        }
+
+    def _show_buttons(self, markup: Any, message_id: int) -> None:
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        rows = (markup or {}).get("inline_keyboard", [])
+        if not rows:
+            return
+        self.buttons = []
+        for row in rows:
+            labels = []
+            for button in row:
+                if "callback_data" in button:
+                    self.buttons.append(Button(message_id, button["text"], button["callback_data"]))
+                    labels.append(f"[{len(self.buttons)}] {button['text']}")
+                elif "url" in button:
+                    labels.append(f"{button['text']} ({button['url']})")
+            self.out.write("   ".join(labels) + "\n")
+
+
+class Console:
+    def __init__(self, settings: Settings, bank: Bank, out: TextIO = sys.stdout) -> None:
+        self.request = ConsoleRequest(out)
+        # Offline, nothing is delivered on a schedule; the database lives in memory.
+        settings = settings.model_copy(
+            update={"roles": frozenset({Role.UPDATES}), "database_url": "sqlite+aiosqlite://"}
+        )
+        engine = db.create_engine(settings.effective_database_url)
+        self.app = build_application(settings, bank, engine, request=self.request)
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(10_000)
+
+    def update_for(self, line: str) -> dict[str, Any]:
+        """A typed line as Telegram would deliver it: a button press or a message."""
+        now = int(datetime.now(UTC).timestamp())
+        stripped = line.strip()
+        if stripped.isdigit() and 1 <= int(stripped) <= len(self.request.buttons):
+            button = self.request.buttons[int(stripped) - 1]
+            return {
+                "update_id": next(self._update_ids),
+                "callback_query": {
+                    "id": str(next(self._update_ids)),
+                    "from": USER,
+                    "chat_instance": "console",
+                    "data": button.data,
+                    "message": {
+                        "message_id": button.message_id,
+                        "date": now,
+                        "chat": CHAT,
+                        "from": BOT_USER,
+                        "text": "…",
+                    },
+                },
+            }
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": now,
+            "chat": CHAT,
+            "from": USER,
+            "text": stripped,
+        }
+        if stripped.startswith("/"):
+            length = len(stripped.split(maxsplit=1)[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return {"update_id": next(self._update_ids), "message": message}
+
+    async def run(self, lines: TextIO, prompt: bool) -> int:
+        async with self.app:
+            await self.app.start()
+            out = self.request.out
+            out.write(
+                "tipbot console: type a command such as /start or /foods, a button's number "
+                "to press it, or Ctrl-D to quit.\n\n"
+            )
+            loop = asyncio.get_running_loop()
+            while True:
+                if prompt:
+                    out.write("> ")
+                    out.flush()
+                line = await loop.run_in_executor(None, lines.readline)
+                if not line:
+                    break
+                if not line.strip():
+                    continue
+                update = Update.de_json(self.update_for(line), self.app.bot)
+                await self.app.process_update(update)
+            await self.app.stop()
+        return 1 if self.request.problems else 0

@@ -1,0 +1,1 @@
+"""Bank content: schema, loading, validation, rendering and look-ups."""

@@ -1,0 +1,204 @@
+"""The tip bank's schema.
+
+These pydantic models are the contract between the people who edit `tips/*.yaml` and the bot.
+Every field a reviewer might get wrong is checked here, so that a broken bank fails at load time
+with a file:line message instead of producing a wrong or rejected Telegram message later.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: Ids appear inside callback_data (64 bytes at most), so they stay short and plain.
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", min_length=1, max_length=40)]
+
+TIP_MAX_CHARS = 600
+
+
+class Strict(BaseModel):
+    """A model that rejects unknown keys: a typo such as `sorces:` must fail, not vanish."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class EvidenceLevel(StrEnum):
+    """A fixed vocabulary, so a claim's strength is always shown in the same plain words."""
+
+    REFERENCE_VALUE = "reference_value"
+    DRUG_LABEL = "drug_label"
+    META_ANALYSIS = "meta_analysis"
+    RANDOMISED_TRIAL = "randomised_trial"
+    COHORT_STUDY = "cohort_study"
+    CROSS_SECTIONAL_STUDY = "cross_sectional_study"
+    NARRATIVE_REVIEW = "narrative_review"
+    LAB_OR_ANIMAL_STUDY = "lab_or_animal_study"
+
+
+class Topic(StrEnum):
+    MAGNESIUM_IN_BODY = "magnesium_in_body"
+    VITAMIN_D_PTH = "vitamin_d_pth"
+    CALCIUM_BALANCE = "calcium_balance"
+    WHO_IS_AT_RISK = "who_is_at_risk"
+    FOODS_MEALS = "foods_meals"
+    SUPPLEMENT_LABELS = "supplement_labels"
+    SUPPLEMENT_FORMS = "supplement_forms"
+    MEDICINES = "medicines"
+    KIDNEY_CAUTIONS = "kidney_cautions"
+    UPPER_LIMIT_SIDE_EFFECTS = "upper_limit_side_effects"
+    STUDY_RESULTS = "study_results"
+    HABITS = "habits"
+
+
+class FoodGroup(StrEnum):
+    NUTS_SEEDS = "nuts_seeds"
+    LEGUMES_SOY = "legumes_soy"
+    GREENS_VEGETABLES = "greens_vegetables"
+    WHOLE_GRAINS = "whole_grains"
+    OTHER = "other"
+
+
+class Source(Strict):
+    id: Slug
+    title: str = Field(min_length=3)
+    authors: str | None = None
+    publisher: str | None = None
+    journal: str | None = None
+    year: int | None = Field(default=None, ge=1900, le=2100)
+    url: str
+    pmid: str | None = Field(default=None, pattern=r"^\d+$")
+    doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
+
+    @field_validator("url")
+    @classmethod
+    def _https_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https://[^\s/]+\.[^\s/]+(/\S*)?", value):
+            raise ValueError("must be a canonical https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _has_origin(self) -> Source:
+        if not (self.authors or self.publisher or self.journal):
+            raise ValueError("give at least one of authors, publisher or journal")
+        return self
+
+
+class Tip(Strict):
+    id: Slug
+    topic: Topic
+    title: str = Field(min_length=3, max_length=80)
+    text: str = Field(min_length=20, max_length=TIP_MAX_CHARS)
+    sources: list[Slug] = Field(min_length=1)
+    evidence: EvidenceLevel
+
+
+class Food(Strict):
+    name: str
+    serving: str
+    mg: float = Field(gt=0)
+    pct_dv: int = Field(ge=0, le=200)
+    group: FoodGroup
+    source: Slug
+    note: str | None = None
+
+
+class FoodTable(Strict):
+    daily_value_mg: int = Field(gt=0)
+    daily_value_source: Slug
+    items: list[Food] = Field(min_length=1)
+
+
+class Form(Strict):
+    id: Slug
+    name: str
+    elemental_percent: float = Field(gt=0, le=100)
+    elemental_note: str | None = None
+    absorption: str
+    uses_side_effects: str
+    sources: list[Slug] = Field(min_length=1)
+
+
+class Medicine(Strict):
+    generic: str
+    brands: list[str] = Field(default_factory=list)
+
+
+class InteractionClass(Strict):
+    id: Slug
+    name: str
+    medicines: list[Medicine] = Field(min_length=1)
+    mechanism: str
+    advice: str
+    sources_disagree: str | None = None
+    sources: list[Slug] = Field(min_length=1)
+
+
+class InteractionTable(Strict):
+    general: str
+    kidney_caution: str
+    sources: list[Slug] = Field(min_length=1)
+    classes: list[InteractionClass] = Field(min_length=1)
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class LifeStage(StrEnum):
+    GENERAL = "general"
+    PREGNANCY = "pregnancy"
+    LACTATION = "lactation"
+
+
+class RdaRow(Strict):
+    """One row of the reference-intake table; ages are in whole years, `age_max` inclusive."""
+
+    group: str
+    stage: LifeStage = LifeStage.GENERAL
+    age_min: int = Field(ge=0)
+    age_max: int = Field(ge=0, le=150)
+    male: int | None = None
+    female: int | None = None
+    kind: str = Field(pattern=r"^(RDA|AI)$")
+
+
+class UlRow(Strict):
+    group: str
+    age_min: int = Field(ge=0)
+    age_max: int = Field(ge=0, le=150)
+    ul_mg: int | None = None
+    note: str | None = None
+
+
+class IntakeTable(Strict):
+    rda: list[RdaRow] = Field(min_length=1)
+    rda_sources: list[Slug] = Field(min_length=1)
+    ul: list[UlRow] = Field(min_length=1)
+    ul_sources: list[Slug] = Field(min_length=1)
+    rda_note: str
+    ul_note: str
+
+
+class Bank(Strict):
+    """The whole validated bank, as the bot uses it."""
+
+    sources: list[Source]
+    tips: list[Tip]
+    foods: FoodTable
+    forms: list[Form]
+    interactions: InteractionTable
+    intakes: IntakeTable
+
+    def source(self, source_id: str) -> Source:
+        return self.source_index[source_id]
+
+    @property
+    def source_index(self) -> dict[str, Source]:
+        return {s.id: s for s in self.sources}
+
+    def tip(self, tip_id: str) -> Tip | None:
+        return next((t for t in self.tips if t.id == tip_id), None)

@@ -1,0 +1,264 @@
+"""The one place that turns bank content into Telegram HTML.
+
+Every dynamic string passes through `esc` here and nowhere else builds markup from data, so an
+ampersand in a food name or a `<` typed by a user can never make Telegram reject a message.
+Output longer than Telegram's 4096-character limit is split at paragraph boundaries.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+
+from tipbot import messages
+from tipbot.content.intake import IntakeAnswer
+from tipbot.content.lookup import LookupResult
+from tipbot.content.models import (
+    Bank,
+    EvidenceLevel,
+    FoodGroup,
+    InteractionClass,
+    RdaRow,
+    Sex,
+    Source,
+    Tip,
+)
+from tipbot.telegram_html import MAX_MESSAGE_LENGTH
+
+EVIDENCE_WORDS: dict[EvidenceLevel, str] = {
+    EvidenceLevel.REFERENCE_VALUE: "official reference value or guideline",
+    EvidenceLevel.DRUG_LABEL: "official medicine label",
+    EvidenceLevel.META_ANALYSIS: "pooled analysis of many studies",
+    EvidenceLevel.RANDOMISED_TRIAL: "randomised trial",
+    EvidenceLevel.COHORT_STUDY: "study that followed people over time (shows a link, not a cause)",
+    EvidenceLevel.CROSS_SECTIONAL_STUDY: "one-time survey of people (shows a link, not a cause)",
+    EvidenceLevel.NARRATIVE_REVIEW: "expert review of earlier studies",
+    EvidenceLevel.LAB_OR_ANIMAL_STUDY: "lab or animal study (may not apply to people)",
+}
+
+FOOD_GROUP_NAMES: dict[FoodGroup, str] = {
+    FoodGroup.NUTS_SEEDS: "Nuts and seeds",
+    FoodGroup.LEGUMES_SOY: "Legumes and soy",
+    FoodGroup.GREENS_VEGETABLES: "Leafy greens and vegetables",
+    FoodGroup.WHOLE_GRAINS: "Whole grains",
+    FoodGroup.OTHER: "Other foods",
+}
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def link(url: str, label: str) -> str:
+    return f'<a href="{esc(url)}">{esc(label)}</a>'
+
+
+def split_paragraphs(paragraphs: Iterable[str], limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
+    """Pack whole paragraphs (then whole lines) into messages of at most `limit` characters.
+
+    Paragraphs are self-contained HTML (no tag spans a line break), so any cut between them is
+    safe; a paragraph too long on its own is cut between its lines.
+    """
+    pieces: list[tuple[str, str]] = []  # (separator before it, text)
+    for paragraph in paragraphs:
+        if len(paragraph) <= limit:
+            pieces.append(("\n\n", paragraph))
+            continue
+        for n, line in enumerate(paragraph.split("\n")):
+            if len(line) > limit:
+                raise ValueError(f"one line is {len(line)} characters, over {limit}")
+            pieces.append(("\n\n" if n == 0 else "\n", line))
+    out: list[str] = []
+    current = ""
+    for sep, text in pieces:
+        candidate = f"{current}{sep}{text}" if current else text
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            out.append(current)
+            current = text
+    if current:
+        out.append(current)
+    return out
+
+
+def source_label(source: Source) -> str:
+    origin = source.journal or source.publisher or source.authors or ""
+    year = f", {source.year}" if source.year else ""
+    return f"{source.title} ({origin}{year})"
+
+
+def citations(bank: Bank, source_ids: Sequence[str]) -> str:
+    index = bank.source_index
+    items = [
+        f"{n}. {link(index[sid].url, source_label(index[sid]))}"
+        for n, sid in enumerate(source_ids, start=1)
+    ]
+    return "\n".join(items)
+
+
+def tip(bank: Bank, item: Tip) -> str:
+    return "\n\n".join(
+        [
+            f"💡 <b>{esc(item.title)}</b>",
+            esc(item.text),
+            f"<i>Evidence: {esc(EVIDENCE_WORDS[item.evidence])}</i>\n"
+            f"<b>Sources</b>\n{citations(bank, item.sources)}",
+        ]
+    )
+
+
+def foods(bank: Bank, group: FoodGroup | None = None) -> str:
+    table = bank.foods
+    items = sorted(
+        (f for f in table.items if group is None or f.group is group),
+        key=lambda f: -f.mg,
+    )
+    title = messages.FOODS_HEADER
+    if group is not None:
+        title += f" · {esc(FOOD_GROUP_NAMES[group])}"
+    lines = [
+        f"• {esc(f.name)}, {esc(f.serving)}: <b>{_mg(f.mg)} mg</b> ({f.pct_dv}% DV)"
+        + (f"\n  <i>{esc(f.note)}</i>" if f.note else "")
+        for f in items
+    ]
+    sources = sorted({f.source for f in items} | {table.daily_value_source})
+    footer = esc(messages.FOODS_FOOTER.format(dv=table.daily_value_mg))
+    parts = [title, "\n".join(lines), footer, f"<b>Sources</b>\n{citations(bank, sources)}"]
+    return "\n\n".join(parts)
+
+
+def _mg(value: float) -> str:
+    return f"{value:g}"
+
+
+def forms(bank: Bank) -> list[str]:
+    paragraphs = [messages.FORMS_HEADER]
+    for form in bank.forms:
+        note = f" ({esc(form.elemental_note)})" if form.elemental_note else ""
+        paragraphs.append(
+            f"<b>{esc(form.name)}</b>: about {_mg(form.elemental_percent)}% elemental "
+            f"magnesium{note}\n"
+            f"<i>Absorption:</i> {esc(form.absorption)}\n"
+            f"<i>Uses and side effects:</i> {esc(form.uses_side_effects)}"
+        )
+    paragraphs.append(messages.FORMS_FOOTER)
+    cited = list(dict.fromkeys(s for form in bank.forms for s in form.sources))
+    paragraphs.append(f"<b>Sources</b>\n{citations(bank, cited)}")
+    return split_paragraphs(paragraphs)
+
+
+def medicine_names(cls: InteractionClass) -> str:
+    parts = []
+    for medicine in cls.medicines:
+        brands = f" ({', '.join(medicine.brands)})" if medicine.brands else ""
+        parts.append(f"{medicine.generic}{brands}")
+    return "; ".join(parts)
+
+
+def interactions_overview(bank: Bank) -> list[str]:
+    table = bank.interactions
+    paragraphs = [messages.INTERACTIONS_HEADER, esc(table.general)]
+    for cls in table.classes:
+        paragraphs.append(
+            f"<b>{esc(cls.name)}</b>\n<i>{esc(medicine_names(cls))}</i>\n{esc(cls.advice)}"
+        )
+    paragraphs.append(f"⚠️ {esc(table.kidney_caution)}")
+    paragraphs.append(messages.INTERACTIONS_FOOTER)
+    return split_paragraphs(paragraphs)
+
+
+def interaction(bank: Bank, cls: InteractionClass, asked: str | None = None) -> list[str]:
+    table = bank.interactions
+    head = f"<b>{esc(cls.name)}</b>"
+    if asked:
+        head = f"<b>{esc(asked)}</b> belongs to: {head}"
+    paragraphs = [
+        head,
+        f"<i>Includes:</i> {esc(medicine_names(cls))}",
+        f"<i>Why it matters:</i> {esc(cls.mechanism)}",
+        f"<i>Timing:</i> {esc(cls.advice)}",
+    ]
+    if cls.sources_disagree:
+        paragraphs.append(f"<i>Where sources differ:</i> {esc(cls.sources_disagree)}")
+    paragraphs.append(f"⚠️ {esc(table.kidney_caution)}")
+    paragraphs.append(messages.INTERACTION_NEVER_SAFE)
+    paragraphs.append(f"<b>Sources</b>\n{citations(bank, cls.sources)}")
+    return split_paragraphs(paragraphs)
+
+
+def interaction_lookup(bank: Bank, query: str, result: LookupResult) -> list[str]:
+    if result.matches:
+        pages: list[str] = []
+        for match in result.matches:
+            asked = match.name if match.name.casefold() != match.generic.casefold() else None
+            label = f"{match.name} ({match.generic})" if asked else match.name
+            pages += interaction(bank, match.interaction, asked=label)
+        return pages
+    paragraphs = [messages.INTERACTION_NOT_FOUND.format(name=esc(query[:60]))]
+    if result.suggestions:
+        names = ", ".join(esc(s) for s in result.suggestions)
+        paragraphs.append(messages.INTERACTION_SUGGEST.format(names=names))
+    paragraphs.append(esc(messages.INTERACTION_NO_ENTRY_ADVICE))
+    return split_paragraphs(paragraphs)
+
+
+def sources(bank: Bank) -> list[str]:
+    lines = []
+    for source in sorted(bank.sources, key=lambda s: s.title.casefold()):
+        extra = []
+        if source.pmid:
+            extra.append(f"PMID {esc(source.pmid)}")
+        if source.doi:
+            extra.append(f"doi:{esc(source.doi)}")
+        suffix = f" · {' · '.join(extra)}" if extra else ""
+        lines.append(f"• {link(source.url, source_label(source))}{suffix}")
+    return split_paragraphs([messages.SOURCES_HEADER, *lines])
+
+
+def intake(bank: Bank, result: IntakeAnswer) -> str:
+    table = bank.intakes
+    person = result.person
+    who = f"{person.age}-year-old {person.sex.value}"
+    if person.stage.value != "general":
+        who = f"{person.age}-year-old, {person.stage.value}"
+    if person.age == 0:
+        who = f"infant ({person.sex.value})"
+    lines = [f"<b>Magnesium for a {esc(who)}</b>"]
+    for row in result.rda_rows:
+        lines.append(f"• {esc(row.group)}: <b>{_rda_mg(result, row)}</b> a day ({esc(row.kind)})")
+    if result.ul.ul_mg is not None:
+        lines.append(
+            f"• Upper limit from supplements and medicines: <b>{result.ul.ul_mg} mg</b> a day"
+        )
+    else:
+        lines.append(f"• Upper limit: {esc(result.ul.note or 'not set')}")
+    cited = list(dict.fromkeys(table.rda_sources + table.ul_sources))
+    paragraphs = [
+        "\n".join(lines),
+        esc(table.rda_note),
+        esc(table.ul_note),
+        "<i>These are population reference values, not a personal dose. Ask your doctor or "
+        "pharmacist what is right for you.</i>",
+        f"<b>Sources</b>\n{citations(bank, cited)}",
+    ]
+    return "\n\n".join(paragraphs)
+
+
+def _rda_mg(result: IntakeAnswer, row: RdaRow) -> str:
+    value = result.rda_mg(row)
+    if value is None:
+        other = row.female if result.person.sex is Sex.MALE else row.male
+        return f"{other} mg" if other is not None else "no value"
+    return f"{value} mg"
+
+
+def help_text() -> str:
+    lines = [messages.HELP_HEADER]
+    lines += [f"/{c.name} — {esc(c.description)}" for c in messages.COMMANDS]
+    return "\n".join(lines) + "\n\n" + messages.HELP_FOOTER
+
+
+def welcome(first_name: str | None) -> str:
+    name = f", {esc(first_name[:64])}" if first_name else ""
+    return messages.WELCOME.format(name=name)

@@ -1,0 +1,255 @@
+"""The bank's rules beyond its schema, and the `validate --report` summary.
+
+The schema (models.py) checks each entry on its own; this module checks what needs the whole bank:
+unique ids, citations that resolve, every message the bot would send being valid Telegram HTML,
+enough tips spread over the topics, and plain-enough language for older readers.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import textstat
+
+from tipbot.content import render
+from tipbot.content.intake import Person, answer
+from tipbot.content.loader import BankError, LoadedBank, Problem, load_bank
+from tipbot.content.models import Bank, EvidenceLevel, FoodGroup, LifeStage, Sex, Topic
+from tipbot.telegram_html import check_html
+
+
+@dataclass(frozen=True)
+class Rules:
+    min_tips: int = 90
+    max_topic_share: float = 0.25
+    max_mean_grade: float = 9.0
+    max_tip_grade: float = 12.0
+    max_age: int = 120
+
+
+def reading_grade(text: str) -> float:
+    """Flesch-Kincaid grade (textstat 0.7.8: later releases need NLTK data from the internet)."""
+    return float(textstat.flesch_kincaid_grade(text))
+
+
+def validate_dir(
+    directory: Path | None, rules: Rules = Rules()
+) -> tuple[Bank | None, list[Problem]]:
+    """Load and check a bank; return it with no problems, or None with every problem found."""
+    try:
+        loaded = load_bank(directory)
+    except BankError as exc:
+        return None, exc.problems
+    problems = sorted(check(loaded, rules))
+    return (None if problems else loaded.bank), problems
+
+
+def check(loaded: LoadedBank, rules: Rules = Rules()) -> Iterator[Problem]:
+    yield from _unique_ids(loaded)
+    citation_problems = list(_citations(loaded))
+    yield from citation_problems
+    coverage_problems = list(_intake_coverage(loaded, rules))
+    yield from coverage_problems
+    yield from _bank_rules(loaded, rules)
+    if not citation_problems and not coverage_problems:  # rendering needs both to hold
+        yield from _rendering(loaded)
+
+
+def _unique_ids(loaded: LoadedBank) -> Iterator[Problem]:
+    bank = loaded.bank
+    groups: list[tuple[str, list[str]]] = [
+        ("sources", [s.id for s in bank.sources]),
+        ("tips", [t.id for t in bank.tips]),
+        ("forms", [f.id for f in bank.forms]),
+    ]
+    for section, ids in groups:
+        seen: set[str] = set()
+        for n, item_id in enumerate(ids):
+            if item_id in seen:
+                yield loaded.problem(f"duplicate id {item_id!r} in {section}", section, n, "id")
+            seen.add(item_id)
+    seen = set()
+    for n, cls in enumerate(bank.interactions.classes):
+        if cls.id in seen:
+            yield loaded.problem(
+                f"duplicate id {cls.id!r} in interactions", "interactions", "classes", n, "id"
+            )
+        seen.add(cls.id)
+
+
+def cited_sources(bank: Bank) -> Iterator[tuple[str, tuple[str | int, ...]]]:
+    """Every source id the bank cites, with where it is cited."""
+    for n, tip in enumerate(bank.tips):
+        for k, sid in enumerate(tip.sources):
+            yield sid, ("tips", n, "sources", k)
+    yield bank.foods.daily_value_source, ("foods", "daily_value_source")
+    for n, food in enumerate(bank.foods.items):
+        yield food.source, ("foods", "items", n, "source")
+    for n, form in enumerate(bank.forms):
+        for k, sid in enumerate(form.sources):
+            yield sid, ("forms", n, "sources", k)
+    for k, sid in enumerate(bank.interactions.sources):
+        yield sid, ("interactions", "sources", k)
+    for n, cls in enumerate(bank.interactions.classes):
+        for k, sid in enumerate(cls.sources):
+            yield sid, ("interactions", "classes", n, "sources", k)
+    for key in ("rda_sources", "ul_sources"):
+        for k, sid in enumerate(getattr(bank.intakes, key)):
+            yield sid, ("intakes", key, k)
+
+
+def _citations(loaded: LoadedBank) -> Iterator[Problem]:
+    known = loaded.bank.source_index
+    for sid, loc in cited_sources(loaded.bank):
+        if sid not in known:
+            yield loaded.problem(f"unknown source id {sid!r} (not in sources)", *loc)
+
+
+def _intake_coverage(loaded: LoadedBank, rules: Rules) -> Iterator[Problem]:
+    table = loaded.bank.intakes
+    for age in range(rules.max_age + 1):
+        for sex in Sex:
+            rows = [
+                r
+                for r in table.rda
+                if r.stage is LifeStage.GENERAL and r.age_min <= age <= r.age_max
+            ]
+            if not rows or all(getattr(r, sex.value) is None for r in rows):
+                yield loaded.problem(
+                    f"no RDA row for a {age}-year-old {sex.value}", "intakes", "rda"
+                )
+                return
+        if not any(u.age_min <= age <= u.age_max for u in table.ul):
+            yield loaded.problem(f"no upper-limit row for age {age}", "intakes", "ul")
+            return
+
+
+def _bank_rules(loaded: LoadedBank, rules: Rules) -> Iterator[Problem]:
+    tips = loaded.bank.tips
+    if len(tips) < rules.min_tips:
+        yield loaded.problem(
+            f"the bank has {len(tips)} tips; at least {rules.min_tips} needed", "tips"
+        )
+    counts = Counter(t.topic for t in tips)
+    limit = int(rules.max_topic_share * max(len(tips), rules.min_tips))
+    for topic, count in sorted(counts.items()):
+        if count > limit:
+            first = next(n for n, t in enumerate(tips) if t.topic is topic)
+            yield loaded.problem(
+                f"topic {topic.value!r} has {count} tips, more than {limit} "
+                f"({rules.max_topic_share:.0%} of the bank)",
+                "tips",
+                first,
+                "topic",
+            )
+    grades = [reading_grade(t.text) for t in tips]
+    for n, grade in enumerate(grades):
+        if grade > rules.max_tip_grade:
+            yield loaded.problem(
+                f"tip {tips[n].id!r} reads at grade {grade:.1f}, above {rules.max_tip_grade:g}: "
+                "use shorter sentences and simpler words",
+                "tips",
+                n,
+                "text",
+            )
+    if grades and statistics.fmean(grades) > rules.max_mean_grade:
+        yield loaded.problem(
+            f"the tips' mean reading grade is {statistics.fmean(grades):.1f}, "
+            f"above {rules.max_mean_grade:g}",
+            "tips",
+        )
+
+
+def _rendering(loaded: LoadedBank) -> Iterator[Problem]:
+    """Render every message the bot can send from this bank and check it as Telegram would."""
+    bank = loaded.bank
+    Loc = tuple[str | int, ...]
+    outputs: list[tuple[Loc, Callable[[], str | list[str]]]] = []
+    for n, tip in enumerate(bank.tips):
+        outputs.append((("tips", n), partial(render.tip, bank, tip)))
+    outputs.append((("foods",), partial(render.foods, bank)))
+    for group in FoodGroup:
+        outputs.append((("foods",), partial(render.foods, bank, group)))
+    outputs.append((("forms",), partial(render.forms, bank)))
+    outputs.append((("interactions",), partial(render.interactions_overview, bank)))
+    for n, cls in enumerate(bank.interactions.classes):
+        outputs.append(
+            (("interactions", "classes", n), partial(render.interaction, bank, cls, "x"))
+        )
+    outputs.append((("sources",), partial(render.sources, bank)))
+    for n, row in enumerate(bank.intakes.rda):
+        for sex in Sex:
+            if row.stage is not LifeStage.GENERAL and sex is Sex.MALE:
+                continue
+            person = Person(row.age_min, sex, row.stage)
+            outputs.append((("intakes", "rda", n), partial(_intake_page, bank, person)))
+    for loc, make in outputs:
+        try:
+            made = make()
+        except (ValueError, StopIteration) as exc:
+            yield loaded.problem(f"cannot render this entry: {exc}", *loc)
+            continue
+        for page in [made] if isinstance(made, str) else made:
+            for issue in check_html(page):
+                yield loaded.problem(f"the message would be rejected by Telegram: {issue}", *loc)
+
+
+def _intake_page(bank: Bank, person: Person) -> str:
+    return render.intake(bank, answer(bank.intakes, person))
+
+
+@dataclass
+class Report:
+    tips_per_topic: Counter[str] = field(default_factory=Counter)
+    tips_per_evidence: Counter[str] = field(default_factory=Counter)
+    mean_grade: float = 0.0
+    max_grade: float = 0.0
+    hardest: list[tuple[float, str]] = field(default_factory=list)
+    sources_cited: Counter[str] = field(default_factory=Counter)
+    sources_never_cited: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = ["Tip bank report", ""]
+        out.append(", ".join(f"{k}: {v}" for k, v in self.counts.items()))
+        out += ["", "Tips per topic:"]
+        out += [f"  {t.value:<26} {self.tips_per_topic[t.value]:>3}" for t in Topic]
+        out += ["", "Tips per evidence level:"]
+        out += [f"  {e.value:<26} {self.tips_per_evidence[e.value]:>3}" for e in EvidenceLevel]
+        out += [
+            "",
+            f"Readability (Flesch-Kincaid grade): mean {self.mean_grade:.1f}, "
+            f"max {self.max_grade:.1f}",
+        ]
+        out += [f"  hardest: {tip_id} ({grade:.1f})" for grade, tip_id in self.hardest]
+        out += ["", f"Sources cited: {len(self.sources_cited)}"]
+        out += [f"  {sid:<28} {n:>3}x" for sid, n in self.sources_cited.most_common()]
+        never = ", ".join(self.sources_never_cited) or "none"
+        out += [f"Sources never cited: {never}"]
+        return out
+
+
+def report(bank: Bank) -> Report:
+    grades = [(reading_grade(t.text), t.id) for t in bank.tips]
+    cited = Counter(sid for sid, _ in cited_sources(bank))
+    return Report(
+        tips_per_topic=Counter(t.topic.value for t in bank.tips),
+        tips_per_evidence=Counter(t.evidence.value for t in bank.tips),
+        mean_grade=statistics.fmean(g for g, _ in grades) if grades else 0.0,
+        max_grade=max((g for g, _ in grades), default=0.0),
+        hardest=sorted(grades, reverse=True)[:3],
+        sources_cited=cited,
+        sources_never_cited=[s.id for s in bank.sources if s.id not in cited],
+        counts={
+            "tips": len(bank.tips),
+            "sources": len(bank.sources),
+            "foods": len(bank.foods.items),
+            "forms": len(bank.forms),
+            "interaction classes": len(bank.interactions.classes),
+        },
+    )

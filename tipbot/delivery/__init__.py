@@ -1,0 +1,1 @@
+"""Daily delivery: schedule maths, rotation, the sweep and the rate-limited sender."""

@@ -1,0 +1,139 @@
+"""Sending one delivery under Telegram's limits, and classifying what went wrong.
+
+Telegram allows about 30 messages a second per bot and about one a second per chat. The pacer
+spaces sends evenly at the configured rate (no bursts, so a server counting per second never sees
+more than the rate), a 429 pauses every delivery send for its `retry_after` and the message is
+tried again, never dropped. Replies to users do not pass through here, so they stay fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from telegram import InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from tipbot.observe import Metrics
+from tipbot.storage.tables import DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+PER_CHAT_INTERVAL = 1.0
+
+
+def retry_after_seconds(value: int | float | timedelta) -> float:
+    """PTB gives `RetryAfter.retry_after` as seconds or as a timedelta, depending on settings."""
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)
+
+
+class Pacer:
+    """Evenly spaced send slots at `rate` per second; `pause` pushes every later slot back."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._next = 0.0
+
+    def reserve(self) -> float:
+        """Reserve the next slot; return how long to wait for it."""
+        now = self._clock()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        return slot - now
+
+    def pause(self, seconds: float) -> None:
+        self._next = max(self._next, self._clock() + seconds)
+
+
+class ChatSpacing:
+    """At most one delivery per chat per second (a tip and an announcement may meet)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._last: dict[int, float] = {}
+
+    def reserve(self, chat_id: int) -> float:
+        now = self._clock()
+        if len(self._last) > 10_000:
+            self._last = {c: t for c, t in self._last.items() if now - t < PER_CHAT_INTERVAL}
+        slot = max(now, self._last.get(chat_id, -PER_CHAT_INTERVAL) + PER_CHAT_INTERVAL)
+        self._last[chat_id] = slot
+        return slot - now
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: DeliveryStatus
+    message_id: int | None = None
+    error: str | None = None
+
+
+SendFn = Callable[..., Awaitable[Any]]
+
+
+class Sender:
+    def __init__(
+        self,
+        send_message: SendFn,
+        rate: float,
+        retry_budget: float,
+        metrics: Metrics,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._send_message = send_message
+        self.pacer = Pacer(rate, clock)
+        self.chats = ChatSpacing(clock)
+        self._retry_budget = retry_budget
+        self._metrics = metrics
+        self._sleep = sleep
+        self._clock = clock
+
+    async def send(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> SendResult:
+        deadline = self._clock() + self._retry_budget
+        backoff = 0.5
+        while True:
+            wait = max(self.pacer.reserve(), self.chats.reserve(chat_id))
+            if wait > 0:
+                await self._sleep(wait)
+            started = self._clock()
+            try:
+                message = await self._send_message(
+                    chat_id=chat_id,
+                    text=text,
+                    reply_markup=markup,
+                )
+            except RetryAfter as exc:
+                seconds = retry_after_seconds(exc.retry_after)
+                self._metrics.retry_after.inc()
+                log.warning("Telegram asked to slow down: pausing deliveries for %.0f s", seconds)
+                self.pacer.pause(seconds)
+                continue
+            except Forbidden as exc:
+                return SendResult(DeliveryStatus.BLOCKED, error=exc.message)
+            except BadRequest as exc:
+                if "chat not found" in exc.message.lower():
+                    return SendResult(DeliveryStatus.BLOCKED, error=exc.message)
+                log.error("Telegram rejected a delivery to chat %s: %s", chat_id, exc.message)
+                return SendResult(DeliveryStatus.REJECTED, error=exc.message)
+            except NetworkError as exc:  # includes TimedOut and 5xx answers
+                if self._clock() + backoff > deadline:
+                    return SendResult(DeliveryStatus.FAILED, error=f"network: {exc.message}")
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            except TelegramError as exc:
+                return SendResult(DeliveryStatus.REJECTED, error=exc.message)
+            self._metrics.send_latency.observe(self._clock() - started)
+            return SendResult(DeliveryStatus.SENT, message_id=message.message_id)

@@ -1,0 +1,175 @@
+"""Every fixed user-facing sentence, in one place.
+
+Keeping the wording here (and the health content in the tip bank) means a reviewer can read all the
+bot says without reading code, and another language can be added later without touching handlers.
+Strings here are trusted Telegram HTML; anything dynamic is escaped by `tipbot.content.render`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    description: str
+
+
+#: The command menu (setMyCommands) and /help are both built from this list.
+COMMANDS: tuple[Command, ...] = (
+    Command("tip", "A tip about magnesium and bone health"),
+    Command("foods", "Foods rich in magnesium"),
+    Command("forms", "Supplement forms and what the evidence says"),
+    Command("interactions", "Medicines that interact with magnesium"),
+    Command("intake", "Recommended daily magnesium for your age"),
+    Command("subscribe", "Get one tip a day at a time you choose"),
+    Command("settings", "Change your daily tip time or time zone"),
+    Command("status", "When your next tip comes"),
+    Command("pause", "Pause daily tips"),
+    Command("resume", "Resume daily tips"),
+    Command("unsubscribe", "Stop daily tips"),
+    Command("sources", "The studies and fact sheets behind every claim"),
+    Command("about", "What this bot is, the disclaimer and your data"),
+    Command("forget", "Delete everything the bot stores about you"),
+    Command("help", "List all commands"),
+)
+
+DISCLAIMER_SHORT = (
+    "General information, not medical advice. Magnesium can interact with medicines and is risky "
+    "with kidney disease: ask your doctor or pharmacist before changing anything."
+)
+
+DISCLAIMER = (
+    "<b>Not medical advice.</b> This bot shares general, evidence-based information about "
+    "magnesium and bone health. It does not know your health, your medicines or your test results. "
+    "Before you start, stop or change a supplement or a medicine, talk to your doctor or "
+    "pharmacist, especially if you have kidney disease or take prescription medicines."
+)
+
+WELCOME = (
+    "Hello{name}! I share one short, evidence-cited tip a day about <b>magnesium and bone "
+    "health</b>, and answer questions about foods, supplements and medicines.\n"
+    "<i>General information, not medical advice.</i>\n\n"
+    "Tap a button, or send /help to see everything I can do."
+)
+
+ABOUT = (
+    "<b>About this bot</b>\n"
+    "tipbot shares short tips about magnesium and bone health. Every tip cites the study or "
+    "official fact sheet it comes from (see /sources), and says how strong the evidence is.\n\n"
+    + DISCLAIMER
+    + "\n\n<b>Your data.</b> If you subscribe, the bot stores your chat id, the time and time zone "
+    "you chose, whether tips are paused, and which tips you have received (so none repeats too "
+    "soon). It does not store what you write. Send /forget at any time to delete all of it."
+)
+
+HELP_HEADER = "<b>What I can do</b>"
+HELP_FOOTER = "<i>Tap ⚕️ Disclaimer under any message for the short disclaimer.</i>"
+
+UNKNOWN_COMMAND = "Sorry, I don't know that command. Send /help to see what I can do."
+UNKNOWN_TEXT = "I answer commands rather than free text. Send /help to see them, or /tip for a tip."
+ERROR = "Sorry, something went wrong on my side. Please try again in a minute."
+
+FOODS_HEADER = "<b>Foods rich in magnesium</b>"
+FOODS_FOOTER = (
+    "%DV = share of the Daily Value of {dv} mg on US food labels. Food is the safest way to get "
+    "magnesium: the upper limit applies only to supplements and medicines."
+)
+FORMS_HEADER = "<b>Magnesium supplement forms</b>"
+FORMS_FOOTER = (
+    "The label's <b>elemental magnesium</b> (the mg of magnesium itself) is what counts, not the "
+    "weight of the whole compound. Ask a pharmacist or doctor before starting a supplement."
+)
+INTERACTIONS_HEADER = "<b>Medicines that interact with magnesium</b>"
+INTERACTIONS_FOOTER = (
+    "Send <code>/interactions NAME</code> for one medicine, e.g. "
+    "<code>/interactions Fosamax</code>. "
+    "This list is not complete, and no entry means a combination is safe: ask your pharmacist."
+)
+INTERACTION_NOT_FOUND = "I have no entry for <b>{name}</b>."
+INTERACTION_SUGGEST = "Did you mean: {names}?"
+INTERACTION_NO_ENTRY_ADVICE = (
+    "That does not mean it is safe to take with magnesium. Please ask your pharmacist, who can "
+    "check all your medicines together."
+)
+INTERACTION_NEVER_SAFE = (
+    "<i>This is general information. Your pharmacist can check the timing for your exact "
+    "medicines.</i>"
+)
+SOURCES_HEADER = "<b>Sources</b>"
+INTAKE_USAGE = (
+    "Tell me an age and sex, for example <code>/intake 67 female</code>, "
+    "<code>/intake 30 male</code> or <code>/intake 28 pregnant</code>."
+)
+INTAKE_ASK_SEX = "Recommended daily magnesium: who is it for?"
+INTAKE_ASK_AGE = "Which age group?"
+
+# --- Daily tips (subscription) ---
+SUB_ASK_TIME = "📅 <b>Daily tip</b>\nAt what time would you like your tip each day?"
+SUB_TYPE_TIME = "Type the time of day, for example <code>07:30</code> or <code>19:00</code>."
+SUB_ASK_ZONE = (
+    "Tip at <b>{time}</b>. Which time zone are you in?\n"
+    "Tap one, or type a city (<code>Berlin</code>, <code>New York</code>), a zone "
+    "(<code>Europe/Berlin</code>) or an offset (<code>UTC+5:30</code>)."
+)
+SUB_ZONE_CHOICES = (
+    "I'm not sure which time zone you mean by <b>{text}</b>. Did you mean one of these?"
+)
+SUB_ZONE_UNKNOWN = (
+    "I don't know the time zone <b>{text}</b>. Try a big city near you (<code>Berlin</code>, "
+    "<code>New York</code>), a zone name (<code>Europe/Berlin</code>) or an offset "
+    "(<code>UTC+5:30</code>)."
+)
+SUB_BAD_TIME = "{reason}.\nExample: <code>/subscribe 07:30 Europe/Berlin</code>"
+SUB_DONE = (
+    "✅ Subscribed! You'll get one tip a day at <b>{schedule}</b>.\n"
+    "Your next tip comes on <b>{next}</b> (your time)."
+)
+SUB_UTC_ASSUMED = (
+    "\n\nNo time zone was given, so I used <b>UTC</b>. To change it, send for example "
+    "<code>/subscribe {time} Europe/Berlin</code> or use /settings."
+)
+SUB_MANAGE = "Change it with /settings, pause with /pause, stop with /unsubscribe."
+SUB_NONE = "You're not subscribed to daily tips. Send /subscribe to start."
+SUB_STATUS = "📅 Daily tip at <b>{schedule}</b>.\nNext tip: <b>{next}</b> (your time)."
+SUB_STATUS_PAUSED = "⏸ Daily tips are <b>paused</b> (set for {schedule}). Send /resume to restart."
+SUB_STATUS_STOPPED = "Daily tips are <b>off</b>. Send /subscribe to start again."
+SUB_PAUSED = "⏸ Paused. No tips until you send /resume."
+SUB_RESUMED = "▶️ Resumed. Next tip: <b>{next}</b> (your time)."
+SUB_NOT_PAUSED = "Your daily tips are not paused."
+SUB_UNSUBSCRIBED = (
+    "🛑 Unsubscribed. You won't get daily tips any more. Your settings are kept in case you come "
+    "back; /forget deletes them."
+)
+SUB_TYPE_ZONE = (
+    "Type your time zone: a city (<code>Berlin</code>), a zone (<code>Europe/Berlin</code>) or an "
+    "offset (<code>UTC+5:30</code>)."
+)
+SUB_CHANGED = "✅ Updated: daily tip at <b>{schedule}</b>. Next tip: <b>{next}</b> (your time)."
+SUB_WELCOME_BACK = "Welcome back! Your daily tips are on again."
+SETTINGS_TITLE = "⚙️ <b>Settings</b>\n"
+FORGET_ASK = (
+    "🗑 This deletes everything the bot stores about you: your subscription, your time and time "
+    "zone, and the record of tips sent to you. It cannot be undone. Continue?"
+)
+FORGET_DONE = "Done. Everything the bot stored about you has been deleted."
+FORGET_CANCELLED = "Nothing was deleted."
+FLOW_CANCELLED = "Cancelled."
+
+# --- Admin ---
+ADMIN_STATS = (
+    "<b>Stats</b>\n"
+    "Subscribers: {active} active, {paused} paused, {blocked} blocked, {unsubscribed} "
+    "unsubscribed\n"
+    "Last 24 h: {sent} sent, {failed} failed, {pending} waiting\n"
+    "Tip bank: {tips} tips, {sources} sources"
+)
+BROADCAST_USAGE = (
+    "Usage: <code>/broadcast TEXT</code>. You'll see a preview before anything is sent."
+)
+BROADCAST_PREVIEW = "📣 <b>Preview</b> — this goes to {count} active subscribers:"
+BROADCAST_QUEUED = "📣 Queued for {count} subscribers. It goes out under the rate limit."
+BROADCAST_EXPIRED = "That draft is no longer available. Send /broadcast again."
+BROADCAST_CANCELLED = "Broadcast cancelled; nothing was sent."
+BROADCAST_TOO_LONG = "That announcement is too long ({length} characters; at most {limit})."

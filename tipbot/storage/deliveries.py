@@ -1,0 +1,329 @@
+"""Delivery queries: plan due tips, claim deliveries, record what happened.
+
+The delivery table is an outbox. Planning turns "subscriber X is due" into one row per subscriber
+and local date (a unique key, so a tip can never be planned twice). Claiming moves rows to
+`sending` with a lease in `due_at`; a process that dies leaves its lease to expire, and another
+process (or the restarted one) takes the row over. Recording a send is what makes it final.
+Every step is a short batched transaction, so the bookkeeping costs little per message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
+
+from sqlalchemy import and_, bindparam, func, insert, literal, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tipbot.delivery.rotation import RotationState, next_tip
+from tipbot.delivery.schedule import following_due, local_date_of, tz_from_key
+from tipbot.storage.subscribers import upsert
+from tipbot.storage.tables import (
+    CLAIMABLE,
+    DeliveryStatus,
+    SubscriberState,
+    broadcasts,
+    deliveries,
+    subscribers,
+)
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    planned: int
+    skipped: int  # missed days older than the catch-up window
+    examined: int
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed delivery: send it, then record an Outcome."""
+
+    id: int
+    chat_id: int
+    tip_id: str | None
+    broadcast_id: int | None
+    local_date: date | None
+    attempts: int
+    expire_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job: Job
+    status: DeliveryStatus  # SENT, FAILED, BLOCKED or REJECTED
+    at: datetime
+    message_id: int | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+@lru_cache(maxsize=1024)
+def _zone(key: str) -> tzinfo:
+    return tz_from_key(key)
+
+
+async def plan_due(
+    engine: AsyncEngine,
+    now: datetime,
+    tip_ids: tuple[str, ...],
+    catchup: timedelta,
+    limit: int,
+) -> PlanResult:
+    """Create the delivery rows for up to `limit` subscribers whose tip is due at `now`."""
+    pg = engine.dialect.name == "postgresql"
+    async with engine.begin() as conn:
+        query = (
+            select(
+                subscribers.c.chat_id,
+                subscribers.c.send_minute,
+                subscribers.c.tz,
+                subscribers.c.next_due_at,
+                subscribers.c.cycle,
+                subscribers.c.cycle_sent,
+                subscribers.c.seed,
+            )
+            .where(subscribers.c.next_due_at <= now)
+            .order_by(subscribers.c.next_due_at)
+            .limit(limit)
+        )
+        if pg:
+            query = query.with_for_update(skip_locked=True)
+        rows = (await conn.execute(query)).all()
+        if not rows:
+            return PlanResult(0, 0, 0)
+
+        dated = [(row, local_date_of(row.next_due_at, _zone(row.tz))) for row in rows]
+        existing_q = select(deliveries.c.chat_id, deliveries.c.local_date).where(
+            tuple_(deliveries.c.chat_id, deliveries.c.local_date).in_(
+                [(row.chat_id, day) for row, day in dated]
+            )
+        )
+        existing = {(c, d) for c, d in await conn.execute(existing_q)}
+
+        new_rows: list[dict[str, object]] = []
+        updates: list[dict[str, object]] = []
+        skipped = 0
+        for row, day in dated:
+            zone = _zone(row.tz)
+            scheduled = row.next_due_at
+            following = following_due(scheduled, row.send_minute, zone, now, catchup)
+            state = RotationState.from_row(row.seed, row.cycle, row.cycle_sent)
+            if now - scheduled > catchup:
+                skipped += 1
+            elif (row.chat_id, day) not in existing:
+                tip_id, state = next_tip(tip_ids, state)
+                new_rows.append(
+                    {
+                        "chat_id": row.chat_id,
+                        "local_date": day,
+                        "tip_id": tip_id,
+                        "status": DeliveryStatus.PENDING,
+                        "attempts": 0,
+                        "due_at": now,
+                        "expire_at": scheduled + catchup,
+                    }
+                )
+            updates.append(
+                {
+                    "b_chat": row.chat_id,
+                    "b_due": following,
+                    "b_cycle": state.cycle,
+                    "b_sent": state.encode_sent(),
+                }
+            )
+        if new_rows:
+            stmt = upsert(conn)(deliveries).on_conflict_do_nothing(
+                index_elements=[deliveries.c.chat_id, deliveries.c.local_date]
+            )
+            await conn.execute(stmt, new_rows)
+        await conn.execute(
+            update(subscribers)
+            .where(subscribers.c.chat_id == bindparam("b_chat"))
+            .values(
+                next_due_at=bindparam("b_due"),
+                cycle=bindparam("b_cycle"),
+                cycle_sent=bindparam("b_sent"),
+            ),
+            updates,
+        )
+    return PlanResult(len(new_rows), skipped, len(rows))
+
+
+async def claim(
+    engine: AsyncEngine, now: datetime, owner: str, limit: int, lease: timedelta
+) -> list[Job]:
+    """Take up to `limit` deliveries that are due (new, retried, or abandoned by a dead process)."""
+    pg = engine.dialect.name == "postgresql"
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.status.in_(CLAIMABLE), deliveries.c.expire_at <= now)
+            .values(status=DeliveryStatus.EXPIRED, error="catch-up window passed")
+        )
+        ids_q = (
+            select(deliveries.c.id)
+            .where(deliveries.c.status.in_(CLAIMABLE), deliveries.c.due_at <= now)
+            .order_by(deliveries.c.due_at)
+            .limit(limit)
+        )
+        if pg:
+            ids_q = ids_q.with_for_update(skip_locked=True)
+        ids = list((await conn.execute(ids_q)).scalars())
+        if not ids:
+            return []
+        # The status and due_at conditions are repeated: a compare-and-set, so two processes
+        # that selected the same row cannot both claim it, even on SQLite.
+        claimed = await conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.id.in_(ids),
+                deliveries.c.status.in_(CLAIMABLE),
+                deliveries.c.due_at <= now,
+            )
+            .values(
+                status=DeliveryStatus.SENDING,
+                claimed_by=owner,
+                due_at=now + lease,
+                attempts=deliveries.c.attempts + 1,
+            )
+            .returning(
+                deliveries.c.id,
+                deliveries.c.chat_id,
+                deliveries.c.tip_id,
+                deliveries.c.broadcast_id,
+                deliveries.c.local_date,
+                deliveries.c.attempts,
+                deliveries.c.expire_at,
+            )
+        )
+        jobs = [Job(*row) for row in claimed]
+    jobs.sort(key=lambda j: j.id)
+    return jobs
+
+
+async def extend_lease(
+    engine: AsyncEngine, ids: Sequence[int], owner: str, until: datetime
+) -> None:
+    """Keep rows this process still holds (e.g. waiting out a 429) from being taken over."""
+    if not ids:
+        return
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.id.in_(list(ids)),
+                deliveries.c.claimed_by == owner,
+                deliveries.c.status == DeliveryStatus.SENDING,
+            )
+            .values(due_at=until)
+        )
+
+
+async def record(engine: AsyncEngine, outcomes: Sequence[Outcome]) -> None:
+    """Write a batch of outcomes in one transaction (group commit)."""
+    if not outcomes:
+        return
+    params = [
+        {
+            "b_id": o.job.id,
+            "b_status": o.status,
+            "b_sent_at": o.at if o.status is DeliveryStatus.SENT else None,
+            "b_message_id": o.message_id,
+            "b_error": (o.error or "")[:200] or None,
+            "b_due": o.retry_at or o.at,
+        }
+        for o in outcomes
+    ]
+    blocked = sorted({o.job.chat_id for o in outcomes if o.status is DeliveryStatus.BLOCKED})
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                sent_at=bindparam("b_sent_at"),
+                message_id=bindparam("b_message_id"),
+                error=bindparam("b_error"),
+                due_at=bindparam("b_due"),
+            ),
+            params,
+        )
+        if blocked:
+            await conn.execute(
+                update(subscribers)
+                .where(subscribers.c.chat_id.in_(blocked))
+                .values(state=SubscriberState.BLOCKED, next_due_at=None)
+            )
+
+
+async def create_broadcast(
+    engine: AsyncEngine, text: str, admin_id: int, now: datetime, expire_after: timedelta
+) -> tuple[int, int]:
+    """Store an announcement and one pending delivery per active subscriber, inside the database
+    (INSERT ... SELECT), so memory stays flat however many subscribers there are."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            insert(broadcasts)
+            .values(text=text, created_by=admin_id, created_at=now, recipients=0)
+            .returning(broadcasts.c.id)
+        )
+        broadcast_id = int(result.scalar_one())
+        source = select(
+            subscribers.c.chat_id,
+            literal(broadcast_id),
+            literal(DeliveryStatus.PENDING.value),
+            literal(0),
+            literal(now),
+            literal(now + expire_after),
+        ).where(subscribers.c.state == SubscriberState.ACTIVE)
+        inserted = await conn.execute(
+            insert(deliveries).from_select(
+                ["chat_id", "broadcast_id", "status", "attempts", "due_at", "expire_at"], source
+            )
+        )
+        recipients = int(inserted.rowcount or 0)
+        await conn.execute(
+            update(broadcasts).where(broadcasts.c.id == broadcast_id).values(recipients=recipients)
+        )
+    return broadcast_id, recipients
+
+
+async def broadcast_text(engine: AsyncEngine, broadcast_id: int) -> str | None:
+    async with engine.connect() as conn:
+        value = await conn.scalar(select(broadcasts.c.text).where(broadcasts.c.id == broadcast_id))
+    return str(value) if value is not None else None
+
+
+async def counts_since(engine: AsyncEngine, since: datetime) -> dict[DeliveryStatus, int]:
+    """Deliveries by status that were sent, or last touched, since `since` (for /stats)."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(deliveries.c.status, func.count())
+            .where(
+                and_(
+                    func.coalesce(deliveries.c.sent_at, deliveries.c.due_at) >= since,
+                )
+            )
+            .group_by(deliveries.c.status)
+        )
+        counts = {DeliveryStatus(s): int(n) for s, n in rows}
+    return {status: counts.get(status, 0) for status in DeliveryStatus}
+
+
+async def oldest_due(engine: AsyncEngine, now: datetime) -> datetime | None:
+    """The due time of the longest-waiting tip or delivery (for the sweep-lag metric)."""
+    async with engine.connect() as conn:
+        sub = await conn.scalar(
+            select(func.min(subscribers.c.next_due_at)).where(subscribers.c.next_due_at <= now)
+        )
+        dlv = await conn.scalar(
+            select(func.min(deliveries.c.due_at)).where(
+                deliveries.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.FAILED]),
+                deliveries.c.due_at <= now,
+            )
+        )
+    candidates = [v for v in (sub, dlv) if isinstance(v, datetime)]
+    return min(candidates) if candidates else None

@@ -1,0 +1,106 @@
+"""The database tables (SQLAlchemy Core), shared by SQLite and PostgreSQL.
+
+Times are stored as naive UTC datetimes: SQLite has no time-zone type, and keeping one convention
+on both back ends means the same query code runs everywhere. Local times are derived with zoneinfo.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+#: SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for large tables.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class SubscriberState(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    BLOCKED = "blocked"  # the user blocked the bot (403) or the chat is gone
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # planned, waiting to be sent (or retried) from `due_at`
+    SENDING = "sending"  # claimed by a process until `due_at`, then any process may take it over
+    SENT = "sent"
+    FAILED = "failed"  # a transient failure; retried from `due_at` until `expire_at`
+    BLOCKED = "blocked"  # the user blocked the bot; never retried
+    REJECTED = "rejected"  # Telegram refused the message itself (a bug); never retried
+    EXPIRED = "expired"  # not sent before `expire_at` (catch-up window); never retried
+
+
+#: Statuses a process may claim when `due_at` has passed.
+CLAIMABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.SENDING)
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("state", String(16), nullable=False),
+    Column("send_minute", Integer, nullable=False),  # minutes after local midnight
+    Column("tz", String(64), nullable=False),  # an IANA key or a fixed offset such as UTC+05:30
+    # The next moment (UTC) a tip is due; NULL unless the subscription is active, so the
+    # sweep's index only holds subscribers that can be due.
+    Column("next_due_at", DateTime, nullable=True),
+    Column("cycle", Integer, nullable=False, default=0),
+    Column("cycle_sent", Text, nullable=False, default=""),  # tip ids sent in this cycle
+    Column("seed", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_subscribers_next_due_at", "next_due_at"),
+)
+
+broadcasts = Table(
+    "broadcasts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("text", Text, nullable=False),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("recipients", Integer, nullable=False, default=0),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("local_date", Date, nullable=True),  # set for daily tips
+    Column("broadcast_id", BigInteger, nullable=True),  # set for announcements
+    Column("tip_id", String(64), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("due_at", DateTime, nullable=False),
+    Column("expire_at", DateTime, nullable=False),
+    Column("claimed_by", String(64), nullable=True),
+    Column("sent_at", DateTime, nullable=True),
+    Column("message_id", BigInteger, nullable=True),
+    Column("error", String(200), nullable=True),
+    # The exactly-once guarantees: one tip per subscriber and local date, one copy of a broadcast.
+    UniqueConstraint("chat_id", "local_date", name="uq_deliveries_chat_date"),
+    UniqueConstraint("chat_id", "broadcast_id", name="uq_deliveries_chat_broadcast"),
+    Index("ix_deliveries_status_due", "status", "due_at"),
+)
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", DateTime, nullable=False),
+)

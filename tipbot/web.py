@@ -1,0 +1,136 @@
+"""The HTTP side: Telegram's webhook, `/healthz` and `/metrics`, on one Tornado server.
+
+PTB's own webhook server serves only the webhook path, and the operator wants health and metrics
+on the same port, so this small Tornado app (Tornado ships with PTB's webhook extra) does all
+three. A webhook request without Telegram's secret token is refused with 403 before anything is
+parsed, and updates are handed to the Application's queue exactly as PTB's server would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from telegram import Update
+from telegram.ext import Application
+from tornado.httpserver import HTTPServer
+from tornado.web import Application as TornadoApp
+from tornado.web import RequestHandler
+
+from tipbot.bot.services import Services, app_services
+from tipbot.config import Role
+from tipbot.storage import deliveries, subscribers
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY = 1_000_000
+
+PTBApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+class WebhookHandler(RequestHandler):
+    def initialize(self, application: PTBApp, secret: str) -> None:
+        self.application_ptb = application
+        self.secret = secret.encode()
+
+    async def post(self) -> None:
+        given = self.request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self.secret):
+            log.warning("webhook request refused: wrong or missing secret token")
+            self.set_status(403)
+            self.finish({"ok": False, "error": "forbidden"})
+            return
+        try:
+            data = json.loads(self.request.body)
+            update = Update.de_json(data, self.application_ptb.bot)
+        except (ValueError, TypeError, KeyError):
+            self.set_status(400)
+            self.finish({"ok": False, "error": "malformed update"})
+            return
+        await self.application_ptb.update_queue.put(update)
+        self.set_status(200)
+        self.finish()
+
+    def log_exception(self, *args: Any) -> None:  # never log a request line (it holds paths only)
+        log.error("webhook handler error", exc_info=args if len(args) == 3 else None)
+
+
+async def health(services: Services) -> tuple[bool, dict[str, Any]]:
+    """Healthy when the database answers and (for a delivery process) the sweep ticked lately."""
+    problems: dict[str, Any] = {}
+    try:
+        async with asyncio.timeout(3):
+            async with services.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means unhealthy; say which
+        problems["database"] = f"unavailable: {type(exc).__name__}"
+    if Role.DELIVERY in services.settings.roles:
+        allowed = timedelta(seconds=max(60.0, 4 * services.settings.sweep_seconds))
+        last = services.last_tick
+        if last is None or services.clock() - last > allowed:
+            problems["sweep"] = f"no delivery sweep in the last {allowed.total_seconds():.0f} s"
+    body: dict[str, Any] = {"status": "ok" if not problems else "unhealthy"}
+    if problems:
+        body["problems"] = problems
+    return not problems, body
+
+
+async def refresh_gauges(services: Services) -> None:
+    metrics = services.metrics
+    counts = await subscribers.count_by_state(services.engine)
+    for state, count in counts.items():
+        metrics.subscribers.labels(state.value).set(count)
+    now = services.clock()
+    oldest = await deliveries.oldest_due(services.engine, now)
+    metrics.sweep_lag.set((now - oldest).total_seconds() if oldest else 0.0)
+
+
+class HealthHandler(RequestHandler):
+    def initialize(self, services: Services) -> None:
+        self.services = services
+
+    async def get(self) -> None:
+        ok, body = await health(self.services)
+        self.set_status(200 if ok else 503)
+        self.finish(body)
+
+
+class MetricsHandler(RequestHandler):
+    def initialize(self, services: Services) -> None:
+        self.services = services
+
+    async def get(self) -> None:
+        try:
+            await refresh_gauges(self.services)
+        except Exception as exc:  # still serve the counters when the database is away
+            log.warning("metrics: cannot read the database: %s", type(exc).__name__)
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.finish(generate_latest(self.services.metrics.registry))
+
+
+def make_web_app(
+    application: PTBApp, *, webhook_path: str | None, secret: str | None
+) -> TornadoApp:
+    services = app_services(application)
+    routes: list[Any] = [
+        (r"/healthz", HealthHandler, {"services": services}),
+        (r"/metrics", MetricsHandler, {"services": services}),
+    ]
+    if webhook_path is not None and secret is not None:
+        routes.append(
+            (webhook_path, WebhookHandler, {"application": application, "secret": secret})
+        )
+    return TornadoApp(routes, log_function=lambda _handler: None)
+
+
+def start_server(app: TornadoApp, host: str, port: int) -> HTTPServer:
+    server = HTTPServer(app, max_body_size=MAX_BODY)
+    server.listen(port, address=host)
+    return server
