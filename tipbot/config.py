@@ -35,7 +35,9 @@ def default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TIPBOT_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="TIPBOT_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "TIPBOT_TOKEN")

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
-from tipbot.bot.app import build_application
+from tipbot.bot.app import build_application, close_services, start_services
 from tipbot.config import Role, Settings
 from tipbot.content.models import Bank
 from tipbot.storage import db
@@ -192,6 +192,7 @@ class Console:
 
     async def run(self, lines: TextIO, prompt: bool) -> int:
         async with self.app:
+            await start_services(self.app, schedule_sweeps=False)
             await self.app.start()
             out = self.request.out
             out.write(
@@ -211,4 +212,5 @@ class Console:
                 update = Update.de_json(self.update_for(line), self.app.bot)
                 await self.app.process_update(update)
             await self.app.stop()
+        await close_services(self.app)
         return 1 if self.request.problems else 0

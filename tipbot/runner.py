@@ -1,9 +1,9 @@
 """`tipbot run`: the Application's lifecycle, in the order that loses nothing.
 
-Start: migrate, publish commands, then receive updates (long polling, or a webhook with a secret
-token) and sweep deliveries. Stop (SIGTERM or SIGINT): stop receiving updates first, let in-flight
-deliveries finish and be recorded (unstarted ones are handed back), stop the Application, and exit
-with status 0 well within ten seconds.
+Start: check the token (getMe), migrate, publish commands, then receive updates (long polling, or a
+webhook with a secret token) and sweep deliveries. Stop (SIGTERM or SIGINT): stop receiving
+updates first, let in-flight deliveries finish and be recorded (unstarted ones are handed back),
+stop the Application, and exit with status 0 well within ten seconds.
 """
 
 from __future__ import annotations
@@ -12,12 +12,18 @@ import asyncio
 import logging
 import secrets
 import signal
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application
+from tornado.httpserver import HTTPServer
 
 from tipbot.bot.app import build_application, close_services, start_services, stop_delivery
+from tipbot.bot.services import Services, app_services
 from tipbot.config import Role, Settings
 from tipbot.content.models import Bank
 from tipbot.storage import db
@@ -32,61 +38,93 @@ class StartupError(Exception):
     """A reason the bot cannot start, phrased for the operator (no secrets)."""
 
 
-async def serve(settings: Settings, bank: Bank) -> None:
-    engine = db.create_engine(settings.effective_database_url)
-    application = build_application(settings, bank, engine)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+class Runner:
+    """Starts and stops one tipbot process; `serve` adds signal handling around it."""
 
-    try:
-        await application.initialize()  # calls getMe: checks the token and the API URL
-    except InvalidToken:
-        raise StartupError("Telegram refused the token: check TELEGRAM_BOT_TOKEN") from None
-    except NetworkError as exc:
-        raise StartupError(
-            f"cannot reach the Bot API at {settings.api_url}: {exc.message}"
-        ) from None
-    server = None
-    try:
-        await start_services(application)
+    def __init__(
+        self,
+        settings: Settings,
+        bank: Bank,
+        *,
+        clock: Callable[[], datetime] = db.utcnow,
+        schedule_sweeps: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.engine = db.create_engine(settings.effective_database_url)
+        self.application: Application[Any, Any, Any, Any, Any, Any] = build_application(
+            settings, bank, self.engine, clock=clock
+        )
+        self.schedule_sweeps = schedule_sweeps
+        self.server: HTTPServer | None = None
+        self.webhook_secret: str | None = None
+
+    @property
+    def services(self) -> Services:
+        return app_services(self.application)
+
+    async def start(self) -> None:
+        settings, application = self.settings, self.application
+        try:
+            await application.initialize()  # getMe: checks the token and the API URL
+        except InvalidToken:
+            raise StartupError("Telegram refused the token: check TELEGRAM_BOT_TOKEN") from None
+        except NetworkError as exc:
+            raise StartupError(
+                f"cannot reach the Bot API at {settings.api_url}: {exc.message}"
+            ) from None
+        await start_services(application, schedule_sweeps=self.schedule_sweeps)
         receiving = Role.UPDATES in settings.roles
         if receiving and settings.webhook_url:
-            secret = (
+            self.webhook_secret = (
                 settings.webhook_secret.get_secret_value()
                 if settings.webhook_secret
                 else secrets.token_urlsafe(32)
             )
             path = urlsplit(settings.webhook_url).path or "/"
-            web = make_web_app(application, webhook_path=path, secret=secret)
-            server = start_server(web, settings.listen, settings.port)
+            web = make_web_app(application, webhook_path=path, secret=self.webhook_secret)
+            self.server = start_server(web, settings.listen, settings.port)
             await application.bot.set_webhook(
-                settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+                settings.webhook_url,
+                secret_token=self.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
             )
-            log.info(
-                "receiving updates by webhook on %s:%d%s", settings.listen, settings.port, path
-            )
+            log.info("receiving updates by webhook on %s:%d", settings.listen, settings.port)
         else:
             if receiving and application.updater is not None:
                 await application.bot.delete_webhook()
-                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+                await application.updater.start_polling(
+                    allowed_updates=Update.ALL_TYPES, timeout=10
+                )
                 log.info("receiving updates by long polling")
             if settings.health_port:
                 web = make_web_app(application, webhook_path=None, secret=None)
-                server = start_server(web, settings.listen, settings.health_port)
+                self.server = start_server(web, settings.listen, settings.health_port)
         await application.start()
         log.info("tipbot is running (roles: %s)", ", ".join(sorted(settings.roles)))
-        await stop.wait()
-        log.info("stopping: no new updates, finishing in-flight deliveries")
-    finally:
+
+    async def stop(self) -> None:
+        application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
-        if server is not None:
-            server.stop()
+        if self.server is not None:
+            self.server.stop()
         await stop_delivery(application, grace=SHUTDOWN_GRACE)
         if application.running:
             await application.stop()
         await application.shutdown()
         await close_services(application)
         log.info("stopped")
+
+
+async def serve(settings: Settings, bank: Bank) -> None:
+    runner = Runner(settings, bank)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await runner.start()
+        await stop.wait()
+        log.info("stopping: no new updates, finishing in-flight deliveries")
+    finally:
+        await runner.stop()

@@ -232,7 +232,9 @@ def _build_deliverer(
     return bot, deliverer
 
 
-async def start_services(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def start_services(
+    application: Application[Any, Any, Any, Any, Any, Any], *, schedule_sweeps: bool = True
+) -> None:
     """After `initialize`: migrate the schema, publish the command menu, schedule the sweep."""
     services = app_services(application)
     await db.migrate(services.engine)
@@ -240,7 +242,7 @@ async def start_services(application: Application[Any, Any, Any, Any, Any, Any])
     await application.bot.set_my_commands(commands)
     if services.delivery_bot is not None:
         await services.delivery_bot.initialize()
-        if application.job_queue is not None:
+        if schedule_sweeps and application.job_queue is not None:
             application.job_queue.run_repeating(
                 _sweep_tick,
                 interval=services.settings.sweep_seconds,

@@ -1,0 +1,188 @@
+"""The outbox queries: planning is once per local date, claims are exclusive, leases expire."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import FakeClock
+from tipbot.storage import deliveries as store
+from tipbot.storage import subscribers as subs
+from tipbot.storage.deliveries import Outcome
+from tipbot.storage.tables import DeliveryStatus, SubscriberState, deliveries, subscribers
+
+TIPS = ("a", "b", "c")
+CATCHUP = timedelta(hours=6)
+LEASE = timedelta(seconds=60)
+
+
+async def count(engine: AsyncEngine, *where: object) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(deliveries).where(*where)))  # type: ignore[arg-type]
+
+
+async def subscribe_due_now(engine: AsyncEngine, clock: FakeClock, chats: range) -> None:
+    # 08:00 UTC subscriptions created at 07:59, then the clock moves to 08:00.
+    clock.now = datetime(2026, 6, 1, 7, 59)
+    for chat in chats:
+        await subs.subscribe(engine, chat, 8 * 60, "UTC", clock())
+    clock.now = datetime(2026, 6, 1, 8, 0)
+
+
+async def test_plan_creates_one_delivery_per_due_subscriber(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 4))
+    result = await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    assert (result.planned, result.examined) == (3, 3)
+    assert await count(engine) == 3
+    sub = await subs.get(engine, 1)
+    assert sub is not None and sub.next_due_at == datetime(2026, 6, 2, 8, 0)
+
+
+async def test_plan_never_plans_a_second_tip_for_the_same_local_date(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 2))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    # The user changes their time to later the same day: due again today, but already served.
+    clock.advance(minutes=5)
+    await subs.subscribe(engine, 1, 9 * 60, "UTC", clock())
+    clock.now = datetime(2026, 6, 1, 9, 0)
+    result = await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    assert result.planned == 0
+    assert await count(engine) == 1
+    sub = await subs.get(engine, 1)
+    assert sub is not None and sub.next_due_at == datetime(2026, 6, 2, 9, 0)
+
+
+async def test_plan_skips_days_older_than_the_catchup_window(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 2))
+    clock.now = datetime(2026, 6, 3, 15, 0)  # two days of downtime, today's 08:00 is 7 h late
+    result = await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    assert (result.planned, result.skipped) == (0, 1)
+    sub = await subs.get(engine, 1)
+    assert sub is not None and sub.next_due_at == datetime(2026, 6, 4, 8, 0)
+
+
+async def test_restart_within_catchup_sends_only_todays_missed_tip(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 2))
+    clock.now = datetime(2026, 6, 3, 10, 0)  # 2 h after today's 08:00
+    first = await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    second = await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    assert (first.planned, first.skipped) == (0, 1)  # 1 June: too old
+    assert second.planned == 1  # 3 June, within the window
+    async with engine.connect() as conn:
+        day = await conn.scalar(select(deliveries.c.local_date))
+    assert str(day) == "2026-06-03"
+
+
+async def test_claim_is_exclusive_until_the_lease_expires(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 4))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    first = await store.claim(engine, clock(), "one", 100, LEASE)
+    assert len(first) == 3
+    assert await store.claim(engine, clock(), "two", 100, LEASE) == []
+    clock.advance(seconds=61)  # "one" died: its lease ran out
+    taken_over = await store.claim(engine, clock(), "two", 100, LEASE)
+    assert sorted(j.id for j in taken_over) == sorted(j.id for j in first)
+    assert all(j.attempts == 2 for j in taken_over)
+
+
+async def test_extend_lease_keeps_rows_from_being_taken_over(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 2))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    jobs = await store.claim(engine, clock(), "one", 100, LEASE)
+    clock.advance(seconds=50)
+    await store.extend_lease(engine, [j.id for j in jobs], "one", clock() + LEASE)
+    clock.advance(seconds=50)
+    assert await store.claim(engine, clock(), "two", 100, LEASE) == []
+
+
+async def test_recorded_outcomes(engine: AsyncEngine, clock: FakeClock) -> None:
+    await subscribe_due_now(engine, clock, range(1, 4))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    jobs = await store.claim(engine, clock(), "one", 100, LEASE)
+    by_chat = {j.chat_id: j for j in jobs}
+    retry_at = clock() + timedelta(seconds=30)
+    await store.record(
+        engine,
+        [
+            Outcome(by_chat[1], DeliveryStatus.SENT, clock(), message_id=11),
+            Outcome(by_chat[2], DeliveryStatus.FAILED, clock(), error="network", retry_at=retry_at),
+            Outcome(by_chat[3], DeliveryStatus.BLOCKED, clock(), error="Forbidden"),
+        ],
+    )
+    assert await count(engine, deliveries.c.status == DeliveryStatus.SENT) == 1
+    blocked = await subs.get(engine, 3)
+    assert blocked is not None and blocked.state is SubscriberState.BLOCKED
+    assert blocked.next_due_at is None
+    assert await store.claim(engine, clock(), "one", 100, LEASE) == []
+    clock.now = retry_at
+    retried = await store.claim(engine, clock(), "one", 100, LEASE)
+    assert [j.chat_id for j in retried] == [2]
+
+
+async def test_deliveries_past_the_catchup_window_expire(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 2))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    clock.advance(hours=7)
+    assert await store.claim(engine, clock(), "one", 100, LEASE) == []
+    assert await count(engine, deliveries.c.status == DeliveryStatus.EXPIRED) == 1
+
+
+async def test_broadcast_queues_one_delivery_per_active_subscriber(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 5))
+    await subs.set_state(engine, 4, SubscriberState.PAUSED, clock())
+    broadcast_id, recipients = await store.create_broadcast(
+        engine, "News & <updates>", 99, clock(), timedelta(hours=24)
+    )
+    assert recipients == 3
+    assert await store.broadcast_text(engine, broadcast_id) == "News & <updates>"
+    jobs = await store.claim(engine, clock(), "one", 100, LEASE)
+    assert sorted(j.chat_id for j in jobs) == [1, 2, 3]
+    assert all(j.broadcast_id == broadcast_id and j.tip_id is None for j in jobs)
+
+
+async def test_forget_leaves_no_row_about_the_user(engine: AsyncEngine, clock: FakeClock) -> None:
+    await subscribe_due_now(engine, clock, range(1, 3))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    await store.create_broadcast(engine, "hello", 1, clock(), timedelta(hours=1))
+    await subs.forget(engine, 1)
+    async with engine.connect() as conn:
+        left = await conn.scalar(
+            select(func.count()).select_from(deliveries).where(deliveries.c.chat_id == 1)
+        )
+        subs_left = await conn.scalar(
+            select(func.count()).select_from(subscribers).where(subscribers.c.chat_id == 1)
+        )
+        from tipbot.storage.tables import broadcasts
+
+        authored = await conn.scalar(
+            select(func.count()).select_from(broadcasts).where(broadcasts.c.created_by == 1)
+        )
+    assert (left, subs_left, authored) == (0, 0, 0)
+    assert await subs.get(engine, 2) is not None
+
+
+async def test_migrate_is_idempotent(engine: AsyncEngine) -> None:
+    from tipbot.storage import db
+
+    assert await db.migrate(engine) == len(db.MIGRATIONS)
+    assert {"subscribers", "deliveries", "broadcasts", "schema_version"} <= set(
+        await db.table_names(engine)
+    )
