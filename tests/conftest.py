@@ -12,13 +12,14 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.fakebot.fixtures import fake_api  # noqa: F401 - a fixture, used by name
 from tests.fakebot.server import FakeBotApi, SentMessage
 from tipbot.config import Settings
 from tipbot.content.loader import load_bank
 from tipbot.content.models import Bank
 from tipbot.runner import Runner
 from tipbot.storage import db
+
+pytest_plugins = ["tests.fakebot.fixtures"]  # the fake_api fixture
 
 PG_ENV = "TIPBOT_TEST_POSTGRES_URL"
 

@@ -1,0 +1,454 @@
+"""The tip bank (tips/*.yaml) checked against the research fact base it was written from.
+
+The fact base lives outside the repository, in `shared/research/magnesium-facts.yaml` beside
+the clone (`/work/shared/...` here, `../shared/...` in CI). Tests that need it are skipped, with a
+reason, when it is missing; the tests of the bank on its own (citations, balance, length,
+readability) always run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tipbot.content.models import Bank, Topic
+
+REPO = Path(__file__).resolve().parents[2]
+TIPS_DIR = REPO / "tips"
+FACTS_PATH = Path(__file__).resolve().parents[3] / "shared" / "research" / "magnesium-facts.yaml"
+MISSING_FACTS = (
+    f"research fact base not found at {FACTS_PATH} (shared/ is expected beside the clone)"
+)
+
+DAILY_VALUE_MG = 420
+MIN_TIPS = 90
+MAX_TOPIC_SHARE = 0.25
+MIN_TIPS_PER_TOPIC = 4
+MAX_MEAN_FK_GRADE = 9.0
+MAX_TIP_FK_GRADE = 12.0
+
+
+def load_bank_from_yaml(tips_dir: Path = TIPS_DIR) -> Bank:
+    """Merge every tips/*.yaml mapping and validate it as one Bank (stand-in for the loader)."""
+    merged: dict[str, Any] = {}
+    for path in sorted(tips_dir.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert isinstance(data, dict), f"{path.name}: expected a mapping at the top level"
+        overlap = merged.keys() & data.keys()
+        assert not overlap, (
+            f"{path.name}: top-level key(s) {sorted(overlap)} already defined in another file"
+        )
+        merged.update(data)
+    return Bank.model_validate(merged)
+
+
+def _load_facts() -> dict[str, Any] | None:
+    if not FACTS_PATH.is_file():
+        return None
+    facts: dict[str, Any] = yaml.safe_load(FACTS_PATH.read_text(encoding="utf-8"))
+    return facts
+
+
+FACTS = _load_facts()
+
+
+def _params(items: list[Any], ids: list[str]) -> list[Any]:
+    """Parametrise over fact-base rows, or one skipped placeholder when the fact base is missing."""
+    if FACTS is None:
+        return [
+            pytest.param(None, id="fact-base-missing", marks=pytest.mark.skip(reason=MISSING_FACTS))
+        ]
+    return [pytest.param(item, id=i) for item, i in zip(items, ids, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def bank() -> Bank:
+    return load_bank_from_yaml()
+
+
+@pytest.fixture(scope="module")
+def facts() -> dict[str, Any]:
+    if FACTS is None:
+        pytest.skip(MISSING_FACTS)
+    return FACTS
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+# --- foods ----------------------------------------------------------------------------------------
+
+FACT_FOODS: list[dict[str, Any]] = FACTS["foods"]["items"] if FACTS else []
+ODS_FOODS = [row for row in FACT_FOODS if row["source"] == "ods_hp"]
+
+
+@pytest.mark.parametrize("row", _params(ODS_FOODS, [_slug(r["food"]) for r in ODS_FOODS]))
+def test_ods_food_row_appears_in_foods_yaml_with_same_serving_mg_and_pct_dv(
+    bank: Bank, row: dict[str, Any]
+) -> None:
+    matches = [item for item in bank.foods.items if item.name == row["food"]]
+    assert len(matches) == 1, (
+        f"{row['food']!r}: expected exactly one row in foods.yaml, found {len(matches)}"
+    )
+    item = matches[0]
+    assert item.serving == row["serving"]
+    assert item.mg == row["mg"]
+    assert item.pct_dv == row["pct_dv"]
+    assert item.source == "ods_hp"
+
+
+def test_every_ods_food_row_is_in_foods_yaml(bank: Bank, facts: dict[str, Any]) -> None:
+    names = {item.name for item in bank.foods.items}
+    ods_rows = [row["food"] for row in facts["foods"]["items"] if row["source"] == "ods_hp"]
+    assert len(ods_rows) == 30
+    assert set(ods_rows) <= names, f"missing: {sorted(set(ods_rows) - names)}"
+
+
+def test_dark_chocolate_70_85_row_matches_its_usda_fact(bank: Bank, facts: dict[str, Any]) -> None:
+    fact = next(
+        r for r in facts["foods"]["items"] if r["food"].startswith("Dark chocolate, 70-85%")
+    )
+    item = next(i for i in bank.foods.items if i.name == fact["food"])
+    assert (item.serving, item.mg, item.pct_dv, item.source) == (
+        fact["serving"],
+        fact["mg"],
+        fact["pct_dv"],
+        fact["source"],
+    )
+    assert item.mg == 64.6
+    assert item.source == "usda_sr_19904"
+    assert item.note and "treat" in item.note.lower(), "dark chocolate must be framed as a treat"
+
+
+def test_dark_chocolate_45_59_row_matches_its_usda_fact(bank: Bank, facts: dict[str, Any]) -> None:
+    fact = next(
+        r for r in facts["foods"]["items"] if r["food"].startswith("Dark chocolate, 45-59%")
+    )
+    item = next(i for i in bank.foods.items if i.name == fact["food"])
+    assert (item.serving, item.mg, item.pct_dv, item.source) == (
+        fact["serving"],
+        fact["mg"],
+        fact["pct_dv"],
+        fact["source"],
+    )
+
+
+def test_foods_yaml_has_no_row_missing_from_the_fact_base(
+    bank: Bank, facts: dict[str, Any]
+) -> None:
+    fact_names = {row["food"] for row in facts["foods"]["items"]}
+    extra = [item.name for item in bank.foods.items if item.name not in fact_names]
+    assert not extra, f"foods not in the fact base: {extra}"
+
+
+def test_pct_dv_is_mg_over_420_rounded_for_every_food(bank: Bank) -> None:
+    wrong = [
+        (item.name, item.mg, item.pct_dv, round(item.mg / DAILY_VALUE_MG * 100))
+        for item in bank.foods.items
+        if item.pct_dv != round(item.mg / DAILY_VALUE_MG * 100)
+    ]
+    assert not wrong, f"(name, mg, pct_dv, expected): {wrong}"
+
+
+def test_daily_value_is_420_mg_as_in_the_fact_base(bank: Bank, facts: dict[str, Any]) -> None:
+    assert bank.foods.daily_value_mg == DAILY_VALUE_MG
+    dv = facts["rda"]["daily_value"]
+    assert f"{DAILY_VALUE_MG} mg" in dv["fact"]
+    assert bank.foods.daily_value_source == dv["source"]
+
+
+def test_foods_table_has_at_least_25_items(bank: Bank) -> None:
+    assert len(bank.foods.items) >= 25
+
+
+# --- intakes --------------------------------------------------------------------------------------
+
+FACT_RDA: list[dict[str, Any]] = FACTS["rda"]["table_mg_per_day"] if FACTS else []
+
+#: Expected (stage, age_min, age_max) for each fact-base RDA group, in whole years.
+RDA_AGES: dict[str, tuple[str, int, int]] = {
+    "Infants 0-6 months": ("general", 0, 0),
+    "Infants 7-12 months": ("general", 0, 0),
+    "Children 1-3 years": ("general", 1, 3),
+    "Children 4-8 years": ("general", 4, 8),
+    "Children 9-13 years": ("general", 9, 13),
+    "Teens 14-18 years": ("general", 14, 18),
+    "Adults 19-30 years": ("general", 19, 30),
+    "Adults 31-50 years": ("general", 31, 50),
+    "Adults 51-70 years": ("general", 51, 70),
+    "Adults over 70": ("general", 71, 150),
+    "Pregnancy 18 years or younger": ("pregnancy", 14, 18),
+    "Pregnancy 19-30 years": ("pregnancy", 19, 30),
+    "Pregnancy 31-50 years": ("pregnancy", 31, 50),
+    "Lactation 18 years or younger": ("lactation", 14, 18),
+    "Lactation 19-30 years": ("lactation", 19, 30),
+    "Lactation 31-50 years": ("lactation", 31, 50),
+}
+
+
+@pytest.mark.parametrize("row", _params(FACT_RDA, [_slug(r["group"]) for r in FACT_RDA]))
+def test_rda_row_matches_fact_base(bank: Bank, row: dict[str, Any]) -> None:
+    matches = [r for r in bank.intakes.rda if r.group == row["group"]]
+    assert len(matches) == 1, (
+        f"{row['group']!r}: expected one RDA row in intakes.yaml, found {len(matches)}"
+    )
+    ours = matches[0]
+    assert ours.male == row.get("male")
+    assert ours.female == row.get("female")
+    assert ours.kind == row["type"]
+    assert row["group"] in RDA_AGES, (
+        f"new fact-base group {row['group']!r}: add its ages to RDA_AGES"
+    )
+    assert (ours.stage.value, ours.age_min, ours.age_max) == RDA_AGES[row["group"]]
+
+
+def test_intakes_yaml_has_no_rda_row_missing_from_the_fact_base(
+    bank: Bank, facts: dict[str, Any]
+) -> None:
+    fact_groups = {r["group"] for r in facts["rda"]["table_mg_per_day"]}
+    assert [r.group for r in bank.intakes.rda if r.group not in fact_groups] == []
+
+
+FACT_UL: list[dict[str, Any]] = FACTS["ul"]["table_mg_per_day_supplemental"] if FACTS else []
+
+#: The whole-year age range each fact-base UL group covers (pregnancy and lactation: ages 14-50).
+UL_AGES: dict[str, tuple[int, int]] = {
+    "Infants 0-12 months": (0, 0),
+    "Children 1-3 years": (1, 3),
+    "Children 4-8 years": (4, 8),
+    "9-18 years": (9, 18),
+    "Adults 19-70 and over 70": (19, 150),
+    "Pregnancy and lactation (all ages)": (14, 50),
+}
+
+
+@pytest.mark.parametrize("row", _params(FACT_UL, [_slug(r["group"]) for r in FACT_UL]))
+def test_ul_figure_matches_fact_base(bank: Bank, row: dict[str, Any]) -> None:
+    assert row["group"] in UL_AGES, (
+        f"new fact-base UL group {row['group']!r}: add its ages to UL_AGES"
+    )
+    low, high = UL_AGES[row["group"]]
+    expected = row["ul"] if isinstance(row["ul"], int) else None
+    for age in range(low, high + 1):
+        covering = [r for r in bank.intakes.ul if r.age_min <= age <= r.age_max]
+        assert len(covering) == 1, (
+            f"age {age}: expected one UL row, found {[r.group for r in covering]}"
+        )
+        assert covering[0].ul_mg == expected, (
+            f"age {age} ({row['group']}): {covering[0].ul_mg} != {expected}"
+        )
+    if expected is None:
+        assert covering[0].note, "a UL row without a figure needs a note saying why"
+    if row["group"].startswith("Pregnancy"):
+        assert "pregnan" in bank.intakes.ul_note.lower(), (
+            "ul_note should say the limit applies in pregnancy"
+        )
+
+
+def test_ul_note_says_the_limit_counts_only_supplements_and_medicines(bank: Bank) -> None:
+    note = bank.intakes.ul_note.lower()
+    assert "supplements" in note and "medicines" in note and "food" in note
+
+
+# --- forms ----------------------------------------------------------------------------------------
+
+FACT_FORMS: list[dict[str, Any]] = FACTS["forms"]["items"] if FACTS else []
+
+
+def _form_id(fact_name: str) -> str:
+    """'glycinate (bisglycinate)' -> 'glycinate'; 'L-threonate' -> 'threonate'."""
+    first = fact_name.split()[0].lower()
+    return first.removeprefix("l-")
+
+
+@pytest.mark.parametrize("row", _params(FACT_FORMS, [_form_id(r["form"]) for r in FACT_FORMS]))
+def test_form_elemental_percent_matches_fact_base(bank: Bank, row: dict[str, Any]) -> None:
+    matches = [f for f in bank.forms if f.id == _form_id(row["form"])]
+    assert len(matches) == 1, f"form {row['form']!r} missing from forms.yaml"
+    assert matches[0].elemental_percent == row["elemental_mg_percent"]
+
+
+def test_forms_yaml_covers_at_least_eight_forms(bank: Bank) -> None:
+    assert len(bank.forms) >= 8
+
+
+# --- sources --------------------------------------------------------------------------------------
+
+
+def _cited_source_ids(bank: Bank) -> dict[str, set[str]]:
+    """Every source id cited anywhere in the bank, mapped to where it is cited."""
+    cited: dict[str, set[str]] = {}
+
+    def add(source_id: str, where: str) -> None:
+        cited.setdefault(source_id, set()).add(where)
+
+    for tip in bank.tips:
+        for s in tip.sources:
+            add(s, f"tip {tip.id}")
+    add(bank.foods.daily_value_source, "foods.daily_value_source")
+    for item in bank.foods.items:
+        add(item.source, f"food {item.name}")
+    for form in bank.forms:
+        for s in form.sources:
+            add(s, f"form {form.id}")
+    for s in bank.interactions.sources:
+        add(s, "interactions")
+    for cls in bank.interactions.classes:
+        for s in cls.sources:
+            add(s, f"interaction {cls.id}")
+    for s in [*bank.intakes.rda_sources, *bank.intakes.ul_sources]:
+        add(s, "intakes")
+    return cited
+
+
+def test_every_tip_cites_only_existing_sources(bank: Bank) -> None:
+    known = set(bank.source_index)
+    unknown = {(t.id, s) for t in bank.tips for s in t.sources if s not in known}
+    assert not unknown, f"(tip, unknown source): {sorted(unknown)}"
+
+
+def test_every_citation_in_the_bank_points_to_an_existing_source(bank: Bank) -> None:
+    known = set(bank.source_index)
+    unknown = {s: sorted(w) for s, w in _cited_source_ids(bank).items() if s not in known}
+    assert not unknown, f"unknown sources and where cited: {unknown}"
+
+
+def test_every_listed_source_is_cited_somewhere(bank: Bank) -> None:
+    uncited = set(bank.source_index) - set(_cited_source_ids(bank))
+    assert not uncited, f"sources.yaml lists sources nothing cites: {sorted(uncited)}"
+
+
+def test_source_ids_are_unique(bank: Bank) -> None:
+    dupes = [i for i, n in Counter(s.id for s in bank.sources).items() if n > 1]
+    assert not dupes
+
+
+def test_no_do_not_cite_source_is_listed_or_cited(bank: Bank, facts: dict[str, Any]) -> None:
+    banned = {s["id"] for s in facts["sources"] if s.get("do_not_cite")}
+    assert banned, "the fact base should mark some sources do_not_cite"
+    listed = banned & set(bank.source_index)
+    cited = banned & set(_cited_source_ids(bank))
+    assert not listed and not cited, f"do_not_cite sources used: {sorted(listed | cited)}"
+
+
+def test_sources_shared_with_the_fact_base_keep_its_pmid_and_doi(
+    bank: Bank, facts: dict[str, Any]
+) -> None:
+    by_id = {s["id"]: s for s in facts["sources"]}
+    for source in bank.sources:
+        fact = by_id.get(source.id)
+        if fact is None:
+            continue
+        if fact.get("pmid"):
+            assert source.pmid == fact["pmid"], source.id
+        if fact.get("doi"):
+            assert source.doi == fact["doi"], source.id
+
+
+# --- interactions ---------------------------------------------------------------------------------
+
+
+def test_interactions_cover_the_required_medicine_classes(bank: Bank) -> None:
+    generics = {m.generic for cls in bank.interactions.classes for m in cls.medicines}
+    for name in (
+        "alendronate",
+        "risedronate",
+        "ibandronate",
+        "doxycycline",
+        "ciprofloxacin",
+        "furosemide",
+        "hydrochlorothiazide",
+        "spironolactone",
+        "omeprazole",
+    ):
+        assert name in generics, f"{name} is missing from interactions.yaml"
+
+
+def test_no_brand_the_fact_base_marks_recalled_is_listed(bank: Bank, facts: dict[str, Any]) -> None:
+    flagged = {
+        brand.split(" (")[0]
+        for cls in facts["interactions"]["classes"]
+        if isinstance(cls.get("examples"), list)
+        for med in cls["examples"]
+        for brand in med.get("brands", [])
+        if "recalled" in brand
+    }
+    ours = {b for cls in bank.interactions.classes for m in cls.medicines for b in m.brands}
+    assert flagged, "expected the fact base to flag some brands as recalled"
+    assert not flagged & ours, f"unverified brands listed: {sorted(flagged & ours)}"
+
+
+def test_interaction_text_never_calls_a_combination_safe(bank: Bank) -> None:
+    texts = [bank.interactions.general, bank.interactions.kidney_caution]
+    for cls in bank.interactions.classes:
+        texts += [cls.mechanism, cls.advice, cls.sources_disagree or ""]
+    offenders = [t for t in texts if re.search(r"\bsafe(ly)?\b", t, re.IGNORECASE)]
+    assert not offenders, offenders
+
+
+# --- tips -----------------------------------------------------------------------------------------
+
+
+def test_bank_has_at_least_90_tips(bank: Bank) -> None:
+    assert len(bank.tips) >= MIN_TIPS
+
+
+def test_no_topic_holds_more_than_a_quarter_of_the_tips(bank: Bank) -> None:
+    counts = Counter(t.topic for t in bank.tips)
+    limit = MAX_TOPIC_SHARE * len(bank.tips)
+    assert all(n <= limit for n in counts.values()), {
+        k.value: n for k, n in counts.items() if n > limit
+    }
+
+
+def test_every_topic_has_at_least_four_tips(bank: Bank) -> None:
+    counts = Counter(t.topic for t in bank.tips)
+    thin = {
+        topic.value: counts.get(topic, 0)
+        for topic in Topic
+        if counts.get(topic, 0) < MIN_TIPS_PER_TOPIC
+    }
+    assert not thin, thin
+
+
+def test_tip_ids_are_unique(bank: Bank) -> None:
+    dupes = [i for i, n in Counter(t.id for t in bank.tips).items() if n > 1]
+    assert not dupes
+
+
+def test_every_tip_is_at_most_600_characters(bank: Bank) -> None:
+    too_long = {t.id: len(t.text) for t in bank.tips if len(t.text) > 600}
+    assert not too_long, too_long
+
+
+def test_tip_text_is_plain_without_markup(bank: Bank) -> None:
+    markup = re.compile(r"<[^>]+>|\*\*|__|`|\[[^\]]*\]\(")
+    offenders = [t.id for t in bank.tips if markup.search(t.text) or markup.search(t.title)]
+    assert not offenders, offenders
+
+
+def test_no_tip_gives_an_individual_dose(bank: Bank) -> None:
+    dose = re.compile(r"\btake\s+(about\s+|up to\s+)?\d[\d,]*\s*(mg|milligrams?)\b", re.IGNORECASE)
+    offenders = [t.id for t in bank.tips if dose.search(t.text)]
+    assert not offenders, offenders
+
+
+def test_no_tip_claims_magnesium_prevents_or_cures(bank: Bank) -> None:
+    strong = re.compile(r"\b(prevents|cures?|guarantee[sd]?|proven to)\b", re.IGNORECASE)
+    offenders = [t.id for t in bank.tips if strong.search(t.text) or strong.search(t.title)]
+    assert not offenders, offenders
+
+
+def test_tips_have_a_readable_average_and_no_hard_tip(bank: Bank) -> None:
+    textstat = pytest.importorskip("textstat", reason="textstat is needed to measure reading grade")
+    grades = {t.id: textstat.flesch_kincaid_grade(t.text) for t in bank.tips}
+    mean = sum(grades.values()) / len(grades)
+    assert mean <= MAX_MEAN_FK_GRADE, f"mean Flesch-Kincaid grade {mean:.2f} > {MAX_MEAN_FK_GRADE}"
+    hard = {tip_id: g for tip_id, g in grades.items() if g > MAX_TIP_FK_GRADE}
+    assert not hard, f"tips above grade {MAX_TIP_FK_GRADE}: {hard}"
