@@ -82,7 +82,7 @@ class ReplyRateLimiter(BaseRateLimiter[None]):
             except RetryAfter as exc:
                 if attempt == self.MAX_TRIES:
                     raise
-                await asyncio.sleep(retry_after_seconds(exc.retry_after) + 0.05)
+                await asyncio.sleep(retry_after_seconds(exc) + 0.05)
         raise AssertionError("unreachable: the loop returns or raises")
 
 

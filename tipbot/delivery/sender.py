@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +19,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from tipbot.observe import Metrics
 from tipbot.storage.tables import DeliveryStatus
@@ -27,8 +29,12 @@ log = logging.getLogger(__name__)
 PER_CHAT_INTERVAL = 1.0
 
 
-def retry_after_seconds(value: int | float | timedelta) -> float:
-    """PTB gives `RetryAfter.retry_after` as seconds or as a timedelta, depending on settings."""
+def retry_after_seconds(error: RetryAfter) -> float:
+    """PTB gives `RetryAfter.retry_after` as seconds or as a timedelta (PTB_TIMEDELTA), and warns
+    about the change on every read; both forms are accepted and the warning is not repeated."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
     if isinstance(value, timedelta):
         return value.total_seconds()
     return float(value)
@@ -56,15 +62,19 @@ class Pacer:
 class ChatSpacing:
     """At most one delivery per chat per second (a tip and an announcement may meet)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, interval: float = PER_CHAT_INTERVAL
+    ) -> None:
         self._clock = clock
+        self.interval = interval
         self._last: dict[int, float] = {}
 
     def reserve(self, chat_id: int) -> float:
         now = self._clock()
         if len(self._last) > 10_000:
-            self._last = {c: t for c, t in self._last.items() if now - t < PER_CHAT_INTERVAL}
-        slot = max(now, self._last.get(chat_id, -PER_CHAT_INTERVAL) + PER_CHAT_INTERVAL)
+            self._last = {c: t for c, t in self._last.items() if now - t < self.interval}
+        last = self._last.get(chat_id)
+        slot = now if last is None else max(now, last + self.interval)
         self._last[chat_id] = slot
         return slot - now
 
@@ -115,7 +125,7 @@ class Sender:
                     reply_markup=markup,
                 )
             except RetryAfter as exc:
-                seconds = retry_after_seconds(exc.retry_after)
+                seconds = retry_after_seconds(exc)
                 self._metrics.retry_after.inc()
                 log.warning("Telegram asked to slow down: pausing deliveries for %.0f s", seconds)
                 self.pacer.pause(seconds)
