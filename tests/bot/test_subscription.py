@@ -113,6 +113,7 @@ async def test_settings_change_time_and_zone_with_buttons(user: User, runner: Ru
     assert "20:00 (UTC)" in changed.plain
     [panel] = await user.send("/settings")
     [prompt] = await user.press(panel, "set:zone")
+    assert "Type your time zone" in prompt.plain
     [changed] = await user.send("Tokyo")
     assert "20:00 (Asia/Tokyo)" in changed.plain
     sub = await stored(runner, user.chat_id)

@@ -1,0 +1,191 @@
+"""`tipbot validate`: each kind of broken bank is reported as FILE:LINE: message, never a trace."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tipbot import cli
+from tipbot.content import render, validate
+from tipbot.content.loader import bundled_bank_dir
+from tipbot.content.validate import validate_dir
+
+
+@pytest.fixture
+def bank_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "bank"
+    shutil.copytree(bundled_bank_dir(), target, ignore=shutil.ignore_patterns("*.md"))
+    return target
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> int:
+    """Replace `old` (which must occur) and return the 1-based line where it was."""
+    text = path.read_text()
+    assert old in text, old
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, count))
+    return line
+
+
+def problems_in(directory: Path) -> list[str]:
+    _, problems = validate_dir(directory)
+    return [str(p) for p in problems]
+
+
+def test_the_bundled_bank_is_valid() -> None:
+    bank, problems = validate_dir(None)
+    assert problems == []
+    assert bank is not None and len(bank.tips) >= 90
+
+
+def test_malformed_yaml_names_file_and_line(bank_copy: Path) -> None:
+    line = edit(bank_copy / "tips.yaml", "    topic: magnesium_in_body\n", "    topic: [unclosed\n")
+    [problem] = problems_in(bank_copy)
+    assert problem.startswith(f"{bank_copy / 'tips.yaml'}:")
+    assert "malformed YAML" in problem
+    reported = int(problem.split(":")[1])
+    assert line <= reported <= line + 2
+
+
+def test_unknown_source_id(bank_copy: Path) -> None:
+    line = edit(
+        bank_copy / "tips.yaml", "    sources: [iom_1997]\n", "    sources: [nobody_2099]\n"
+    )
+    [problem] = problems_in(bank_copy)
+    assert (
+        problem
+        == f"{bank_copy / 'tips.yaml'}:{line}: unknown source id 'nobody_2099' (not in sources)"
+    )
+
+
+def test_duplicate_id(bank_copy: Path) -> None:
+    line = edit(bank_copy / "tips.yaml", "  - id: bone-reserve\n", "  - id: bone-store-half\n")
+    [problem] = problems_in(bank_copy)
+    assert problem == f"{bank_copy / 'tips.yaml'}:{line}: duplicate id 'bone-store-half' in tips"
+
+
+def test_missing_url(bank_copy: Path) -> None:
+    path = bank_copy / "sources.yaml"
+    edit(path, "    url: https://ods.od.nih.gov/factsheets/Magnesium-HealthProfessional/\n", "")
+    [problem] = problems_in(bank_copy)
+    assert problem.startswith(f"{path}:7: ")
+    assert "missing field 'sources.0.url'" in problem
+
+
+def test_url_must_be_https(bank_copy: Path) -> None:
+    line = edit(
+        bank_copy / "sources.yaml",
+        "https://ods.od.nih.gov/factsheets/Magnesium-HealthProfessional/",
+        "http://ods.od.nih.gov/factsheets/Magnesium-HealthProfessional/",
+    )
+    [problem] = problems_in(bank_copy)
+    assert problem.startswith(f"{bank_copy / 'sources.yaml'}:{line}: ")
+    assert "https://" in problem
+
+
+def test_unknown_field_is_a_typo_not_ignored(bank_copy: Path) -> None:
+    line = edit(
+        bank_copy / "tips.yaml",
+        "    evidence: reference_value\n",
+        "    evidense: reference_value\n",
+    )
+    problems = problems_in(bank_copy)
+    assert any(p.startswith(f"{bank_copy / 'tips.yaml'}:{line}: unknown field") for p in problems)
+
+
+def test_over_long_tip(bank_copy: Path) -> None:
+    line = edit(
+        bank_copy / "tips.yaml",
+        "      keep it steady.\n",
+        "      keep it steady." + " More." * 120 + "\n",
+    )
+    problems = problems_in(bank_copy)
+    assert any(":" in p and "at most 600 characters" in p for p in problems), problems
+    assert any(p.startswith(f"{bank_copy / 'tips.yaml'}:{line - 3}:") for p in problems), (
+        line,
+        problems,
+    )
+
+
+def test_over_long_message_is_reported(bank_copy: Path) -> None:
+    path = bank_copy / "forms.yaml"
+    line = edit(path, "    name: Magnesium oxide\n", "    name: Magnesium " + "oxide " * 900 + "\n")
+    problems = problems_in(bank_copy)
+    assert f"{path}:{line - 1}: cannot render this entry: one line is" in "\n".join(problems)
+    assert any("over 4096" in p for p in problems), problems
+
+
+def test_invalid_html_from_a_renderer_bug_is_caught(
+    bank_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken: Callable[..., str] = lambda bank, tip: f"<b>{tip.title}"  # noqa: E731 - an unclosed tag
+    monkeypatch.setattr(render, "tip", broken)
+    problems = problems_in(bank_copy)
+    assert problems
+    assert all("would be rejected by Telegram" in p and "tips.yaml" in p for p in problems)
+
+
+def test_too_few_tips_and_topic_spread(bank_copy: Path) -> None:
+    rules = validate.Rules(min_tips=200, max_topic_share=0.05)
+    _, problems = validate.validate_dir(bank_copy, rules)
+    text = "\n".join(str(p) for p in problems)
+    assert "at least 200 needed" in text
+    assert "more than" in text
+
+
+def test_hard_to_read_tip(bank_copy: Path) -> None:
+    hard = (
+        "Pharmacokinetic interactions characterising divalent cation chelation substantially "
+        "compromise bisphosphonate bioavailability, necessitating meticulous administration "
+        "scheduling considerations."
+    )
+    edit(bank_copy / "tips.yaml", "      keep it steady.\n", "      keep it steady. " + hard + "\n")
+    problems = problems_in(bank_copy)
+    assert any("reads at grade" in p for p in problems), problems
+
+
+def test_cli_validate_prints_problems_and_exits_1(
+    bank_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = edit(
+        bank_copy / "tips.yaml", "    sources: [iom_1997]\n", "    sources: [nobody_2099]\n"
+    )
+    assert cli.main(["validate", str(bank_copy)]) == 1
+    err = capsys.readouterr().err
+    assert f"tips.yaml:{line}: unknown source id 'nobody_2099'" in err
+    assert "Traceback" not in err
+
+
+def test_cli_validate_report(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["validate", "--report"]) == 0
+    out = capsys.readouterr().out
+    for heading in (
+        "Tips per topic",
+        "Tips per evidence level",
+        "Readability",
+        "Sources never cited",
+    ):
+        assert heading in out
+
+
+def test_run_refuses_a_broken_bank(
+    bank_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(bank_copy / "tips.yaml", "    sources: [iom_1997]\n", "    sources: [nobody_2099]\n")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:ABC")
+    monkeypatch.setenv("TIPBOT_TIPS_DIR", str(bank_copy))
+    assert cli.main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown source id 'nobody_2099'" in err and "refusing to start" in err
+
+
+def test_cli_export_resolves_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert cli.main(["export"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["tips"][0]["sources"][0]["url"].startswith("https://")
+    assert {"foods", "forms", "interactions", "intakes", "sources"} <= set(data)
