@@ -52,7 +52,7 @@ def postgres_url() -> str | None:
     return os.environ.get(PG_ENV) or None
 
 
-async def _reset_postgres(engine: AsyncEngine) -> None:
+async def reset_postgres(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await conn.execute(text("CREATE SCHEMA public"))
@@ -71,7 +71,7 @@ async def engine(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Asyn
             )
     eng = db.create_engine(url)
     if request.param == "postgres":
-        await _reset_postgres(eng)
+        await reset_postgres(eng)
     await db.migrate(eng)
     yield eng
     await eng.dispose()
@@ -155,3 +155,13 @@ async def runner(
 @pytest.fixture
 def user(fake_api: FakeBotApi) -> User:
     return User(fake_api, 4242)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the fault drills' delivered / duplicated / lost counts after the run."""
+    from tests.drills.harness import REPORTS
+
+    if REPORTS:
+        terminalreporter.section("fault drills")
+        for report in REPORTS:
+            terminalreporter.write_line(report.line())

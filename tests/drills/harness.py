@@ -1,0 +1,143 @@
+"""Helpers for fault drills: real `tipbot run` processes against the in-test fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.fakebot.server import FakeBotApi
+from tipbot.storage import db
+from tipbot.storage.tables import SubscriberState, subscribers
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class DrillReport:
+    name: str
+    expected: int
+    delivered: int
+    duplicated: int
+    lost: int
+    in_flight_bound: int
+
+    def line(self) -> str:
+        return (
+            f"{self.name}: {self.expected} due, {self.delivered} delivered, "
+            f"{self.duplicated} duplicated (bound {self.in_flight_bound}), {self.lost} lost"
+        )
+
+
+#: Filled by the drills, printed at the end of the test run by tests/conftest.py.
+REPORTS: list[DrillReport] = []
+
+
+def tally(name: str, fake: FakeBotApi, chats: range, bound: int) -> DrillReport:
+    counts = [fake.per_chat_counts[c] for c in chats]
+    report = DrillReport(
+        name,
+        expected=len(chats),
+        delivered=sum(1 for n in counts if n >= 1),
+        duplicated=sum(n - 1 for n in counts if n > 1),
+        lost=sum(1 for n in counts if n == 0),
+        in_flight_bound=bound,
+    )
+    REPORTS.append(report)
+    return report
+
+
+async def add_due_subscribers(engine: AsyncEngine, chats: range) -> None:
+    """Subscribers whose tip was due a minute ago (real time: the bot runs on the real clock)."""
+    now = db.utcnow()
+    rows = [
+        {
+            "chat_id": chat,
+            "state": SubscriberState.ACTIVE,
+            "send_minute": 0,
+            "tz": "UTC",
+            "next_due_at": now - timedelta(minutes=1),
+            "cycle": 0,
+            "cycle_sent": "",
+            "seed": chat % 4096,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for chat in chats
+    ]
+    await db.migrate(engine)
+    async with engine.begin() as conn:
+        await conn.execute(insert(subscribers), rows)
+
+
+@dataclass
+class BotProcess:
+    """`python -m tipbot run` as a child process, logging to a file."""
+
+    fake: FakeBotApi
+    database_url: str
+    log_path: Path
+    env_extra: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": self.fake.token,
+            "TIPBOT_API_URL": f"http://127.0.0.1:{self.fake.port}",
+            "TIPBOT_DATABASE_URL": self.database_url,
+            "TIPBOT_ROLES": "delivery",
+            "TIPBOT_SWEEP_SECONDS": "1",
+            "TIPBOT_CLAIM_TIMEOUT_SECONDS": "3",
+            "TIPBOT_MAX_RATE": "50",
+            "TIPBOT_LOG_LEVEL": "INFO",
+            **self.env_extra,
+        }
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child, not awaited here
+            [sys.executable, "-m", "tipbot", "run"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    async def terminate(self, timeout: float = 10.0) -> int:
+        """SIGTERM, then wait; return the exit status."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(timeout):
+            while self.process.poll() is None:
+                await asyncio.sleep(0.05)
+        return int(self.process.returncode)
+
+    def ensure_stopped(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def concurrency_for(max_rate: float) -> int:
+    """Sends a delivery process keeps in flight at once (see tipbot.bot.app._build_deliverer)."""
+    return max(4, min(256, int(max_rate / 2)))
+
+
+async def wait_until_all_delivered(fake: FakeBotApi, chats: range, timeout: float) -> None:
+    await fake.wait_for(
+        lambda: all(fake.per_chat_counts[c] >= 1 for c in chats),
+        timeout=timeout,
+        what=lambda: f"{sum(1 for c in chats if fake.per_chat_counts[c] == 0)} chats still waiting",
+    )
