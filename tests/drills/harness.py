@@ -102,7 +102,7 @@ class BotProcess:
             **self.env_extra,
         }
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child, not awaited here
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "tipbot", "run"], cwd=ROOT, env=env, stdout=log, stderr=log
         )
 
@@ -111,12 +111,12 @@ class BotProcess:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
-    async def terminate(self, timeout: float = 10.0) -> int:
-        """SIGTERM, then wait; return the exit status."""
+    async def terminate(self, within: float = 10.0) -> int:
+        """SIGTERM, then wait up to `within` seconds; return the exit status."""
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(timeout):
-            while self.process.poll() is None:
+        async with asyncio.timeout(within):
+            while self.process.poll() is None:  # noqa: ASYNC110 - polling a child process
                 await asyncio.sleep(0.05)
         return int(self.process.returncode)
 
@@ -135,9 +135,9 @@ def concurrency_for(max_rate: float) -> int:
     return max(4, min(256, int(max_rate / 2)))
 
 
-async def wait_until_all_delivered(fake: FakeBotApi, chats: range, timeout: float) -> None:
+async def wait_until_all_delivered(fake: FakeBotApi, chats: range, within: float) -> None:
     await fake.wait_for(
         lambda: all(fake.per_chat_counts[c] >= 1 for c in chats),
-        timeout=timeout,
+        timeout=within,
         what=lambda: f"{sum(1 for c in chats if fake.per_chat_counts[c] == 0)} chats still waiting",
     )

@@ -51,7 +51,7 @@ async def test_kill_9_mid_broadcast_then_restart(fast_fake: FakeBotApi, tmp_path
         sent_before_crash = fast_fake.sent_count
         assert sent_before_crash < len(chats), "the crash should come mid-broadcast"
         bot.start()
-        await wait_until_all_delivered(fast_fake, chats, timeout=60)
+        await wait_until_all_delivered(fast_fake, chats, within=60)
         await asyncio.sleep(1.5)  # a further sweep must not send anything again
         assert await bot.terminate() == 0
     finally:
@@ -75,11 +75,11 @@ async def test_clean_sigterm_during_a_broadcast_loses_nothing(
         await fast_fake.wait_for(lambda: fast_fake.sent_count >= 100, timeout=30, what="100 sends")
         loop = asyncio.get_running_loop()
         started = loop.time()
-        assert await bot.terminate(timeout=10) == 0
+        assert await bot.terminate(within=10) == 0
         assert loop.time() - started < 10
         assert fast_fake.sent_count < len(chats)
         bot.start()  # the rest goes out after the restart, nothing twice
-        await wait_until_all_delivered(fast_fake, chats, timeout=60)
+        await wait_until_all_delivered(fast_fake, chats, within=60)
         await asyncio.sleep(1.5)
         assert await bot.terminate() == 0
     finally:
@@ -99,7 +99,7 @@ async def test_429_storm(fast_fake: FakeBotApi, tmp_path: Path) -> None:
     bot = BotProcess(fast_fake, url, tmp_path / "bot.log")
     try:
         bot.start()
-        await wait_until_all_delivered(fast_fake, chats, timeout=60)
+        await wait_until_all_delivered(fast_fake, chats, within=60)
         await asyncio.sleep(1.5)
         assert await bot.terminate() == 0
     finally:
@@ -119,7 +119,7 @@ async def test_five_percent_server_errors(fast_fake: FakeBotApi, tmp_path: Path)
     bot = BotProcess(fast_fake, url, tmp_path / "bot.log")
     try:
         bot.start()
-        await wait_until_all_delivered(fast_fake, chats, timeout=60)
+        await wait_until_all_delivered(fast_fake, chats, within=60)
         await asyncio.sleep(1.5)
         assert await bot.terminate() == 0
     finally:
@@ -141,7 +141,7 @@ async def test_connections_dropped_after_telegram_accepted(
     bot = BotProcess(fast_fake, url, tmp_path / "bot.log")
     try:
         bot.start()
-        await wait_until_all_delivered(fast_fake, chats, timeout=60)
+        await wait_until_all_delivered(fast_fake, chats, within=60)
         await asyncio.sleep(1.5)
         assert await bot.terminate() == 0
     finally:
@@ -174,7 +174,7 @@ async def test_two_delivery_processes_on_postgres_never_double_a_tip(
     try:
         for bot in bots:
             bot.start()
-        await wait_until_all_delivered(fast_fake, chats, timeout=60)
+        await wait_until_all_delivered(fast_fake, chats, within=60)
         await asyncio.sleep(1.5)
         for bot in bots:
             assert await bot.terminate() == 0
@@ -218,7 +218,7 @@ async def test_postgres_restarted_during_a_broadcast(
         bot.start()
         await fast_fake.wait_for(lambda: fast_fake.sent_count >= 100, timeout=30, what="100 sends")
         subprocess.run(command, check=True, capture_output=True, timeout=60)  # noqa: ASYNC221
-        await wait_until_all_delivered(fast_fake, chats, timeout=90)
+        await wait_until_all_delivered(fast_fake, chats, within=90)
         await asyncio.sleep(1.5)
         assert await bot.terminate() == 0
     finally:
