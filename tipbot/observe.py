@@ -82,7 +82,12 @@ def setup_logging(level: str = "INFO", fmt: str = "text", secrets: list[str] | N
     # httpx logs each request URL (with the token) at INFO; keep it quiet even at DEBUG.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(max(logging.getLevelName(level), logging.INFO))
+    # PTB logs whole updates (what users wrote) and request payloads at DEBUG; tipbot logs only
+    # command names, so PTB stays at INFO or above whatever the level.
+    numeric = logging.getLevelName(level)
+    logging.getLogger("telegram").setLevel(max(numeric, logging.INFO))
+    for chatty in ("apscheduler", "aiosqlite", "asyncio"):
+        logging.getLogger(chatty).setLevel(max(numeric, logging.INFO))
 
 
 class Metrics:

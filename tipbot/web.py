@@ -36,8 +36,8 @@ PTBApp = Application[Any, Any, Any, Any, Any, Any]
 
 
 class WebhookHandler(RequestHandler):
-    def initialize(self, application: PTBApp, secret: str) -> None:
-        self.application_ptb = application
+    def initialize(self, ptb_app: PTBApp, secret: str) -> None:
+        self.ptb_app = ptb_app
         self.secret = secret.encode()
 
     async def post(self) -> None:
@@ -49,12 +49,12 @@ class WebhookHandler(RequestHandler):
             return
         try:
             data = json.loads(self.request.body)
-            update = Update.de_json(data, self.application_ptb.bot)
+            update = Update.de_json(data, self.ptb_app.bot)
         except (ValueError, TypeError, KeyError):
             self.set_status(400)
             self.finish({"ok": False, "error": "malformed update"})
             return
-        await self.application_ptb.update_queue.put(update)
+        await self.ptb_app.update_queue.put(update)
         self.set_status(200)
         self.finish()
 
@@ -124,9 +124,7 @@ def make_web_app(
         (r"/metrics", MetricsHandler, {"services": services}),
     ]
     if webhook_path is not None and secret is not None:
-        routes.append(
-            (webhook_path, WebhookHandler, {"application": application, "secret": secret})
-        )
+        routes.append((webhook_path, WebhookHandler, {"ptb_app": application, "secret": secret}))
     return TornadoApp(routes, log_function=lambda _handler: None)
 
 

@@ -281,7 +281,9 @@ async def close_services(application: Application[Any, Any, Any, Any, Any, Any])
 
 
 async def _count_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    app_services(context.application).metrics.updates.labels(command_name(update)).inc()
+    name = command_name(update)
+    app_services(context.application).metrics.updates.labels(name).inc()
+    log.debug("update: %s", name, extra={"command": name})
 
 
 def command_name(update: Update) -> str:
