@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from tipbot import messages
-from tipbot.bot import keyboards
+from tipbot.bot import keyboards, subscription
 from tipbot.bot.replies import answer, callback_part, command_args
 from tipbot.bot.services import services
 from tipbot.content import intake as intake_domain
@@ -115,9 +115,7 @@ async def menu(update: Update, context: Context) -> None:
         "help": help_command,
     }
     if section == "sub":
-        from tipbot.bot.subscription import ask_time  # the subscription flow's first step
-
-        await ask_time(update, context)
+        await subscription.ask_time(update, context)
     elif section in targets:
         context.args = []
         await targets[section](update, context)

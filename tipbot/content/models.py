@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -193,12 +194,13 @@ class Bank(Strict):
     interactions: InteractionTable
     intakes: IntakeTable
 
-    def source(self, source_id: str) -> Source:
-        return self.source_index[source_id]
-
-    @property
+    @cached_property
     def source_index(self) -> dict[str, Source]:
         return {s.id: s for s in self.sources}
 
+    @cached_property
+    def tip_index(self) -> dict[str, Tip]:
+        return {t.id: t for t in self.tips}
+
     def tip(self, tip_id: str) -> Tip | None:
-        return next((t for t in self.tips if t.id == tip_id), None)
+        return self.tip_index.get(tip_id)

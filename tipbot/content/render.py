@@ -18,6 +18,7 @@ from tipbot.content.models import (
     EvidenceLevel,
     FoodGroup,
     InteractionClass,
+    LifeStage,
     RdaRow,
     Sex,
     Source,
@@ -219,11 +220,11 @@ def sources(bank: Bank) -> list[str]:
 def intake(bank: Bank, result: IntakeAnswer) -> str:
     table = bank.intakes
     person = result.person
-    who = f"{person.age}-year-old {person.sex.value}"
-    if person.stage.value != "general":
+    who = f"{person.age}-year-old {_person_word(person.age, person.sex)}"
+    if person.stage is not LifeStage.GENERAL:
         who = f"{person.age}-year-old, {person.stage.value}"
     if person.age == 0:
-        who = f"infant ({person.sex.value})"
+        who = f"baby under 1 year ({person.sex.value})"
     lines = [f"<b>Magnesium for a {esc(who)}</b>"]
     for row in result.rda_rows:
         lines.append(f"• {esc(row.group)}: <b>{_rda_mg(result, row)}</b> a day ({esc(row.kind)})")
@@ -243,6 +244,12 @@ def intake(bank: Bank, result: IntakeAnswer) -> str:
         f"<b>Sources</b>\n{citations(bank, cited)}",
     ]
     return "\n\n".join(paragraphs)
+
+
+def _person_word(age: int, sex: Sex) -> str:
+    if age >= 18:
+        return "woman" if sex is Sex.FEMALE else "man"
+    return "girl" if sex is Sex.FEMALE else "boy"
 
 
 def _rda_mg(result: IntakeAnswer, row: RdaRow) -> str:
