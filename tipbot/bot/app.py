@@ -175,9 +175,7 @@ def register_handlers(
     # Last: free text (the subscribe flow's answers) and any command not matched above.
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, subscription.flow_text))
     application.add_handler(MessageHandler(filters.COMMAND, _unknown_command))
-    application.add_handler(
-        MessageHandler(filters.ALL & ~filters.COMMAND & ~filters.TEXT, _unknown_command)
-    )
+    application.add_handler(MessageHandler(filters.ALL & ~filters.COMMAND & ~filters.TEXT, _other))
     application.add_error_handler(_on_error)
 
 
@@ -303,6 +301,12 @@ def command_name(update: Update) -> str:
 async def _unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_chat is not None:
         await update.effective_chat.send_message(messages.UNKNOWN_COMMAND)
+
+
+async def _other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Photos, stickers, voice notes...: the same pointer to /help as free text."""
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(messages.UNKNOWN_TEXT)
 
 
 async def _stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
