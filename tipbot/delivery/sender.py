@@ -107,6 +107,19 @@ class Sender:
         self._metrics = metrics
         self._sleep = sleep
         self._clock = clock
+        #: Set at shutdown: a send still waiting (for its slot, a 429 or a backoff) gives up and
+        #: is handed back as PENDING, so another process or the restart sends it promptly.
+        self.stopping = asyncio.Event()
+
+    async def _wait(self, seconds: float) -> bool:
+        """Sleep for `seconds` in short steps; False as soon as shutdown has begun."""
+        end = self._clock() + seconds
+        while not self.stopping.is_set():
+            left = end - self._clock()
+            if left <= 0:
+                return True
+            await self._sleep(min(left, 0.5))
+        return False
 
     async def send(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
@@ -115,8 +128,8 @@ class Sender:
         backoff = 0.5
         while True:
             wait = max(self.pacer.reserve(), self.chats.reserve(chat_id))
-            if wait > 0:
-                await self._sleep(wait)
+            if not await self._wait(wait):
+                return SendResult(DeliveryStatus.PENDING, error="handed back at shutdown")
             started = self._clock()
             try:
                 message = await self._send_message(
@@ -140,7 +153,8 @@ class Sender:
             except NetworkError as exc:  # includes TimedOut and 5xx answers
                 if self._clock() + backoff > deadline:
                     return SendResult(DeliveryStatus.FAILED, error=f"network: {exc.message}")
-                await self._sleep(backoff)
+                if not await self._wait(backoff):
+                    return SendResult(DeliveryStatus.PENDING, error="handed back at shutdown")
                 backoff = min(backoff * 2, 30.0)
                 continue
             except TelegramError as exc:

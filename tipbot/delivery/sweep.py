@@ -32,6 +32,8 @@ from tipbot.storage.tables import DeliveryStatus
 log = logging.getLogger(__name__)
 
 PLAN_BATCH = 1000
+#: A delivery that failed after its in-process retries is tried again by a later sweep.
+RETRY_FAILED_AFTER = timedelta(seconds=30)
 DB_ERRORS = (OperationalError, DBAPIError, OSError)
 
 #: Turns a claimed job into the message to send (None: nothing to send any more, e.g. a tip
@@ -152,6 +154,7 @@ class Deliverer:
     async def stop(self, grace: float = 5.0) -> None:
         """Stop claiming, let in-flight sends finish for up to `grace` seconds, record them."""
         self._stopping.set()
+        self._sender.stopping.set()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(grace):
                 async with self._lock:
@@ -215,9 +218,10 @@ class Deliverer:
             text, markup = message
             result = await self._sender.send(job.chat_id, text, markup)
             now = self._clock()
-            retry_at = (
-                now + timedelta(seconds=30) if result.status is DeliveryStatus.FAILED else None
-            )
+            retry_at = {
+                DeliveryStatus.FAILED: now + RETRY_FAILED_AFTER,
+                DeliveryStatus.PENDING: now,  # handed back at shutdown: due again at once
+            }.get(result.status)
             recorder.put(
                 Outcome(job, result.status, now, result.message_id, result.error, retry_at)
             )
@@ -230,7 +234,7 @@ class Deliverer:
                     DeliveryStatus.FAILED,
                     now,
                     error="internal error",
-                    retry_at=now + timedelta(seconds=60),
+                    retry_at=now + RETRY_FAILED_AFTER,
                 )
             )
         finally:
@@ -242,7 +246,7 @@ class Deliverer:
         if outcome.status is DeliveryStatus.SENT:
             self._report.sent += 1
             self._metrics.delivered.labels(kind).inc()
-        else:
+        elif outcome.status is not DeliveryStatus.PENDING:  # handed back, not failed
             self._report.failed += 1
             self._metrics.failed.labels(outcome.status.value).inc()
 
