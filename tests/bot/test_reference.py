@@ -165,3 +165,15 @@ async def test_disclaimer_is_one_tap_away(user: User, fake_api: FakeBotApi) -> N
 async def test_user_text_is_escaped_in_replies(user: User) -> None:
     [reply] = await user.send("/interactions <b>&amp</b>")
     assert "&lt;b&gt;&amp;amp&lt;/b&gt;" in reply.text
+
+
+async def test_pressing_the_same_button_twice_sends_no_redundant_edit(
+    user: User, fake_api: FakeBotApi
+) -> None:
+    [ask] = await user.send("/intake")
+    [ages] = await user.press(ask, "in:s:female")
+    answers = len(fake_api.callback_answers)
+    fake_api.push_callback(user.chat_id, ask.message_id, "in:s:female")
+    await fake_api.wait_for(lambda: len(fake_api.callback_answers) > answers)
+    assert fake_api.status_counts["400"] == 0
+    assert ages.plain == fake_api.current(user.chat_id, ask.message_id).plain  # type: ignore[union-attr]

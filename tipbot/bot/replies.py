@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from tipbot.bot import keyboards
+from tipbot.telegram_html import visible_text
 
 
 async def answer(
@@ -26,7 +27,10 @@ async def answer(
     query = update.callback_query
     if query is not None:
         await query.answer()
-        if edit and len(pages) == 1 and query.message is not None:
+        shown = query.message
+        if edit and len(pages) == 1 and isinstance(shown, Message):
+            if shown.text == visible_text(pages[0]) and shown.reply_markup == keyboard:
+                return  # the same button pressed twice: Telegram would answer "not modified"
             try:
                 await query.edit_message_text(pages[0], reply_markup=keyboard)
                 return
