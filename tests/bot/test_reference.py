@@ -175,5 +175,6 @@ async def test_pressing_the_same_button_twice_sends_no_redundant_edit(
     answers = len(fake_api.callback_answers)
     fake_api.push_callback(user.chat_id, ask.message_id, "in:s:female")
     await fake_api.wait_for(lambda: len(fake_api.callback_answers) > answers)
+    await user.send("/help")  # by now the button's handler has finished
     assert fake_api.status_counts["400"] == 0
     assert ages.plain == fake_api.current(user.chat_id, ask.message_id).plain  # type: ignore[union-attr]
