@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import BotCommand, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
@@ -33,17 +33,15 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from tipbot import messages
 from tipbot.bot import admin, keyboards, reference, subscription
+from tipbot.bot.outbox import Composer
 from tipbot.bot.services import KEY, Services, app_services
 from tipbot.config import Role, Settings
-from tipbot.content import render
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
 from tipbot.delivery.sender import Sender, retry_after_seconds
 from tipbot.delivery.sweep import Deliverer
 from tipbot.observe import Metrics
 from tipbot.storage import db
-from tipbot.storage import deliveries as store
-from tipbot.storage.deliveries import Job
 
 log = logging.getLogger(__name__)
 
@@ -201,25 +199,10 @@ def _build_deliverer(
         defaults=DEFAULTS,
     )
     sender = Sender(bot.send_message, settings.max_rate, settings.send_retry_seconds, metrics)
-    broadcast_cache: dict[int, str] = {}
-
-    async def compose(job: Job) -> tuple[str, InlineKeyboardMarkup | None] | None:
-        if job.broadcast_id is not None:
-            if job.broadcast_id not in broadcast_cache:
-                text = await store.broadcast_text(engine, job.broadcast_id)
-                if text is None:
-                    return None
-                broadcast_cache[job.broadcast_id] = text
-            return admin.broadcast_html(broadcast_cache[job.broadcast_id]), keyboards.plain()
-        tip = bank.tip(job.tip_id or "")
-        if tip is None:
-            return None
-        return render.tip(bank, tip), keyboards.daily_tip()
-
     deliverer = Deliverer(
         engine,
         sender,
-        compose,
+        Composer(bank, engine),
         tuple(t.id for t in bank.tips),
         metrics,
         clock=clock,

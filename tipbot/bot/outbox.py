@@ -1,0 +1,52 @@
+"""What a delivery says: a daily tip or an announcement, as Telegram HTML with its keyboard.
+
+A broadcast sends the same few messages thousands of times, so each is rendered once and reused
+(a tip by its id, an announcement by its broadcast id) instead of once per recipient.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import InlineKeyboardMarkup
+
+from tipbot.bot import admin, keyboards
+from tipbot.content import render
+from tipbot.content.models import Bank
+from tipbot.storage import deliveries as store
+from tipbot.storage.deliveries import Job
+
+Message = tuple[str, InlineKeyboardMarkup | None]
+#: Announcements are rare; keep the latest few in memory.
+MAX_CACHED_BROADCASTS = 16
+
+
+class Composer:
+    def __init__(self, bank: Bank, engine: AsyncEngine) -> None:
+        self._bank = bank
+        self._engine = engine
+        self._tips: dict[str, Message] = {}
+        self._broadcasts: dict[int, Message] = {}
+
+    async def __call__(self, job: Job) -> Message | None:
+        """The message for `job`, or None if there is nothing to send any more."""
+        if job.broadcast_id is not None:
+            return await self._broadcast(job.broadcast_id)
+        return self._tip(job.tip_id or "")
+
+    def _tip(self, tip_id: str) -> Message | None:
+        if tip_id not in self._tips:
+            tip = self._bank.tip(tip_id)
+            if tip is None:  # removed from the bank since it was planned
+                return None
+            self._tips[tip_id] = (render.tip(self._bank, tip), keyboards.daily_tip())
+        return self._tips[tip_id]
+
+    async def _broadcast(self, broadcast_id: int) -> Message | None:
+        if broadcast_id not in self._broadcasts:
+            text = await store.broadcast_text(self._engine, broadcast_id)
+            if text is None:
+                return None
+            if len(self._broadcasts) >= MAX_CACHED_BROADCASTS:
+                self._broadcasts.pop(next(iter(self._broadcasts)))
+            self._broadcasts[broadcast_id] = (admin.broadcast_html(text), keyboards.plain())
+        return self._broadcasts[broadcast_id]
