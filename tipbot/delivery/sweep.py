@@ -56,11 +56,8 @@ def default_owner() -> str:
 class Recorder:
     """Group commit of outcomes; retries the write until the database answers again."""
 
-    def __init__(
-        self, engine: AsyncEngine, metrics: Metrics, on_recorded: Callable[[Outcome], None]
-    ):
+    def __init__(self, engine: AsyncEngine, on_recorded: Callable[[Outcome], None]) -> None:
         self._engine = engine
-        self._metrics = metrics
         self._queue: asyncio.Queue[Outcome] = asyncio.Queue()
         self._on_recorded = on_recorded
         self._task: asyncio.Task[None] | None = None
@@ -129,7 +126,6 @@ class Deliverer:
         self._stopping = asyncio.Event()
         self._in_hand: dict[int, Job] = {}
         self._report = SweepReport()
-        self.last_finished: datetime | None = None
 
     @property
     def running(self) -> bool:
@@ -147,7 +143,6 @@ class Deliverer:
             except DB_ERRORS as exc:
                 log.warning("delivery sweep stopped early, database unavailable: %s", exc)
                 return self._report
-            self.last_finished = self._clock()
             self._metrics.last_sweep.set_to_current_time()
             return self._report
 
@@ -176,7 +171,7 @@ class Deliverer:
         return max(self._concurrency, min(1000, per_lease))
 
     async def _dispatch(self) -> None:
-        recorder = Recorder(self._engine, self._metrics, self._recorded)
+        recorder = Recorder(self._engine, self._recorded)
         recorder.start()
         heartbeat = asyncio.create_task(self._heartbeat(), name="tipbot-lease-heartbeat")
         slots = asyncio.Semaphore(self._concurrency)
@@ -188,17 +183,16 @@ class Deliverer:
                 )
                 if not jobs:
                     break
-                for job in jobs:
-                    self._in_hand[job.id] = job
-                pending = list(jobs)
-                while pending and not self._stopping.is_set():
+                self._in_hand.update((job.id, job) for job in jobs)
+                for index, job in enumerate(jobs):
                     await slots.acquire()
-                    job = pending.pop(0)
+                    if self._stopping.is_set():  # hand unstarted jobs back at once
+                        slots.release()
+                        await self._release(jobs[index:])
+                        break
                     task = asyncio.create_task(self._deliver(job, recorder, slots))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
-                if pending:  # stopping: hand unstarted jobs back at once
-                    await self._release(pending)
                 if tasks and len(jobs) < self._batch_size():
                     await asyncio.gather(*tasks)
         finally:
