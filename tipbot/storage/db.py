@@ -32,10 +32,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def is_postgres(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "postgresql"
-
-
 def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
