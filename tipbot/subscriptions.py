@@ -29,6 +29,7 @@ class SubscribeInputError(ValueError):
 class SubscribeRequest:
     minute: int
     zone: ZoneMatch
+    zone_text: str  # the zone as typed, to quote back when it is not understood
     zone_assumed: bool  # no zone was given, so UTC is used and the reply says so
 
 
@@ -45,8 +46,8 @@ def parse_subscribe_args(args: list[str]) -> SubscribeRequest:
         raise SubscribeInputError(str(exc)) from None
     zone_text = " ".join(args[time_words:])
     if not zone_text:
-        return SubscribeRequest(minute, ZoneMatch("UTC"), zone_assumed=True)
-    return SubscribeRequest(minute, parse_zone(zone_text), zone_assumed=False)
+        return SubscribeRequest(minute, ZoneMatch("UTC"), "", zone_assumed=True)
+    return SubscribeRequest(minute, parse_zone(zone_text), zone_text, zone_assumed=False)
 
 
 def parse_zone(text: str) -> ZoneMatch:

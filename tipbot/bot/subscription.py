@@ -66,7 +66,7 @@ async def subscribe(update: Update, context: Context) -> None:
         context,
         request.minute,
         request.zone,
-        " ".join(args[1:]),
+        request.zone_text,
         assumed=request.zone_assumed,
     )
 
