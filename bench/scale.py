@@ -1,0 +1,416 @@
+"""Does a delivery sweep cost what is due, or what is stored? Sweep time and peak memory with
+10,000 to 1,000,000 subscribers in the database, 1,000 of them due.
+
+Per back end and size, two fresh processes: one inserts the subscribers (sqlite3 executemany in
+chunks of 10,000, or COPY on PostgreSQL; its memory is not the bot's), then one validates the tip
+bank and starts tipbot as `tipbot run` does (delivery role, max_rate=1000) against a fake Bot API
+with the limits lifted and measures:
+planning (`plan_due` calls) and claiming (`claim` calls) inside one full `Deliverer.sweep()`, the
+sweep's wall time, a second sweep with nothing due (what every 15 s tick costs), the database work
+behind one /metrics scrape (`refresh_gauges`), and the process's peak RSS (ru_maxrss) before and
+after. With `--broadcast`, also an announcement to every subscriber (`create_broadcast`) and one
+`claim` of 1,000 of its rows while all the others are pending.
+
+    python -m bench.scale [--sizes 10000,100000,1000000] [--due 1000] [--db sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from typing import Any
+
+from bench.common import (
+    DEFAULT_PG_URL,
+    PG_SCHEMA,
+    TOKEN,
+    Database,
+    FakeServer,
+    current_rss_mb,
+    drop_schema,
+    emit,
+    max_rss_mb,
+    populate,
+    postgres_database,
+    postgres_version,
+    record,
+    reset_database,
+    run_worker,
+    sqlite_database,
+    table,
+    target,
+    use_schema,
+)
+
+TARGET_RSS_MB = 150.0
+
+
+# --------------------------------------------------------------------------- workers
+
+
+async def populate_worker(args: argparse.Namespace) -> dict[str, Any]:
+    from tipbot.content.loader import load_bank
+    from tipbot.storage import db
+
+    database = Database.from_args(args.db_url, args.db_schema)
+    tip_ids = tuple(t.id for t in load_bank().bank.tips)
+    await reset_database(database)
+    seconds = await populate(database, args.total, args.due, db.utcnow(), tip_ids)
+    if database.backend == "sqlite":
+        size_mb = _file_mb(database.sqlite_path)
+    else:
+        from sqlalchemy import text
+
+        engine = db.create_engine(database.url)
+        async with engine.connect() as conn:
+            size = await conn.scalar(
+                text("SELECT pg_total_relation_size(:t)"), {"t": f"{database.schema}.subscribers"}
+            )
+        await engine.dispose()
+        size_mb = int(size or 0) / (1024 * 1024)
+    return {"populate_s": seconds, "db_mb": size_mb}
+
+
+def _file_mb(path: str) -> float:
+    """A SQLite database's size on disk, its write-ahead log included."""
+    files = [path, path + "-wal"]
+    return sum(os.path.getsize(f) for f in files if os.path.exists(f)) / (1024 * 1024)
+
+
+class Timed:
+    """Wraps an async function of tipbot.storage.deliveries to add up its calls' wall time."""
+
+    def __init__(self, module: Any, name: str) -> None:
+        self.calls = 0
+        self.seconds = 0.0
+        self.first = 0.0
+        original = getattr(module, name)
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - started
+                if self.calls == 0:
+                    self.first = elapsed
+                self.calls += 1
+                self.seconds += elapsed
+
+        setattr(module, name, timed)
+
+
+def _bigger_sqlite_cache(megabytes: int) -> None:
+    """Experiment only (--sqlite-cache-mb): tipbot's SQLite connect hook also sets
+    `PRAGMA cache_size` (SQLite's default page cache is 2 MB per connection)."""
+    from tipbot.storage import db
+
+    original = db._sqlite_pragmas
+
+    def pragmas(dbapi_connection: Any, record: Any) -> None:
+        original(dbapi_connection, record)
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA cache_size=-{megabytes * 1024}")
+        cursor.close()
+
+    db._sqlite_pragmas = pragmas
+
+
+async def _broadcast_claims(engine: Any) -> dict[str, Any]:
+    """An announcement to every subscriber (tipbot's own create_broadcast: one pending row each),
+    then three claims of 1,000 rows with all of them pending, as a broadcast sweep does."""
+    from datetime import timedelta
+
+    from tipbot.storage import db
+    from tipbot.storage import deliveries as store
+
+    started = time.perf_counter()
+    _, recipients = await store.create_broadcast(
+        engine, "Bench announcement", 1, db.utcnow(), timedelta(hours=24)
+    )
+    create_s = time.perf_counter() - started
+    claims = []
+    for _ in range(3):
+        started = time.perf_counter()
+        jobs = await store.claim(engine, db.utcnow(), "bench", 1000, timedelta(seconds=60))
+        claims.append(time.perf_counter() - started)
+        assert len(jobs) == 1000, len(jobs)
+    return {
+        "broadcast_recipients": recipients,
+        "broadcast_create_s": create_s,
+        "broadcast_claim_s": sorted(claims)[1],
+        "rss_after_broadcast_mb": max_rss_mb(),
+    }
+
+
+async def sweep_worker(args: argparse.Namespace) -> dict[str, Any]:
+    rss_start = max_rss_mb()
+    from tipbot.config import Role, Settings
+    from tipbot.content.loader import load_bank
+    from tipbot.runner import Runner
+    from tipbot.storage import deliveries as store
+    from tipbot.web import refresh_gauges
+
+    database = Database.from_args(args.db_url, args.db_schema)
+    if args.sqlite_cache_mb:
+        _bigger_sqlite_cache(args.sqlite_cache_mb)
+    plan = Timed(store, "plan_due")
+    claim = Timed(store, "claim")
+    settings = Settings(
+        token=TOKEN,
+        api_url=args.api,
+        database_url=database.url,
+        max_rate=1000.0,
+        roles=frozenset({Role.DELIVERY}),
+    )
+    if args.skip_validation:
+        bank = load_bank().bank
+    else:  # as `tipbot run` does before it starts (tipbot.cli._checked_bank)
+        from tipbot.content.validate import validate_dir
+
+        checked, problems = validate_dir(None)
+        assert checked is not None and not problems, problems
+        bank = checked
+    runner = Runner(settings, bank, schedule_sweeps=False)
+    if database.schema:
+        use_schema(runner.engine, database.schema)
+    await runner.start()
+    deliverer = runner.services.deliverer
+    assert deliverer is not None
+    rss_ready = max_rss_mb()
+
+    started = time.perf_counter()
+    report = await deliverer.sweep()
+    sweep_s = time.perf_counter() - started
+    assert report is not None
+    rss_swept = max_rss_mb()
+    plan_s, plan_calls, claim_s, claim_calls = plan.seconds, plan.calls, claim.seconds, claim.calls
+    first_claim_s = claim.first
+
+    started = time.perf_counter()
+    idle = await deliverer.sweep()
+    idle_s = time.perf_counter() - started
+    assert idle is not None and idle.sent == 0, idle
+
+    started = time.perf_counter()
+    await refresh_gauges(runner.services)
+    gauges_s = time.perf_counter() - started
+
+    broadcast: dict[str, Any] = {}
+    if args.broadcast:
+        broadcast = await _broadcast_claims(runner.engine)
+
+    await runner.stop()
+    return {
+        **broadcast,
+        "sent": report.sent,
+        "planned": report.planned,
+        "sweep_s": sweep_s,
+        "plan_s": plan_s,
+        "plan_calls": plan_calls,
+        "claim_s": claim_s,
+        "claim_calls": claim_calls,
+        "first_claim_s": first_claim_s,
+        "plan_claim_s": plan_s + claim_s,
+        "idle_sweep_s": idle_s,
+        "metrics_scrape_s": gauges_s,
+        "rss_start_mb": rss_start,
+        "rss_ready_mb": rss_ready,
+        "rss_after_sweep_mb": rss_swept,
+        "rss_peak_mb": max_rss_mb(),
+        "rss_now_mb": current_rss_mb(),
+    }
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def run_size(
+    database: Database,
+    total: int,
+    due: int,
+    cache_mb: int = 0,
+    broadcast: bool = False,
+    skip_validation: bool = False,
+) -> dict[str, Any]:
+    filled = run_worker(
+        "bench.scale",
+        ["--worker", "populate", "--total", str(total), "--due", str(due), *database.args()],
+        timeout=3600,
+    )
+    with FakeServer(global_rate=0, per_chat_rate=0, record_text=False) as fake:
+        swept = run_worker(
+            "bench.scale",
+            [
+                "--worker",
+                "sweep",
+                "--api",
+                fake.api_url,
+                *database.args(),
+                "--sqlite-cache-mb",
+                str(cache_mb),
+                *(["--broadcast"] if broadcast else []),
+                *(["--skip-validation"] if skip_validation else []),
+            ],
+        )
+        sent = fake.stats()["messages"]
+    if swept["sent"] != due or sent != due:
+        raise RuntimeError(f"{swept['sent']} sent by the sweep, {sent} seen by the server")
+    return {"total": total, "due": due, **filled, **swept}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__)
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="subscribers in the db")
+    parser.add_argument("--due", type=int, default=1000, help="how many of them are due")
+    parser.add_argument("--db", default="sqlite,postgresql", help="back ends to measure")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    parser.add_argument("--pg-schema", default=PG_SCHEMA)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema after")
+    parser.add_argument(
+        "--sqlite-cache-mb",
+        type=int,
+        default=0,
+        help="experiment: give tipbot's SQLite connections a page cache of this many MB",
+    )
+    parser.add_argument(
+        "--skip-validation",
+        action="store_true",
+        help="load the tip bank without validating it (tipbot run validates it, which loads "
+        "textstat's pronouncing dictionary): shows the memory that validation costs",
+    )
+    parser.add_argument(
+        "--broadcast",
+        action="store_true",
+        help="also time create_broadcast to every subscriber and a claim of 1,000 of its rows",
+    )
+    parser.add_argument("--worker", choices=["populate", "sweep"], help=argparse.SUPPRESS)
+    parser.add_argument("--total", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--api", help=argparse.SUPPRESS)
+    parser.add_argument("--db-url", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--db-schema", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker == "populate":
+        emit(asyncio.run(populate_worker(args)))
+        return 0
+    if args.worker == "sweep":
+        emit(asyncio.run(sweep_worker(args)))
+        return 0
+
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    backends = [b.strip() for b in args.db.split(",") if b.strip()]
+    results: list[dict[str, Any]] = []
+    rows: list[list[Any]] = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="tipbot-bench-scale-") as tmp:
+        for backend in backends:
+            database = (
+                sqlite_database(tmp)
+                if backend == "sqlite"
+                else postgres_database(args.pg_url, args.pg_schema)
+            )
+            try:
+                for total in sizes:
+                    r = run_size(
+                        database,
+                        total,
+                        args.due,
+                        args.sqlite_cache_mb,
+                        args.broadcast,
+                        args.skip_validation,
+                    )
+                    r["backend"] = backend
+                    r["rss_ok"] = r["rss_peak_mb"] < TARGET_RSS_MB
+                    results.append(r)
+                    print(
+                        f"  {backend:10} {total:>9,}: insert {r['populate_s']:.1f} s, "
+                        f"sweep {r['sweep_s']:.2f} s, plan+claim {r['plan_claim_s']:.3f} s, "
+                        f"peak {r['rss_peak_mb']:.0f} MB",
+                        file=sys.stderr,
+                    )
+                    rows.append(
+                        [
+                            backend,
+                            f"{total:,}",
+                            f"{r['populate_s']:.1f}",
+                            f"{r['db_mb']:.0f}",
+                            f"{r['plan_s'] * 1000:.0f}",
+                            f"{r['first_claim_s'] * 1000:.0f}",
+                            f"{r['sweep_s']:.2f}",
+                            f"{r['idle_sweep_s'] * 1000:.1f}",
+                            f"{r['metrics_scrape_s'] * 1000:.0f}",
+                            f"{r['rss_ready_mb']:.0f}",
+                            f"{r['rss_peak_mb']:.0f}",
+                            target(r["rss_ok"]),
+                        ]
+                    )
+            finally:
+                if backend == "postgresql" and not args.keep:
+                    asyncio.run(drop_schema(database))
+    elapsed = time.perf_counter() - started
+    if args.broadcast:
+        print("\nA broadcast to every subscriber (create_broadcast), then claim(1,000) of its rows")
+        print(
+            table(
+                ["db", "subscribers", "create_broadcast s", "one claim ms", "peak RSS MB"],
+                [
+                    [
+                        r["backend"],
+                        f"{r['total']:,}",
+                        f"{r['broadcast_create_s']:.2f}",
+                        f"{r['broadcast_claim_s'] * 1000:.0f}",
+                        f"{r['rss_after_broadcast_mb']:.0f}",
+                    ]
+                    for r in results
+                ],
+            )
+        )
+    print(
+        f"\nOne sweep with {args.due:,} due subscribers (tipbot, delivery role, max_rate=1000).\n"
+        "plan: all plan_due calls; claim: the first claim (1,000 rows, before any send);\n"
+        "idle sweep: a second sweep with nothing due; /metrics db: refresh_gauges()"
+    )
+    print(
+        table(
+            [
+                "db",
+                "subscribers",
+                "insert s",
+                "table MB",
+                "plan ms",
+                "claim ms",
+                "sweep s",
+                "idle sweep ms",
+                "/metrics db ms",
+                "RSS ready MB",
+                "peak RSS MB",
+                f"< {TARGET_RSS_MB:.0f} MB",
+            ],
+            rows,
+        )
+    )
+    print(f"total time {elapsed:.0f} s")
+    versions = {"postgresql": postgres_version(args.pg_url)} if "postgresql" in backends else {}
+    record(
+        "scale",
+        {
+            "sizes": sizes,
+            "due": args.due,
+            "dbs": backends,
+            "sqlite_cache_mb": args.sqlite_cache_mb,
+            "broadcast": args.broadcast,
+            "validated_bank": not args.skip_validation,
+            **versions,
+            "elapsed_s": elapsed,
+        },
+        results,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
