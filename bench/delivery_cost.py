@@ -2,7 +2,7 @@
 
 Both sides send the same rendered tips (`render.tip` + `keyboards.daily_tip()`, rendered per
 message on both sides) through `ExtBot.send_message`, with the concurrency tipbot uses at
-`max_rate` (`max(4, min(256, max_rate / 2))` tasks, the same HTTPXRequest pool size), to a fake
+`max_rate` (`tipbot.bot.app.delivery_concurrency`, the same HTTPXRequest pool size), to a fake
 Bot API with Telegram's limits lifted that runs in its own process. Each measurement runs in a
 fresh process (populating the database and starting the bot are not measured); the CPU counted is
 the bot process's own (all threads), from just before `Deliverer.sweep()` (or the bare loop) to
@@ -42,6 +42,7 @@ from bench.common import (
     target,
     use_schema,
 )
+from tipbot.bot.app import delivery_concurrency
 
 TARGET_RATIO = 1.10
 MAX_RATE = 1000.0
@@ -53,9 +54,8 @@ BOT_CPU, SERVER_CPU = 0, 1
 
 
 def concurrency_for(max_rate: float) -> int:
-    """The delivery concurrency and pool size tipbot derives from max_rate
-    (tipbot.bot.app._build_deliverer); the tipbot worker checks that they still agree."""
-    return max(4, min(256, int(max_rate / 2)))
+    """The delivery concurrency and pool size tipbot derives from max_rate."""
+    return delivery_concurrency(max_rate)
 
 
 # --------------------------------------------------------------------------- workers

@@ -16,7 +16,7 @@ from typing import Any
 from tipbot.config import ConfigError, Settings, load_settings
 from tipbot.content.loader import Problem
 from tipbot.content.models import Bank
-from tipbot.content.validate import report, validate_dir
+from tipbot.content.validate import Rules, report, validate_dir
 
 NO_TOKEN = """\
 tipbot: no bot token. Set TELEGRAM_BOT_TOKEN to run the bot on Telegram.
@@ -35,8 +35,8 @@ def _print_problems(problems: list[Problem]) -> None:
     print(f"tipbot: {len(problems)} problem(s) in the tip bank", file=sys.stderr)
 
 
-def _checked_bank(directory: Path | None) -> Bank | None:
-    bank, problems = validate_dir(directory)
+def _checked_bank(directory: Path | None, rules: Rules) -> Bank | None:
+    bank, problems = validate_dir(directory, rules)
     if problems:
         _print_problems(problems)
     return bank
@@ -65,7 +65,7 @@ def export_data(bank: Bank) -> dict[str, Any]:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    bank = _checked_bank(args.dir or settings.tips_dir)
+    bank = _checked_bank(args.dir or settings.tips_dir, Rules())
     if bank is None:
         return 1
     json.dump(export_data(bank), sys.stdout, indent=2, ensure_ascii=False)
@@ -77,7 +77,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from tipbot.console import Console
     from tipbot.observe import setup_logging
 
-    bank = _checked_bank(args.dir or settings.tips_dir)
+    bank = _checked_bank(args.dir or settings.tips_dir, Rules(readability=False))
     if bank is None:
         return 1
     setup_logging("WARNING", settings.log_format.value)
@@ -92,7 +92,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.token is None or not settings.token.get_secret_value().strip():
         print(NO_TOKEN, file=sys.stderr, end="")
         return 2
-    bank = _checked_bank(settings.tips_dir)
+    bank = _checked_bank(settings.tips_dir, Rules(readability=False))
     if bank is None:
         print("tipbot: refusing to start on an invalid tip bank", file=sys.stderr)
         return 1

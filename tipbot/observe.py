@@ -126,6 +126,8 @@ class Metrics:
         self.last_sweep = Gauge(
             "tipbot_last_sweep_timestamp", "Unix time the last delivery sweep finished", registry=r
         )
+        #: When the database-backed gauges were last read (monotonic seconds; see web.py).
+        self.gauges_read_at = float("-inf")
         self.updates = Counter(
             "tipbot_updates_handled", "Updates handled, by command", ["command"], registry=r
         )

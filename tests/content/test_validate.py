@@ -189,3 +189,13 @@ def test_cli_export_resolves_sources(capsys: pytest.CaptureFixture[str]) -> None
     data = json.loads(capsys.readouterr().out)
     assert data["tips"][0]["sources"][0]["url"].startswith("https://")
     assert {"foods", "forms", "interactions", "intakes", "sources"} <= set(data)
+
+
+def test_run_skips_only_the_reading_grade(bank_copy: Path) -> None:
+    hard = "Pharmacokinetic interactions necessitate meticulous administration considerations."
+    edit(bank_copy / "tips.yaml", "      keep it steady.\n", "      keep it steady. " + hard + "\n")
+    _, quick = validate.validate_dir(bank_copy, validate.Rules(readability=False))
+    assert quick == []
+    edit(bank_copy / "tips.yaml", "    sources: [iom_1997]\n", "    sources: [nobody_2099]\n")
+    _, quick = validate.validate_dir(bank_copy, validate.Rules(readability=False))
+    assert any("unknown source id" in str(p) for p in quick)

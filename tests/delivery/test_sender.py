@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -92,13 +93,40 @@ async def test_a_send_waiting_at_shutdown_is_handed_back() -> None:
     assert calls == []
 
 
-def test_pacer_spaces_sends_evenly_and_pause_pushes_them_back() -> None:
+async def send_times(pacer: Pacer, clock: Clock, count: int) -> list[float]:
+    async def wait(seconds: float) -> bool:
+        await clock.sleep(seconds)
+        return True
+
+    times = []
+    for _ in range(count):
+        assert await pacer.acquire(wait)
+        times.append(clock.now)
+    return times
+
+
+async def test_pacer_spaces_sends_evenly() -> None:
+    clock = Clock()
+    times = await send_times(Pacer(25, clock), clock, 4)
+    assert [b - a for a, b in itertools.pairwise(times)] == pytest.approx([0.04] * 3)
+
+
+async def test_pacer_does_not_burst_after_a_stall() -> None:
     clock = Clock()
     pacer = Pacer(25, clock)
-    waits = [pacer.reserve() for _ in range(3)]
-    assert waits == pytest.approx([0.0, 0.04, 0.08])
+    await send_times(pacer, clock, 2)
+    clock.now += 1.0  # the event loop was blocked for a second
+    times = await send_times(pacer, clock, 3)
+    assert times[2] - times[0] == pytest.approx(0.08)  # still 1/25 s apart, no catching up
+
+
+async def test_pacer_pause_holds_back_the_next_send() -> None:
+    clock = Clock()
+    pacer = Pacer(25, clock)
+    await send_times(pacer, clock, 1)
     pacer.pause(2.0)
-    assert pacer.reserve() == pytest.approx(2.0)
+    [later] = await send_times(pacer, clock, 1)
+    assert later - 100.0 >= 2.0
 
 
 def test_chat_spacing_is_one_second_per_chat() -> None:

@@ -130,11 +130,6 @@ class BotProcess:
         return self.log_path.read_text(errors="replace")
 
 
-def concurrency_for(max_rate: float) -> int:
-    """Sends a delivery process keeps in flight at once (see tipbot.bot.app._build_deliverer)."""
-    return max(4, min(256, int(max_rate / 2)))
-
-
 async def wait_until_all_delivered(fake: FakeBotApi, chats: range, within: float) -> None:
     await fake.wait_for(
         lambda: all(fake.per_chat_counts[c] >= 1 for c in chats),

@@ -18,11 +18,11 @@ from tests.conftest import PG_ENV, postgres_url, reset_postgres
 from tests.drills.harness import (
     BotProcess,
     add_due_subscribers,
-    concurrency_for,
     tally,
     wait_until_all_delivered,
 )
 from tests.fakebot.server import FakeBotApi
+from tipbot.bot.app import delivery_concurrency
 from tipbot.storage import db
 from tipbot.storage.tables import deliveries
 
@@ -76,7 +76,7 @@ async def test_kill_9_mid_broadcast_then_restart(fast_fake: FakeBotApi, tmp_path
         bot.start()
     finally:
         await finish(fast_fake, chats, bot)
-    report = tally("kill -9 mid-broadcast", fast_fake, chats, concurrency_for(MAX_RATE))
+    report = tally("kill -9 mid-broadcast", fast_fake, chats, delivery_concurrency(MAX_RATE))
     assert report.lost == 0, bot.log[-3000:]
     assert report.duplicated <= report.in_flight_bound, report.line()
 
@@ -182,7 +182,7 @@ async def test_postgres_restarted_during_a_broadcast(
     finally:
         await finish(fast_fake, chats, bot, within=90)
     report = tally(
-        "PostgreSQL restarted mid-broadcast", fast_fake, chats, concurrency_for(MAX_RATE)
+        "PostgreSQL restarted mid-broadcast", fast_fake, chats, delivery_concurrency(MAX_RATE)
     )
     assert report.lost == 0, bot.log[-3000:]
     assert report.duplicated <= report.in_flight_bound, report.line()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
@@ -177,6 +178,12 @@ def register_handlers(
     application.add_error_handler(_on_error)
 
 
+def delivery_concurrency(max_rate: float) -> int:
+    """Sends kept in flight: enough to fill the rate at a ~250 ms round trip, and no more, since
+    httpcore's pool bookkeeping grows with its connections (bench/RESULTS.md)."""
+    return max(4, min(64, math.ceil(max_rate * 0.25)))
+
+
 def _build_deliverer(
     settings: Settings,
     bank: Bank,
@@ -187,7 +194,7 @@ def _build_deliverer(
     token: str,
 ) -> tuple[ExtBot[None], Deliverer]:
     """Deliveries use their own bot and connection pool, so a broadcast never queues replies."""
-    concurrency = max(4, min(256, int(settings.max_rate / 2)))
+    concurrency = delivery_concurrency(settings.max_rate)
     delivery_request = request or HTTPXRequest(
         connection_pool_size=concurrency, pool_timeout=30.0, read_timeout=15.0
     )

@@ -40,20 +40,32 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return float(value)
 
 
+Waiter = Callable[[float], Awaitable[bool]]
+
+
 class Pacer:
-    """Evenly spaced send slots at `rate` per second; `pause` pushes every later slot back."""
+    """Sends spaced `1/rate` apart, measured from the actual send times.
+
+    One sender at a time waits for the next slot (a lock, so waiting tasks queue in order and do
+    not all wake together). Slots are never handed out in advance: after the event loop stalls
+    (a garbage collection, say) sending resumes at the rate instead of in a burst that would
+    exceed Telegram's limit, and a `pause` (a 429) holds back even the sender already waiting.
+    """
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = 1.0 / rate
         self._clock = clock
         self._next = 0.0
+        self._lock = asyncio.Lock()
 
-    def reserve(self) -> float:
-        """Reserve the next slot; return how long to wait for it."""
-        now = self._clock()
-        slot = max(now, self._next)
-        self._next = slot + self.interval
-        return slot - now
+    async def acquire(self, wait: Waiter) -> bool:
+        """Wait for the next slot and take it; False if `wait` gave up (shutdown)."""
+        async with self._lock:
+            while (delay := self._next - self._clock()) > 0:
+                if not await wait(delay):
+                    return False
+            self._next = max(self._clock(), self._next) + self.interval
+            return True
 
     def pause(self, seconds: float) -> None:
         self._next = max(self._next, self._clock() + seconds)
@@ -127,8 +139,10 @@ class Sender:
         deadline = self._clock() + self._retry_budget
         backoff = 0.5
         while True:
-            wait = max(self.pacer.reserve(), self.chats.reserve(chat_id))
-            if not await self._wait(wait):
+            took_slot = await self._wait(self.chats.reserve(chat_id)) and await self.pacer.acquire(
+                self._wait
+            )
+            if not took_slot:
                 return SendResult(DeliveryStatus.PENDING, error="handed back at shutdown")
             started = self._clock()
             try:

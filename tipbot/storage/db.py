@@ -76,8 +76,13 @@ def _v1_initial(conn: Connection) -> None:
     )
 
 
+def _v2_expiry_index(conn: Connection) -> None:
+    """Expiring old deliveries must not scan every pending row of a large broadcast."""
+    tables.ix_status_expire.create(conn, checkfirst=True)
+
+
 #: Append new migrations; never edit one that has shipped.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_expiry_index]
 
 
 def _migrate(conn: Connection) -> int:

@@ -158,20 +158,26 @@ async def claim(
     """Take up to `limit` deliveries that are due (new, retried, or abandoned by a dead process)."""
     pg = engine.dialect.name == "postgresql"
     async with engine.begin() as conn:
-        await conn.execute(
-            update(deliveries)
-            .where(deliveries.c.status.in_(CLAIMABLE), deliveries.c.expire_at <= now)
-            .values(status=DeliveryStatus.EXPIRED, error="catch-up window passed")
-        )
-        ids_q = (
-            select(deliveries.c.id)
-            .where(deliveries.c.status.in_(CLAIMABLE), deliveries.c.due_at <= now)
-            .order_by(deliveries.c.due_at)
-            .limit(limit)
-        )
-        if pg:
-            ids_q = ids_q.with_for_update(skip_locked=True)
-        ids = list((await conn.execute(ids_q)).scalars())
+        # One query per status: each walks an index on (status, time) in order and stops at
+        # `limit`, however many rows a large broadcast has left pending (an IN over the statuses
+        # would make both back ends sort every pending row).
+        candidates: list[tuple[datetime, int]] = []
+        for status in CLAIMABLE:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.status == status, deliveries.c.expire_at <= now)
+                .values(status=DeliveryStatus.EXPIRED, error="catch-up window passed")
+            )
+            due_q = (
+                select(deliveries.c.due_at, deliveries.c.id)
+                .where(deliveries.c.status == status, deliveries.c.due_at <= now)
+                .order_by(deliveries.c.due_at)
+                .limit(limit)
+            )
+            if pg:
+                due_q = due_q.with_for_update(skip_locked=True)
+            candidates += [(due, id_) for due, id_ in await conn.execute(due_q)]
+        ids = [id_ for _, id_ in sorted(candidates)[:limit]]
         if not ids:
             return []
         # The status and due_at conditions are repeated: a compare-and-set, so two processes

@@ -98,6 +98,9 @@ deliveries = Table(
     Index("ix_deliveries_status_due", "status", "due_at"),
 )
 
+#: Expiry looks at claimable rows by `expire_at` (added by migration 2).
+ix_status_expire = Index("ix_deliveries_status_expire", deliveries.c.status, deliveries.c.expire_at)
+
 schema_version = Table(
     "schema_version",
     metadata,
