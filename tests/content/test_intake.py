@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import User
-from tipbot.content.intake import IntakeInputError, Person, answer, parse_person
+from tipbot.content.intake import IntakeInputError, Person, age_bands, answer, parse_person
 from tipbot.content.models import Bank, LifeStage, Sex
 
 # (age, words, RDA or AI in mg, supplement upper limit in mg or None)
@@ -76,3 +76,19 @@ async def test_intake_command_for_sample_bands(
     assert f"{rda} mg a day" in reply.plain
     assert f"{ul} mg" in reply.plain
     assert "supplements and medicines" in reply.plain
+
+
+def test_age_bands_for_the_guided_flow(bank: Bank) -> None:
+    general = [label for label, _ in age_bands(bank.intakes, LifeStage.GENERAL)]
+    assert general == [
+        "Under 1",
+        "1–3",
+        "4–8",
+        "9–13",
+        "14–18",
+        "19–30",
+        "31–50",
+        "51–70",
+        "Over 70",
+    ]
+    assert [age for _, age in age_bands(bank.intakes, LifeStage.PREGNANCY)] == [14, 19, 31]

@@ -145,24 +145,16 @@ async def intake_button(update: Update, context: Context) -> None:
     """`in:s:<kind>` asks the age band; `in:a:<kind>:<age>` answers."""
     bank = services(context).bank
     step, kind = callback_part(update, 1), callback_part(update, 2)
-    if step == "s":
-        person_stage = intake_domain.parse_person(f"30 {kind}").stage
-        rows = [r for r in bank.intakes.rda if r.stage is person_stage]
-        bands = list(dict.fromkeys((_band(r.age_min, r.age_max), r.age_min) for r in rows))
-        await answer(update, messages.INTAKE_ASK_AGE, keyboards.intake_age(kind, bands), edit=True)
-        return
     try:
-        person = intake_domain.parse_person(f"{int(callback_part(update, 3))} {kind}")
+        sex, stage = intake_domain.sex_and_stage(kind)
+        if step == "s":
+            bands = intake_domain.age_bands(bank.intakes, stage)
+            keyboard = keyboards.intake_age(kind, bands)
+            await answer(update, messages.INTAKE_ASK_AGE, keyboard, edit=True)
+            return
+        person = intake_domain.Person(int(callback_part(update, 3)), sex, stage)
         result = intake_domain.answer(bank.intakes, person)
     except (ValueError, intake_domain.IntakeInputError):
         await answer(update, messages.INTAKE_USAGE)
         return
     await answer(update, render.intake(bank, result), edit=True)
-
-
-def _band(low: int, high: int) -> str:
-    if high == 0:
-        return "Under 1"
-    if high >= 120:
-        return f"Over {low - 1}"
-    return f"{low}–{high}"

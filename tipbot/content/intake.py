@@ -51,6 +51,31 @@ class IntakeAnswer:
         return row.male if self.person.sex is Sex.MALE else row.female
 
 
+def sex_and_stage(word: str) -> tuple[Sex, LifeStage]:
+    """`female` -> (female, general), `pregnant` -> (female, pregnancy); IntakeInputError else."""
+    try:
+        return _SEX_WORDS[word.casefold()]
+    except KeyError:
+        raise IntakeInputError(f"use male, female, pregnant or lactating, not {word!r}") from None
+
+
+def age_bands(table: IntakeTable, stage: LifeStage) -> list[tuple[str, int]]:
+    """The table's age groups for a life stage, as (label, first age), for buttons."""
+    bands: dict[str, int] = {}
+    for row in table.rda:
+        if row.stage is stage:
+            bands.setdefault(_band_label(row.age_min, row.age_max), row.age_min)
+    return list(bands.items())
+
+
+def _band_label(low: int, high: int) -> str:
+    if high == 0:
+        return "Under 1"
+    if high >= MAX_AGE:
+        return f"Over {low - 1}"
+    return f"{low}–{high}"
+
+
 def parse_person(text: str) -> Person:
     """Read `67 female`, `female 67`, `28 pregnant`; raise IntakeInputError with a reason."""
     words = [w for w in re.split(r"[\s,]+", text.strip().casefold()) if w]
@@ -61,9 +86,7 @@ def parse_person(text: str) -> Person:
     age = int(ages[0])
     if age > MAX_AGE:
         raise IntakeInputError(f"the age must be between 0 and {MAX_AGE}")
-    if others[0] not in _SEX_WORDS:
-        raise IntakeInputError(f"use male, female, pregnant or lactating, not {others[0]!r}")
-    sex, stage = _SEX_WORDS[others[0]]
+    sex, stage = sex_and_stage(others[0])
     return Person(age, sex, stage)
 
 
