@@ -1,9 +1,9 @@
 """`tipbot run` with instrumentation, for `bench.replies_during_broadcast --gc-log`.
 
 Logs every garbage collection that holds the event loop for more than 20 ms (a line
-`bench-gc gen=G ms=M` on stderr). With BENCH_GC_FREEZE=1 it also calls `gc.freeze()` once
-`Runner.start()` has returned, so the objects built at start-up (tip bank, handlers, SQLAlchemy
-and PTB state) leave the collector's generations: an experiment for a fix, not what tipbot does.
+`bench-gc gen=G ms=M` on stderr), and once `Runner.start()` has returned, how many objects
+tipbot's own `gc.freeze()` at the end of start-up moved out of the collector's sight (a line
+`bench-gc frozen=N`). It changes nothing in the bot.
 
     python -m bench.botwrap   (same environment as `python -m tipbot run`)
 """
@@ -11,7 +11,6 @@ and PTB state) leave the collector's generations: an experiment for a fix, not w
 from __future__ import annotations
 
 import gc
-import os
 import sys
 import time
 from typing import Any
@@ -39,24 +38,25 @@ def _log_slow_collections() -> None:
     gc.callbacks.append(callback)
 
 
-def _freeze_after_start() -> None:
+def _report_freeze_after_start() -> None:
     from tipbot.runner import Runner
 
     original = Runner.start
 
     async def start(self: Runner) -> None:
         await original(self)
-        gc.collect()
-        gc.freeze()
-        print(f"bench-gc frozen={gc.get_freeze_count()}", file=sys.stderr, flush=True)
+        print(
+            f"bench-gc frozen={gc.get_freeze_count()} tracked={len(gc.get_objects())}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     Runner.start = start  # type: ignore[method-assign]
 
 
 def main() -> int:
     _log_slow_collections()
-    if os.environ.get("BENCH_GC_FREEZE") == "1":
-        _freeze_after_start()
+    _report_freeze_after_start()
     from tipbot.cli import main as tipbot_main
 
     return tipbot_main(["run"])

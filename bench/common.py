@@ -259,17 +259,11 @@ def run_worker(
     args: Sequence[str],
     *,
     timeout: float = 900,
-    pythonpath: str = "",
     cpu: int | None = None,
 ) -> dict[str, Any]:
     """Run `python -m MODULE ARGS` in a fresh process; return the dict of its RESULT line.
-
-    `pythonpath` is put in front of the child's import path (e.g. a directory with an extra
-    package, to measure what installing it would change without touching the venv); `cpu`
-    pins the process to that CPU."""
+    `cpu` pins the process to that CPU."""
     env = clean_env()
-    if pythonpath:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (pythonpath, env.get("PYTHONPATH")) if p)
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", module, *args],

@@ -329,7 +329,6 @@ def measure(
     max_rate: float,
     profile_to: str = "",
     concurrency: int = 0,
-    pythonpath: str = "",
     pinned: bool = True,
     warmup: int = WARMUP,
     profile_html: bool = False,
@@ -358,7 +357,6 @@ def measure(
                 str(warmup),
                 *(["--profile-html"] if profile_html else []),
             ],
-            pythonpath=pythonpath,
             cpu=BOT_CPU if pinned else None,
         )
         result["server_cpu_s"] = fake.cpu_seconds() - server_cpu0
@@ -406,12 +404,6 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="experiment: use this many concurrent sends and pooled connections on both sides "
         "instead of what tipbot derives from max_rate",
-    )
-    parser.add_argument(
-        "--pythonpath",
-        default="",
-        help="experiment: put this directory first on the workers' import path (e.g. one with "
-        "sniffio installed by `pip install --target DIR sniffio`)",
     )
     parser.add_argument(
         "--no-pin",
@@ -462,7 +454,6 @@ def main(argv: list[str] | None = None) -> int:
                             database,
                             args.max_rate,
                             concurrency=args.concurrency,
-                            pythonpath=args.pythonpath,
                             pinned=not args.no_pin,
                             warmup=args.warmup,
                         )
@@ -489,7 +480,6 @@ def main(argv: list[str] | None = None) -> int:
                             args.max_rate,
                             profile_to=profile + ("" if side == "tipbot" else "-bare"),
                             concurrency=args.concurrency,
-                            pythonpath=args.pythonpath,
                             pinned=not args.no_pin,
                             warmup=args.warmup,
                             profile_html=args.profile_html,
@@ -551,7 +541,6 @@ def main(argv: list[str] | None = None) -> int:
             "max_rate": args.max_rate,
             "dbs": backends,
             "concurrency": args.concurrency or concurrency_for(args.max_rate),
-            "pythonpath": args.pythonpath,
             "pinned": not args.no_pin,
             "warmup": args.warmup,
         },

@@ -65,10 +65,18 @@ def gc_pauses(bot_log: str) -> dict[str, Any]:
     ]
     if "bench-gc" not in bot_log:
         return {}
+    frozen = [
+        int(part.split("=", 1)[1])
+        for line in bot_log.splitlines()
+        if line.startswith("bench-gc frozen=")
+        for part in line.split()
+        if part.startswith("frozen=")
+    ]
     return {
         "gc_pauses_over_20ms": len(pauses),
         "gc_pause_max_ms": max(pauses, default=0.0),
         "gc_pause_total_ms": sum(pauses),
+        **({"gc_frozen": frozen[-1]} if frozen else {}),
     }
 
 
@@ -211,12 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--gc-log",
         action="store_true",
-        help="run the bot through bench.botwrap, which logs garbage collections over 20 ms",
-    )
-    parser.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="experiment (implies --gc-log): gc.freeze() in the bot once it has started",
+        help="run the bot through bench.botwrap, which logs garbage collections over 20 ms "
+        "and how many objects tipbot froze after start-up",
     )
     args = parser.parse_args(argv)
 
@@ -239,9 +243,7 @@ def main(argv: list[str] | None = None) -> int:
                 TIPBOT_MAX_RATE=str(args.rate),
                 TIPBOT_SWEEP_SECONDS="1",
             )
-            if args.gc_freeze:
-                env["BENCH_GC_FREEZE"] = "1"
-            command = ["bench.botwrap"] if args.gc_log or args.gc_freeze else ["tipbot", "run"]
+            command = ["bench.botwrap"] if args.gc_log else ["tipbot", "run"]
             bot = subprocess.Popen([sys.executable, "-m", *command], cwd=ROOT, env=env, stderr=log)
             try:
                 broadcast, latencies, outside, stats, cpu_busy = asyncio.run(drive(args, fake, bot))
@@ -339,7 +341,11 @@ def main(argv: list[str] | None = None) -> int:
             f"garbage collections over 20 ms in the bot: {result['gc_pauses_over_20ms']}, "
             f"longest {result['gc_pause_max_ms']:.0f} ms, "
             f"{result['gc_pause_total_ms']:.0f} ms in all"
-            + (" (gc.freeze() after start-up)" if args.gc_freeze else "")
+            + (
+                f", {result['gc_frozen']:,} objects frozen at start-up"
+                if "gc_frozen" in result
+                else ""
+            )
         )
     record("replies_during_broadcast", vars(args), result)
     return 0
