@@ -116,8 +116,24 @@ async def test_pacer_does_not_burst_after_a_stall() -> None:
     pacer = Pacer(25, clock)
     await send_times(pacer, clock, 2)
     clock.now += 1.0  # the event loop was blocked for a second
-    times = await send_times(pacer, clock, 3)
-    assert times[2] - times[0] == pytest.approx(0.08)  # still 1/25 s apart, no catching up
+    times = await send_times(pacer, clock, 4)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert gaps == pytest.approx([0.0, 0.04, 0.04])  # one extra message, then the rate again
+
+
+async def test_pacer_keeps_its_cadence_when_senders_wake_late() -> None:
+    clock = Clock()
+    pacer = Pacer(25, clock)
+
+    async def late_wait(seconds: float) -> bool:
+        await clock.sleep(seconds + 0.002)  # every timer fires 2 ms late
+        return True
+
+    times = []
+    for _ in range(26):
+        assert await pacer.acquire(late_wait)
+        times.append(clock.now)
+    assert times[-1] - times[0] == pytest.approx(1.0, abs=0.003)  # 25 intervals, no drift
 
 
 async def test_pacer_pause_holds_back_the_next_send() -> None:

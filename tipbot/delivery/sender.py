@@ -47,28 +47,32 @@ class Pacer:
     """Sends spaced `1/rate` apart, measured from the actual send times.
 
     One sender at a time waits for the next slot (a lock, so waiting tasks queue in order and do
-    not all wake together). Slots are never handed out in advance: after the event loop stalls
-    (a garbage collection, say) sending resumes at the rate instead of in a burst that would
-    exceed Telegram's limit, and a `pause` (a 429) holds back even the sender already waiting.
+    not all wake together). The schedule keeps its cadence when a sender wakes a little late (timer
+    delays do not add up), but after the event loop stalls (a garbage collection, say) it restarts
+    from the current time, with at most one extra message, instead of catching up in a burst that
+    would exceed Telegram's limit. A `pause` (a 429) holds back even the sender already waiting.
     """
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = 1.0 / rate
         self._clock = clock
-        self._next = 0.0
+        self._next: float | None = None  # None: nothing sent yet
         self._lock = asyncio.Lock()
 
     async def acquire(self, wait: Waiter) -> bool:
         """Wait for the next slot and take it; False if `wait` gave up (shutdown)."""
         async with self._lock:
-            while (delay := self._next - self._clock()) > 0:
+            while self._next is not None and (delay := self._next - self._clock()) > 0:
                 if not await wait(delay):
                     return False
-            self._next = max(self._clock(), self._next) + self.interval
+            now = self._clock()
+            planned = now if self._next is None else self._next
+            self._next = max(planned, now - self.interval) + self.interval
             return True
 
     def pause(self, seconds: float) -> None:
-        self._next = max(self._next, self._clock() + seconds)
+        resume = self._clock() + seconds
+        self._next = resume if self._next is None else max(self._next, resume)
 
 
 class ChatSpacing:

@@ -32,6 +32,7 @@ from tipbot.storage.tables import DeliveryStatus
 log = logging.getLogger(__name__)
 
 PLAN_BATCH = 1000
+LINGER_SECONDS = 0.025
 #: A delivery that failed after its in-process retries is tried again by a later sweep.
 RETRY_FAILED_AFTER = timedelta(seconds=30)
 DB_ERRORS = (OperationalError, DBAPIError, OSError)
@@ -81,6 +82,9 @@ class Recorder:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            # Paced sends finish one at a time; lingering briefly lets a commit carry many of them.
+            # Only these few milliseconds of sends could repeat after a crash.
+            await asyncio.sleep(LINGER_SECONDS)
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             delay = 0.2
