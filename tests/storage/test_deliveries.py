@@ -140,6 +140,7 @@ async def test_deliveries_past_the_catchup_window_expire(
     await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
     clock.advance(hours=7)
     assert await store.claim(engine, clock(), "one", 100, LEASE) == []
+    await store.expire(engine, clock())
     assert await count(engine, deliveries.c.status == DeliveryStatus.EXPIRED) == 1
 
 

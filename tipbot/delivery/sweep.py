@@ -181,6 +181,7 @@ class Deliverer:
         slots = asyncio.Semaphore(self._concurrency)
         tasks: set[asyncio.Task[None]] = set()
         try:
+            await store.expire(self._engine, self._clock())  # once a sweep, not once a batch
             while not self._stopping.is_set():
                 jobs = await store.claim(
                     self._engine, self._clock(), self.owner, self._batch_size(), self._lease

@@ -152,10 +152,22 @@ async def plan_due(
     return PlanResult(len(new_rows), skipped, len(rows))
 
 
+async def expire(engine: AsyncEngine, now: datetime) -> None:
+    """Mark deliveries whose catch-up window has closed; `claim` never takes them either way."""
+    async with engine.begin() as conn:
+        for status in CLAIMABLE:  # one range of the (status, expire_at) index each
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.status == status, deliveries.c.expire_at <= now)
+                .values(status=DeliveryStatus.EXPIRED, error="catch-up window passed")
+            )
+
+
 async def claim(
     engine: AsyncEngine, now: datetime, owner: str, limit: int, lease: timedelta
 ) -> list[Job]:
-    """Take up to `limit` deliveries that are due (new, retried, or abandoned by a dead process)."""
+    """Take up to `limit` deliveries that are due (new, retried, or abandoned by a dead process)
+    and still inside their catch-up window."""
     pg = engine.dialect.name == "postgresql"
     async with engine.begin() as conn:
         # One query per status: each walks an index on (status, time) in order and stops at
@@ -163,14 +175,13 @@ async def claim(
         # would make both back ends sort every pending row).
         candidates: list[tuple[datetime, int]] = []
         for status in CLAIMABLE:
-            await conn.execute(
-                update(deliveries)
-                .where(deliveries.c.status == status, deliveries.c.expire_at <= now)
-                .values(status=DeliveryStatus.EXPIRED, error="catch-up window passed")
-            )
             due_q = (
                 select(deliveries.c.due_at, deliveries.c.id)
-                .where(deliveries.c.status == status, deliveries.c.due_at <= now)
+                .where(
+                    deliveries.c.status == status,
+                    deliveries.c.due_at <= now,
+                    deliveries.c.expire_at > now,
+                )
                 .order_by(deliveries.c.due_at)
                 .limit(limit)
             )
@@ -188,6 +199,7 @@ async def claim(
                 deliveries.c.id.in_(ids),
                 deliveries.c.status.in_(CLAIMABLE),
                 deliveries.c.due_at <= now,
+                deliveries.c.expire_at > now,
             )
             .values(
                 status=DeliveryStatus.SENDING,
