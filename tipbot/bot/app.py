@@ -274,6 +274,9 @@ async def _count_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     log.debug("update: %s", name, extra={"command": name})
 
 
+KNOWN_COMMANDS = frozenset({c.name for c in messages.COMMANDS} | {"start", "stats", "broadcast"})
+
+
 def command_name(update: Update) -> str:
     """A label for metrics and logs: the command or button kind, never what the user wrote."""
     message = update.effective_message
@@ -281,8 +284,7 @@ def command_name(update: Update) -> str:
         return "button:" + (update.callback_query.data or "").split(keyboards.SEP, 1)[0][:16]
     if message is not None and message.text and message.text.startswith("/"):
         name = message.text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
-        known = {c.name for c in messages.COMMANDS} | {"start", "stats", "broadcast"}
-        return name if name in known else "unknown_command"
+        return name if name in KNOWN_COMMANDS else "unknown_command"
     if update.my_chat_member is not None:
         return "my_chat_member"
     return "text"

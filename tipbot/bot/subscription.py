@@ -25,6 +25,16 @@ Context = ContextTypes.DEFAULT_TYPE
 FLOW = "flow"
 
 
+def _set_flow(context: Context, step: dict[str, object] | None) -> None:
+    """Remember (or, with None, forget) the question the guided flow is waiting on."""
+    if context.chat_data is None:
+        return
+    if step is None:
+        context.chat_data.pop(FLOW, None)
+    else:
+        context.chat_data[FLOW] = step
+
+
 def _chat_id(update: Update) -> int:
     chat = update.effective_chat
     assert chat is not None
@@ -39,8 +49,7 @@ async def _next_text(svc: Services, sub: subs.Subscriber) -> str:
 
 async def _finish(update: Update, context: Context, minute: int, zone: str, assumed: bool) -> None:
     svc = services(context)
-    if context.chat_data is not None:
-        context.chat_data.pop(FLOW, None)
+    _set_flow(context, None)
     sub = await subs.subscribe(svc.engine, _chat_id(update), minute, zone, svc.clock())
     text = messages.SUB_DONE.format(
         schedule=esc(subscriptions.describe_schedule(sub)), next=esc(await _next_text(svc, sub))
@@ -89,14 +98,12 @@ async def _resolve_zone(
             keyboards.pick_zone(minute, match.choices),
         )
     else:
-        if context.chat_data is not None:
-            context.chat_data[FLOW] = {"step": "zone", "minute": minute}
+        _set_flow(context, {"step": "zone", "minute": minute})
         await answer(update, messages.SUB_ZONE_UNKNOWN.format(text=esc(typed[:64])))
 
 
 async def ask_time(update: Update, context: Context) -> None:
-    if context.chat_data is not None:
-        context.chat_data[FLOW] = {"step": "time"}
+    _set_flow(context, {"step": "time"})
     await answer(update, messages.SUB_ASK_TIME, keyboards.pick_time())
 
 
@@ -104,13 +111,11 @@ async def subscribe_button(update: Update, context: Context) -> None:
     """`sub:t:<minute>`, `sub:type`, `sub:z:<minute>:<zone>`."""
     step = callback_part(update, 1)
     if step == "type":
-        if context.chat_data is not None:
-            context.chat_data[FLOW] = {"step": "time"}
+        _set_flow(context, {"step": "time"})
         await answer(update, messages.SUB_TYPE_TIME)
     elif step == "t":
         minute = _minute(callback_part(update, 2))
-        if context.chat_data is not None:
-            context.chat_data[FLOW] = {"step": "zone", "minute": minute}
+        _set_flow(context, {"step": "zone", "minute": minute})
         await answer(
             update,
             messages.SUB_ASK_ZONE.format(time=format_minute(minute)),
@@ -136,15 +141,13 @@ async def flow_text(update: Update, context: Context) -> None:
         await answer(update, messages.UNKNOWN_TEXT)
         return
     if text.strip().casefold() in {"cancel", "stop", "/cancel"}:
-        if context.chat_data is not None:
-            context.chat_data.pop(FLOW, None)
+        _set_flow(context, None)
         await answer(update, messages.FLOW_CANCELLED)
         return
     try:
         if flow["step"] == "time":
             minute = parse_minute(text)
-            if context.chat_data is not None:
-                context.chat_data[FLOW] = {"step": "zone", "minute": minute}
+            _set_flow(context, {"step": "zone", "minute": minute})
             await answer(
                 update,
                 messages.SUB_ASK_ZONE.format(time=format_minute(minute)),
@@ -195,11 +198,9 @@ async def settings_button(update: Update, context: Context) -> None:
             keyboards.set_time(),
             edit=True,
         )
-        if context.chat_data is not None:
-            context.chat_data[FLOW] = {"step": "settime"}
+        _set_flow(context, {"step": "settime"})
     elif action == "zone":
-        if context.chat_data is not None:
-            context.chat_data[FLOW] = {"step": "setzone"}
+        _set_flow(context, {"step": "setzone"})
         await answer(update, messages.SUB_TYPE_ZONE, keyboards.set_zone(keyboards.COMMON_ZONES))
     elif action == "t":
         await _change(update, context, minute=_minute(callback_part(update, 2)))
@@ -219,8 +220,7 @@ async def _change(
     update: Update, context: Context, *, minute: int | None = None, zone: str | None = None
 ) -> None:
     svc = services(context)
-    if context.chat_data is not None:
-        context.chat_data.pop(FLOW, None)
+    _set_flow(context, None)
     current = await subs.get(svc.engine, _chat_id(update))
     if current is None:
         await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
