@@ -70,6 +70,7 @@ HELP_FOOTER = "<i>Tap ⚕️ Disclaimer under any message for the short disclaim
 UNKNOWN_COMMAND = "Sorry, I don't know that command. Send /help to see what I can do."
 UNKNOWN_TEXT = "I answer commands rather than free text. Send /help to see them, or /tip for a tip."
 ERROR = "Sorry, something went wrong on my side. Please try again in a minute."
+BUSY = "I'm answering a lot of people right now. Please send your command again in a minute."
 
 FOODS_HEADER = "<b>Foods rich in magnesium</b>"
 FOODS_FOOTER = (

@@ -131,3 +131,22 @@ class Metrics:
         self.updates = Counter(
             "tipbot_updates_handled", "Updates handled, by command", ["command"], registry=r
         )
+        self.health_problem = Gauge(
+            "tipbot_health_problem",
+            "1 while a /healthz check fails (database, progress, token, recorder, planner, "
+            "supervisor)",
+            ["check"],
+            registry=r,
+        )
+        self.delivery_restarts = Counter(
+            "tipbot_delivery_restarts",
+            "Restarts of the delivery loop after an unexpected failure, by exception type",
+            ["error"],
+            registry=r,
+        )
+        self.replies_given_up = Counter(
+            "tipbot_replies_given_up",
+            "Replies not sent: the queue was full, or Telegram refused them for a minute",
+            ["reason"],
+            registry=r,
+        )

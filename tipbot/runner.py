@@ -33,6 +33,8 @@ from tipbot.web import make_web_app, start_server
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 5.0
+#: SIGTERM always ends the process within ten seconds: the stop steps get this long in all.
+STOP_LIMIT = 9.0
 
 
 class StartupError(Exception):
@@ -132,4 +134,8 @@ async def serve(settings: Settings, bank: Bank) -> None:
         await stop.wait()
         log.info("stopping: no new updates, finishing in-flight deliveries")
     finally:
-        await runner.stop()
+        try:
+            async with asyncio.timeout(STOP_LIMIT):
+                await runner.stop()
+        except TimeoutError:
+            log.error("stopping took longer than %.0f s; exiting anyway", STOP_LIMIT)

@@ -1,18 +1,28 @@
-"""The sender's reactions to each Telegram answer, with a fake send function and a fake clock."""
+"""The sender's reactions to each Telegram answer, with a fake send function and a fake clock,
+and the classifier that sorts Telegram's errors."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
-from tipbot.delivery.sender import ChatSpacing, Pacer, Sender
+from tipbot.delivery.budget import Budget, Priority
+from tipbot.delivery.sender import Sender, Verdict, classify
 from tipbot.observe import Metrics
-from tipbot.storage.tables import DeliveryStatus
 
 
 class Clock:
@@ -28,7 +38,24 @@ class Clock:
         self.now += seconds
 
 
-def sender_for(answers: list[Any], clock: Clock, budget: float = 10.0) -> tuple[Sender, list[int]]:
+class FakeBudget(Budget):
+    """Grants at once; remembers pauses (the real pacing is tested in test_budget.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(rate=10)
+        self.pauses: list[float] = []
+        self.grants: list[tuple[int, Priority]] = []
+
+    async def acquire(self, chat_id: int, priority: Priority) -> None:
+        self.grants.append((chat_id, priority))
+
+    def pause(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+
+
+def sender_for(
+    answers: list[Any], clock: Clock, retry_budget: float = 10.0
+) -> tuple[Sender, list[int], FakeBudget]:
     calls: list[int] = []
 
     async def send_message(**kwargs: Any) -> Any:
@@ -38,116 +65,127 @@ def sender_for(answers: list[Any], clock: Clock, budget: float = 10.0) -> tuple[
             raise answer
         return SimpleNamespace(message_id=answer)
 
-    sender = Sender(send_message, 10.0, budget, Metrics(), sleep=clock.sleep, clock=clock)
-    return sender, calls
-
-
-@pytest.mark.parametrize("retry_after", [3, timedelta(seconds=3)])
-async def test_429_pauses_for_retry_after_then_sends(retry_after: Any) -> None:
-    clock = Clock()
-    sender, calls = sender_for([RetryAfter(retry_after), 7], clock)
-    result = await sender.send(1, "hi", None)
-    assert (result.status, result.message_id) == (DeliveryStatus.SENT, 7)
-    assert calls == [1, 1]
-    assert sum(clock.slept) >= 3
+    budget = FakeBudget()
+    sender = Sender(send_message, budget, retry_budget, Metrics(), sleep=clock.sleep, clock=clock)
+    return sender, calls, budget
 
 
 @pytest.mark.parametrize(
-    ("error", "status"),
+    ("error", "verdict"),
     [
-        (Forbidden("Forbidden: bot was blocked by the user"), DeliveryStatus.BLOCKED),
-        (BadRequest("Chat not found"), DeliveryStatus.BLOCKED),
-        (BadRequest("Can't parse entities"), DeliveryStatus.REJECTED),
+        (RetryAfter(5), Verdict.PAUSE),
+        (ChatMigrated(-1001234), Verdict.MIGRATED),
+        (InvalidToken("Unauthorized"), Verdict.TOKEN),
+        (InvalidToken("Not Found"), Verdict.TOKEN),
+        (Forbidden("Forbidden: bot was blocked by the user"), Verdict.GONE),
+        (Forbidden("Forbidden: user is deactivated"), Verdict.GONE),
+        (BadRequest("Bad Request: chat not found"), Verdict.GONE),
+        (BadRequest("Bad Request: have no rights to send a message"), Verdict.GONE),
+        (BadRequest("Bad Request: can't parse entities: unclosed tag"), Verdict.REJECTED),
+        (BadRequest("Bad Request: message is too long"), Verdict.REJECTED),
+        (BadRequest("Bad Request: BUTTON_DATA_INVALID"), Verdict.REJECTED),
+        (BadRequest("Bad Request: message text is empty"), Verdict.REJECTED),
+        (BadRequest("Bad Request: something new"), Verdict.RETRY),
+        (NetworkError("Bad Gateway"), Verdict.RETRY),
+        (TimedOut(), Verdict.RETRY),
+        (Conflict("Conflict"), Verdict.RETRY),
+        (TelegramError("an error nobody has seen yet"), Verdict.RETRY),
     ],
 )
-async def test_permanent_answers_are_not_retried(error: Exception, status: DeliveryStatus) -> None:
-    sender, calls = sender_for([error], Clock())
+def test_classify(error: TelegramError, verdict: Verdict) -> None:
+    assert classify(error) is verdict
+
+
+@pytest.mark.parametrize("retry_after", [3, timedelta(seconds=3)])
+async def test_429_pauses_the_budget_then_sends(retry_after: Any) -> None:
+    sender, calls, budget = sender_for([RetryAfter(retry_after), 7], Clock())
     result = await sender.send(1, "hi", None)
-    assert result.status is status
+    assert (result.verdict, result.message_id) == (Verdict.SENT, 7)
+    assert calls == [1, 1]
+    assert budget.pauses == [3.0]
+
+
+async def test_every_attempt_takes_a_slot_at_its_priority() -> None:
+    sender, _, budget = sender_for([RetryAfter(1), 7], Clock())
+    await sender.send(1, "hi", None, priority=Priority.BROADCAST)
+    assert budget.grants == [(1, Priority.BROADCAST), (1, Priority.BROADCAST)]
+
+
+@pytest.mark.parametrize(
+    ("error", "verdict"),
+    [
+        (Forbidden("Forbidden: bot was blocked by the user"), Verdict.GONE),
+        (BadRequest("Chat not found"), Verdict.GONE),
+        (BadRequest("Can't parse entities"), Verdict.REJECTED),
+        (InvalidToken("Unauthorized"), Verdict.TOKEN),
+    ],
+)
+async def test_final_answers_are_not_retried(error: Exception, verdict: Verdict) -> None:
+    sender, calls, _ = sender_for([error], Clock())
+    result = await sender.send(1, "hi", None)
+    assert result.verdict is verdict
     assert calls == [1]
+
+
+async def test_a_migrated_group_is_sent_to_its_new_chat_id() -> None:
+    sender, calls, _ = sender_for([ChatMigrated(-100777), 12], Clock())
+    result = await sender.send(-55, "hi", None)
+    assert calls == [-55, -100777]
+    assert (result.verdict, result.new_chat_id, result.message_id) == (
+        Verdict.MIGRATED,
+        -100777,
+        12,
+    )
+
+
+async def test_a_migrated_group_that_is_gone_reports_both() -> None:
+    sender, _, _ = sender_for([ChatMigrated(-100777), Forbidden("Forbidden: kicked")], Clock())
+    result = await sender.send(-55, "hi", None)
+    assert (result.verdict, result.new_chat_id) == (Verdict.GONE, -100777)
 
 
 async def test_network_errors_are_retried_with_backoff() -> None:
     clock = Clock()
-    sender, calls = sender_for([NetworkError("Bad Gateway"), TimedOut(), 9], clock)
+    sender, calls, _ = sender_for([NetworkError("Bad Gateway"), TimedOut(), 9], clock)
     result = await sender.send(1, "hi", None)
-    assert result.status is DeliveryStatus.SENT
+    assert result.verdict is Verdict.SENT
     assert len(calls) == 3
     assert clock.now - 100.0 >= 0.5 + 1.0  # two backoffs, doubling
 
 
-async def test_network_errors_give_up_after_the_budget() -> None:
-    clock = Clock()
-    sender, calls = sender_for([NetworkError("Bad Gateway")] * 50, clock, budget=5.0)
+async def test_unknown_errors_are_retried_not_rejected() -> None:
+    sender, calls, _ = sender_for([TelegramError("odd"), BadRequest("Bad Request: new"), 4], Clock())
     result = await sender.send(1, "hi", None)
-    assert result.status is DeliveryStatus.FAILED
+    assert result.verdict is Verdict.SENT
+    assert len(calls) == 3
+
+
+async def test_network_errors_give_up_after_the_retry_budget() -> None:
+    sender, calls, _ = sender_for([NetworkError("Bad Gateway")] * 50, Clock(), retry_budget=5.0)
+    result = await sender.send(1, "hi", None)
+    assert result.verdict is Verdict.RETRY
     assert 2 < len(calls) < 10
 
 
-async def test_a_send_waiting_at_shutdown_is_handed_back() -> None:
-    clock = Clock()
-    sender, calls = sender_for([RetryAfter(30), 5], clock)
+async def test_a_send_at_shutdown_is_handed_back_unsent() -> None:
+    sender, calls, _ = sender_for([5], Clock())
     sender.stopping.set()
     result = await sender.send(1, "hi", None)
-    assert result.status is DeliveryStatus.PENDING
+    assert result.verdict is Verdict.HANDED_BACK
     assert calls == []
 
 
-async def send_times(pacer: Pacer, clock: Clock, count: int) -> list[float]:
-    async def wait(seconds: float) -> bool:
-        await clock.sleep(seconds)
-        return True
-
-    times = []
-    for _ in range(count):
-        assert await pacer.acquire(wait)
-        times.append(clock.now)
-    return times
+async def test_a_send_whose_lease_ran_out_is_handed_back_unsent() -> None:
+    owned = iter([True, False])  # owned when it starts waiting, lost by the time of its slot
+    sender, calls, _ = sender_for([5], Clock())
+    result = await sender.send(1, "hi", None, owned=lambda: next(owned))
+    assert result.verdict is Verdict.HANDED_BACK
+    assert calls == []
 
 
-async def test_pacer_spaces_sends_evenly() -> None:
-    clock = Clock()
-    times = await send_times(Pacer(25, clock), clock, 4)
-    assert [b - a for a, b in itertools.pairwise(times)] == pytest.approx([0.04] * 3)
-
-
-async def test_pacer_does_not_burst_after_a_stall() -> None:
-    clock = Clock()
-    pacer = Pacer(25, clock)
-    await send_times(pacer, clock, 2)
-    clock.now += 1.0  # the event loop was blocked for a second
-    times = await send_times(pacer, clock, 4)
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert gaps == pytest.approx([0.0, 0.04, 0.04])  # one extra message, then the rate again
-
-
-async def test_pacer_keeps_its_cadence_when_senders_wake_late() -> None:
-    clock = Clock()
-    pacer = Pacer(25, clock)
-
-    async def late_wait(seconds: float) -> bool:
-        await clock.sleep(seconds + 0.002)  # every timer fires 2 ms late
-        return True
-
-    times = []
-    for _ in range(26):
-        assert await pacer.acquire(late_wait)
-        times.append(clock.now)
-    assert times[-1] - times[0] == pytest.approx(1.0, abs=0.003)  # 25 intervals, no drift
-
-
-async def test_pacer_pause_holds_back_the_next_send() -> None:
-    clock = Clock()
-    pacer = Pacer(25, clock)
-    await send_times(pacer, clock, 1)
-    pacer.pause(2.0)
-    [later] = await send_times(pacer, clock, 1)
-    assert later - 100.0 >= 2.0
-
-
-def test_chat_spacing_is_one_second_per_chat() -> None:
-    clock = Clock()
-    spacing = ChatSpacing(clock)
-    assert spacing.reserve(1) == 0
-    assert spacing.reserve(2) == 0
-    assert spacing.reserve(1) == pytest.approx(1.0)
+async def test_a_lease_lost_during_a_429_is_not_sent_again() -> None:
+    owned = iter([True, True, False])
+    sender, calls, _ = sender_for([RetryAfter(30), 5], Clock())
+    result = await sender.send(1, "hi", None, owned=lambda: next(owned))
+    assert result.verdict is Verdict.HANDED_BACK
+    assert calls == [1]

@@ -277,6 +277,11 @@ class FakeBotApi:
         self.blocked: set[int] = set(blocked)
         #: Chats that answer 400 "chat not found" (every other id exists).
         self.unknown_chats: set[int] = set(unknown_chats)
+        #: Groups upgraded to supergroups: old chat id -> new chat id. Sends to the old id answer
+        #: 400 with `migrate_to_chat_id`, as Telegram does.
+        self.migrated: dict[int, int] = {}
+        #: Until when (monotonic) every request answers 401 Unauthorized: a revoked token.
+        self.token_refused_until = 0.0
         #: False keeps only counts (for benchmarks): no texts, no message log, no edit checks.
         self.record_text = record_text
         self._rng = random.Random(seed)
@@ -381,6 +386,10 @@ class FakeBotApi:
                 self.blocked = {int(c) for c in value}
             elif key == "unknown_chats":
                 self.unknown_chats = {int(c) for c in value}
+            elif key == "refuse_token":
+                self.refuse_token(float(value))
+            elif key == "migrated":
+                self.migrated = {int(old): int(new) for old, new in dict(value).items()}
             elif key == "storm":
                 if value:
                     self.start_429_storm(float(value["seconds"]), int(value.get("retry_after", 5)))
@@ -404,6 +413,14 @@ class FakeBotApi:
 
     def block(self, chat_id: int) -> None:
         self.blocked.add(chat_id)
+
+    def refuse_token(self, seconds: float) -> None:
+        """Answer every request 401 Unauthorized for the next `seconds` (a revoked token)."""
+        self.token_refused_until = time.monotonic() + seconds
+
+    def migrate(self, chat_id: int, new_chat_id: int) -> None:
+        """The group `chat_id` became the supergroup `new_chat_id`."""
+        self.migrated[chat_id] = new_chat_id
 
     def unblock(self, chat_id: int) -> None:
         self.blocked.discard(chat_id)
@@ -700,7 +717,7 @@ class FakeBotApi:
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
-        if request.match_info["token"] != self.token:
+        if request.match_info["token"] != self.token or time.monotonic() < self.token_refused_until:
             return self._envelope(method, 401, error=_ApiError(401, "Unauthorized"))
         handler = self._method_table.get(method.lower())
         if handler is None:
@@ -806,6 +823,12 @@ class FakeBotApi:
     def _check_blocked(self, chat_id: int) -> None:
         if chat_id in self.blocked:
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.migrated:
+            raise _ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": self.migrated[chat_id]},
+            )
 
     def _check_text(self, params: JSON) -> tuple[str, str | None]:
         text = params.get("text")

@@ -7,6 +7,7 @@ object differs (real HTTP to a Bot API server, or the console's in-process one).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 from collections.abc import Callable, Coroutine
@@ -19,7 +20,6 @@ from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
     Application,
-    BaseRateLimiter,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -39,7 +39,9 @@ from tipbot.bot.services import KEY, Services, app_services
 from tipbot.config import Role, Settings
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
-from tipbot.delivery.sender import Sender, retry_after_seconds
+from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
+from tipbot.delivery.budget import Budget
+from tipbot.delivery.sender import Sender
 from tipbot.delivery.sweep import Deliverer
 from tipbot.observe import Metrics
 from tipbot.storage import db
@@ -49,40 +51,6 @@ log = logging.getLogger(__name__)
 DEFAULTS = Defaults(
     parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
 )
-
-
-class ReplyRateLimiter(BaseRateLimiter[None]):
-    """Replies are few and urgent: send at once; on a 429 wait `retry_after`, then retry.
-
-    PTB's AIORateLimiter would pause every request on one 429 and has no per-chat limit; the
-    broadcast pacing lives in the delivery sender instead, so replies need only this.
-    """
-
-    MAX_TRIES = 4
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        for attempt in range(1, self.MAX_TRIES + 1):
-            try:
-                return await callback(*args, **kwargs)
-            except RetryAfter as exc:
-                if attempt == self.MAX_TRIES:
-                    raise
-                await asyncio.sleep(retry_after_seconds(exc) + 0.05)
-        raise AssertionError("unreachable: the loop returns or raises")
 
 
 def build_application(
@@ -95,13 +63,18 @@ def build_application(
     metrics: Metrics | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     token = settings.token.get_secret_value() if settings.token else "0:console"
+    metrics = metrics or Metrics()
+    # One budget for everything this process sends: replies first, then deliveries.
+    budget = Budget(settings.max_rate)
+    limiter = ReplyLimiter(budget)
+    limiter.on_given_up = lambda reason: metrics.replies_given_up.labels(reason).inc()
     builder = (
         Application.builder()
         .token(token)
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_base_file_url)
         .defaults(DEFAULTS)
-        .rate_limiter(ReplyRateLimiter())
+        .rate_limiter(limiter)
         .concurrent_updates(True)
     )
     if request is not None:
@@ -110,12 +83,13 @@ def build_application(
         builder = builder.connection_pool_size(32).pool_timeout(10.0)
     application = builder.build()
 
-    metrics = metrics or Metrics()
-    services = Services(settings, bank, engine, metrics, clock, MedicineIndex(bank.interactions))
+    services = Services(
+        settings, bank, engine, metrics, clock, MedicineIndex(bank.interactions), budget
+    )
     application.bot_data[KEY] = services
     if Role.DELIVERY in settings.roles:
         services.delivery_bot, services.deliverer = _build_deliverer(
-            settings, bank, engine, metrics, clock, request, token
+            settings, bank, engine, metrics, clock, request, token, budget
         )
     register_handlers(application, settings)
     return application
@@ -192,6 +166,7 @@ def _build_deliverer(
     clock: Callable[[], datetime],
     request: BaseRequest | None,
     token: str,
+    budget: Budget,
 ) -> tuple[ExtBot[None], Deliverer]:
     """Deliveries use their own bot and connection pool, so a broadcast never queues replies."""
     concurrency = delivery_concurrency(settings.max_rate)
@@ -205,7 +180,7 @@ def _build_deliverer(
         request=delivery_request,
         defaults=DEFAULTS,
     )
-    sender = Sender(bot.send_message, settings.max_rate, settings.send_retry_seconds, metrics)
+    sender = Sender(bot.send_message, budget, settings.send_retry_seconds, metrics)
     deliverer = Deliverer(
         engine,
         sender,
@@ -216,6 +191,9 @@ def _build_deliverer(
         catchup=timedelta(hours=settings.catchup_hours),
         lease=timedelta(seconds=settings.claim_timeout_seconds),
         concurrency=concurrency,
+        sweep_interval=settings.sweep_seconds,
+        max_rate=settings.max_rate,
+        retention=timedelta(days=settings.retention_days),
     )
     return bot, deliverer
 
@@ -223,42 +201,32 @@ def _build_deliverer(
 async def start_services(
     application: Application[Any, Any, Any, Any, Any, Any], *, schedule_sweeps: bool = True
 ) -> None:
-    """After `initialize`: migrate the schema, publish the command menu, schedule the sweep."""
+    """After `initialize`: migrate the schema, publish the command menu, start delivering."""
     services = app_services(application)
     await db.migrate(services.engine)
     commands = [BotCommand(c.name, c.description) for c in messages.COMMANDS]
     await application.bot.set_my_commands(commands)
-    if services.delivery_bot is not None:
+    if services.delivery_bot is not None and services.deliverer is not None:
         await services.delivery_bot.initialize()
-        if schedule_sweeps and application.job_queue is not None:
-            application.job_queue.run_repeating(
-                _sweep_tick,
-                interval=services.settings.sweep_seconds,
-                first=0.5,
-                name="delivery-sweep",
-                job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        if schedule_sweeps:
+            services.delivery_task = asyncio.create_task(
+                services.deliverer.run(), name="tipbot-delivery"
             )
-
-
-async def _sweep_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Start a sweep unless one is running (it continues until nothing is due)."""
-    services = app_services(context.application)
-    services.last_tick = services.clock()
-    deliverer = services.deliverer
-    if deliverer is not None and not deliverer.running:
-        context.application.create_task(deliverer.sweep(), name="tipbot-sweep")
 
 
 async def stop_delivery(
     application: Application[Any, Any, Any, Any, Any, Any], grace: float = 5.0
 ) -> None:
     """Stop claiming deliveries; let in-flight sends finish and be recorded within `grace`."""
-    if application.job_queue is not None:
-        for job in application.job_queue.get_jobs_by_name("delivery-sweep"):
-            job.schedule_removal()
-    deliverer = app_services(application).deliverer
-    if deliverer is not None:
-        await deliverer.stop(grace=grace)
+    services = app_services(application)
+    if services.deliverer is not None:
+        await services.deliverer.stop(grace=grace)
+    task = services.delivery_task
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(task, 1.0)
+    await services.budget.close()
 
 
 async def close_services(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -307,8 +275,17 @@ async def _stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure (redacted by the log filter) and tell the user, never with a trace."""
-    log.error("error while handling an update", exc_info=context.error)
+    """Log the failure once (redacted by the log filter) and tell the user, never with a trace.
+
+    When the reply itself could not get through (the queue was full, or Telegram kept answering
+    429 for a minute), an error notice would not get through either: the user was already told
+    "busy", or will see their command unanswered and retry; either way, one log line.
+    """
+    error = context.error
+    if isinstance(error, (RepliesBusy, RetryAfter)):
+        log.warning("a reply was given up: %s", type(error).__name__)
+        return
+    log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await update.effective_chat.send_message(messages.ERROR)

@@ -6,6 +6,7 @@ the console can build the same Application around a different clock or database.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from tipbot.config import Settings
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
+from tipbot.delivery.budget import Budget
 from tipbot.delivery.sweep import Deliverer
 from tipbot.observe import Metrics
 
@@ -31,10 +33,14 @@ class Services:
     metrics: Metrics
     clock: Callable[[], datetime]
     medicines: MedicineIndex
+    #: The bot's Telegram budget, shared by replies and deliveries.
+    budget: Budget
     deliverer: Deliverer | None = None
     delivery_bot: ExtBot[None] | None = None
-    #: When the sweep job last ticked (for /healthz).
-    last_tick: datetime | None = None
+    #: The supervised delivery loop (`Deliverer.run`), while it runs.
+    delivery_task: asyncio.Task[None] | None = None
+    #: The /healthz database ping still under way, if any (see web.py).
+    health_ping: asyncio.Task[None] | None = None
     #: Broadcast drafts waiting for the admin's confirmation, by short id (memory only: a draft
     #: lost in a restart is simply written again).
     drafts: dict[str, str] = field(default_factory=dict)

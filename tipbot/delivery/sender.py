@@ -1,9 +1,19 @@
-"""Sending one delivery under Telegram's limits, and classifying what went wrong.
+"""Sending one delivery within the bot's Telegram budget, and reading Telegram's answer.
 
-Telegram allows about 30 messages a second per bot and about one a second per chat. The pacer
-spaces sends evenly at the configured rate (no bursts, so a server counting per second never sees
-more than the rate), a 429 pauses every delivery send for its `retry_after` and the message is
-tried again, never dropped. Replies to users do not pass through here, so they stay fast.
+Every answer Telegram can give is sorted by `classify` into what the delivery should do next;
+the sweep turns that into the row's status. The rules, and why:
+
+- 429: pause every sender of this process for `retry_after`, then try the same message again.
+- `ChatMigrated`: the group became a supergroup; the subscription moves to the new chat id and
+  the message goes there.
+- 403, "chat not found", no rights to write: the chat is gone for us; the subscriber becomes
+  inactive and nothing is retried.
+- `InvalidToken` (a revoked token, a wrong TIPBOT_API_URL): nothing is wrong with the message
+  or the chat. Delivery stops and the message is handed back unmarked, to be tried after a pause.
+- A 400 that names the message itself (bad HTML, too long, a bad button): "rejected", never
+  retried: sending it again would fail the same way.
+- Network errors, 5xx answers, any other 400 and unknown errors: retried with backoff for
+  TIPBOT_SEND_RETRY_SECONDS, then marked failed and retried by a later sweep.
 """
 
 from __future__ import annotations
@@ -15,18 +25,65 @@ import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.warnings import PTBDeprecationWarning
 
+from tipbot.delivery.budget import Budget, BudgetClosed, Priority
 from tipbot.observe import Metrics
-from tipbot.storage.tables import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
-PER_CHAT_INTERVAL = 1.0
+#: Lower-case fragments of 400 descriptions that mean "this message can never be sent".
+MESSAGE_FAULTS = (
+    "can't parse",
+    "message is too long",
+    "text is too long",
+    "caption is too long",
+    "message text is empty",
+    "text must be non-empty",
+    "message must be non-empty",
+    "entities",
+    "button_data_invalid",
+    "button_url_invalid",
+    "reply markup",
+    "inline keyboard",
+    "wrong file identifier",
+    "unsupported html",
+)
+#: Lower-case fragments of 400 descriptions that mean "this chat is gone for us".
+CHAT_GONE = (
+    "chat not found",
+    "have no rights to send",
+    "not enough rights to send",
+    "need administrator rights",
+    "chat_write_forbidden",
+    "peer_id_invalid",
+)
+
+
+class Verdict(StrEnum):
+    """What to do after one attempt."""
+
+    SENT = "sent"
+    PAUSE = "pause"  # 429: wait retry_after, then send again
+    MIGRATED = "migrated"  # send again to the new chat id
+    GONE = "gone"  # the chat blocked us or no longer exists
+    TOKEN = "token"  # the token was refused: stop delivering, mark nothing
+    REJECTED = "rejected"  # the message itself is wrong
+    RETRY = "retry"  # transient: back off and try again
+    HANDED_BACK = "handed_back"  # shutdown or lost lease: not sent, someone sends it later
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -40,76 +97,48 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return float(value)
 
 
-Waiter = Callable[[float], Awaitable[bool]]
+def classify(error: TelegramError) -> Verdict:
+    """Sort one Telegram error into what the delivery does next (see the module docstring).
 
-
-class Pacer:
-    """Sends spaced `1/rate` apart, measured from the actual send times.
-
-    One sender at a time waits for the next slot (a lock, so waiting tasks queue in order and do
-    not all wake together). The schedule keeps its cadence when a sender wakes a little late (timer
-    delays do not add up), but after the event loop stalls (a garbage collection, say) it restarts
-    from the current time, with at most one extra message, instead of catching up in a burst that
-    would exceed Telegram's limit. A `pause` (a 429) holds back even the sender already waiting.
+    Order matters: `ChatMigrated` and `InvalidToken` are plain TelegramErrors or subclasses of
+    classes checked later, and a 400 is "rejected" only when it names the message itself.
     """
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / rate
-        self._clock = clock
-        self._next: float | None = None  # None: nothing sent yet
-        self._lock = asyncio.Lock()
-
-    async def acquire(self, wait: Waiter) -> bool:
-        """Wait for the next slot and take it; False if `wait` gave up (shutdown)."""
-        async with self._lock:
-            while self._next is not None and (delay := self._next - self._clock()) > 0:
-                if not await wait(delay):
-                    return False
-            now = self._clock()
-            planned = now if self._next is None else self._next
-            self._next = max(planned, now - self.interval) + self.interval
-            return True
-
-    def pause(self, seconds: float) -> None:
-        resume = self._clock() + seconds
-        self._next = resume if self._next is None else max(self._next, resume)
-
-
-class ChatSpacing:
-    """At most one delivery per chat per second (a tip and an announcement may meet)."""
-
-    def __init__(
-        self, clock: Callable[[], float] = time.monotonic, interval: float = PER_CHAT_INTERVAL
-    ) -> None:
-        self._clock = clock
-        self.interval = interval
-        self._last: dict[int, float] = {}
-
-    def reserve(self, chat_id: int) -> float:
-        now = self._clock()
-        if len(self._last) > 10_000:
-            self._last = {c: t for c, t in self._last.items() if now - t < self.interval}
-        last = self._last.get(chat_id)
-        slot = now if last is None else max(now, last + self.interval)
-        self._last[chat_id] = slot
-        return slot - now
+    if isinstance(error, RetryAfter):
+        return Verdict.PAUSE
+    if isinstance(error, ChatMigrated):
+        return Verdict.MIGRATED
+    if isinstance(error, InvalidToken):
+        return Verdict.TOKEN
+    if isinstance(error, Forbidden):
+        return Verdict.GONE
+    if isinstance(error, BadRequest):
+        text = error.message.lower()
+        if any(fragment in text for fragment in CHAT_GONE):
+            return Verdict.GONE
+        if any(fragment in text for fragment in MESSAGE_FAULTS):
+            return Verdict.REJECTED
+        return Verdict.RETRY
+    return Verdict.RETRY  # NetworkError (timeouts, 5xx), Conflict, anything unknown
 
 
 @dataclass(frozen=True)
 class SendResult:
-    status: DeliveryStatus
+    verdict: Verdict
     message_id: int | None = None
     error: str | None = None
+    new_chat_id: int | None = None  # set with MIGRATED: where the message went, or must go
 
 
 SendFn = Callable[..., Awaitable[Any]]
 
 
 class Sender:
+    """Sends one message at a time per call, within the shared budget, retrying what is worth it."""
+
     def __init__(
         self,
         send_message: SendFn,
-        rate: float,
+        budget: Budget,
         retry_budget: float,
         metrics: Metrics,
         *,
@@ -117,14 +146,13 @@ class Sender:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._send_message = send_message
-        self.pacer = Pacer(rate, clock)
-        self.chats = ChatSpacing(clock)
+        self.budget = budget
         self._retry_budget = retry_budget
         self._metrics = metrics
         self._sleep = sleep
         self._clock = clock
-        #: Set at shutdown: a send still waiting (for its slot, a 429 or a backoff) gives up and
-        #: is handed back as PENDING, so another process or the restart sends it promptly.
+        #: Set at shutdown: a send still waiting (for its slot or a backoff) gives up and is
+        #: handed back, so another process or the restart sends it promptly.
         self.stopping = asyncio.Event()
 
     async def _wait(self, seconds: float) -> bool:
@@ -138,44 +166,62 @@ class Sender:
         return False
 
     async def send(
-        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
+        self,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        *,
+        priority: Priority = Priority.TIP,
+        owned: Callable[[], bool] = lambda: True,
     ) -> SendResult:
+        """Send one message. `owned` says whether this process still holds the delivery's lease:
+        it is asked right before each attempt, and a delivery whose lease ran out is handed back,
+        never sent (the row may already belong to another process)."""
         deadline = self._clock() + self._retry_budget
         backoff = 0.5
+        migrated_to: int | None = None
         while True:
-            took_slot = await self._wait(self.chats.reserve(chat_id)) and await self.pacer.acquire(
-                self._wait
-            )
-            if not took_slot:
-                return SendResult(DeliveryStatus.PENDING, error="handed back at shutdown")
+            if self.stopping.is_set() or not owned():
+                return SendResult(Verdict.HANDED_BACK, error="not sent: shutdown or lease lost")
+            try:
+                await self.budget.acquire(chat_id, priority)
+            except BudgetClosed:
+                return SendResult(Verdict.HANDED_BACK, error="not sent: shutdown")
+            if not owned():
+                return SendResult(Verdict.HANDED_BACK, error="not sent: lease lost")
             started = self._clock()
             try:
-                message = await self._send_message(
-                    chat_id=chat_id,
-                    text=text,
-                    reply_markup=markup,
-                )
-            except RetryAfter as exc:
-                seconds = retry_after_seconds(exc)
-                self._metrics.retry_after.inc()
-                log.warning("Telegram asked to slow down: pausing deliveries for %.0f s", seconds)
-                self.pacer.pause(seconds)
-                continue
-            except Forbidden as exc:
-                return SendResult(DeliveryStatus.BLOCKED, error=exc.message)
-            except BadRequest as exc:
-                if "chat not found" in exc.message.lower():
-                    return SendResult(DeliveryStatus.BLOCKED, error=exc.message)
-                log.error("Telegram rejected a delivery to chat %s: %s", chat_id, exc.message)
-                return SendResult(DeliveryStatus.REJECTED, error=exc.message)
-            except NetworkError as exc:  # includes TimedOut and 5xx answers
-                if self._clock() + backoff > deadline:
-                    return SendResult(DeliveryStatus.FAILED, error=f"network: {exc.message}")
-                if not await self._wait(backoff):
-                    return SendResult(DeliveryStatus.PENDING, error="handed back at shutdown")
-                backoff = min(backoff * 2, 30.0)
-                continue
+                message = await self._send_message(chat_id=chat_id, text=text, reply_markup=markup)
             except TelegramError as exc:
-                return SendResult(DeliveryStatus.REJECTED, error=exc.message)
+                verdict = classify(exc)
+                if verdict is Verdict.PAUSE:
+                    assert isinstance(exc, RetryAfter)
+                    seconds = retry_after_seconds(exc)
+                    self._metrics.retry_after.inc()
+                    log.warning("Telegram asked to slow down: pausing sends for %.0f s", seconds)
+                    self.budget.pause(seconds)
+                    continue
+                if verdict is Verdict.MIGRATED:
+                    assert isinstance(exc, ChatMigrated)
+                    if migrated_to is not None:  # migrated twice in one send: let the sweep decide
+                        return SendResult(Verdict.RETRY, error="chat migrated twice")
+                    migrated_to = chat_id = int(exc.new_chat_id)
+                    continue
+                if verdict is Verdict.RETRY:
+                    if self._clock() + backoff > deadline:
+                        return SendResult(Verdict.RETRY, error=_describe(exc))
+                    if not await self._wait(backoff):
+                        return SendResult(Verdict.HANDED_BACK, error="not sent: shutdown")
+                    backoff = min(backoff * 2, 30.0)
+                    continue
+                if verdict is Verdict.REJECTED:
+                    log.error("Telegram rejected a delivery to chat %s: %s", chat_id, exc.message)
+                return SendResult(verdict, error=_describe(exc), new_chat_id=migrated_to)
             self._metrics.send_latency.observe(self._clock() - started)
-            return SendResult(DeliveryStatus.SENT, message_id=message.message_id)
+            verdict = Verdict.MIGRATED if migrated_to is not None else Verdict.SENT
+            return SendResult(verdict, message_id=message.message_id, new_chat_id=migrated_to)
+
+
+def _describe(error: TelegramError) -> str:
+    """A short reason for the delivery row (Telegram's description; never a URL or token)."""
+    return f"{type(error).__name__}: {error.message}"[:200]

@@ -1,10 +1,19 @@
-"""The delivery sweep: plan due tips -> claim -> send under the limits -> record.
+"""The delivery loop: plan what is due -> claim with a lease -> send within the budget -> record.
 
-One JobQueue job calls `Deliverer.sweep` every few seconds; a sweep that is already running keeps
-going until nothing is due, so a later call just returns. Outcomes are written by a single
-recorder task that commits whatever has accumulated in one transaction (group commit): alone
-when the rate is low, in batches when it is high, so durable bookkeeping stays cheap per message.
-Only messages sent but not yet committed at the instant of a crash can be sent twice.
+`Deliverer.run` is the process's delivery role. It runs four tasks under one supervisor (an
+asyncio TaskGroup): the planner (turns due subscribers into outbox rows every sweep interval,
+also while a long broadcast is being sent), the dispatcher (claims due rows, daily tips ahead of
+broadcasts, and sends them), the recorder (group commit of outcomes) and the heartbeat (keeps
+leases and this process's share of the rate). An unexpected failure in any of them is logged
+once, counted in /metrics, shown by /healthz, and the whole loop restarts after a short pause;
+database outages are waited out inside each task. Nothing waits without a time limit, so a stop
+always finishes within its grace.
+
+`Deliverer.sweep` runs the same steps once, until nothing is due: the tests drive time with it.
+
+Exactly once: a row is claimed with a lease before it is sent, and its outcome is written only
+while this process still owns it. Only a message sent but not yet recorded at the instant of a
+crash can go out twice; a send whose lease has run out locally is handed back, never sent.
 """
 
 from __future__ import annotations
@@ -14,19 +23,23 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import InlineKeyboardMarkup
 
-from tipbot.delivery.sender import Sender
+from tipbot.delivery.budget import Priority
+from tipbot.delivery.sender import Sender, SendResult, Verdict
 from tipbot.observe import Metrics
 from tipbot.storage import deliveries as store
-from tipbot.storage.deliveries import Job, Outcome
+from tipbot.storage import processes
+from tipbot.storage.deliveries import ClaimedDelivery, Outcome
 from tipbot.storage.tables import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -35,11 +48,18 @@ PLAN_BATCH = 1000
 LINGER_SECONDS = 0.025
 #: A delivery that failed after its in-process retries is tried again by a later sweep.
 RETRY_FAILED_AFTER = timedelta(seconds=30)
-DB_ERRORS = (OperationalError, DBAPIError, OSError)
+#: After Telegram refused the token, delivery rests this long before trying again.
+TOKEN_PAUSE = 30.0
+#: Pause before the supervisor restarts the loop after an unexpected failure.
+RESTART_PAUSE = 2.0
+#: Finished deliveries older than the retention are deleted about this often.
+PRUNE_EVERY = 3600.0
+#: Database errors that are waited out (a restart, a lock, an exhausted pool), not crashes.
+DB_ERRORS = (OperationalError, DBAPIError, PoolTimeout, OSError)
 
-#: Turns a claimed job into the message to send (None: nothing to send any more, e.g. a tip
+#: Turns a claimed row into the message to send (None: nothing to send any more, e.g. a tip
 #: that was removed from the bank).
-Compose = Callable[[Job], Awaitable[tuple[str, InlineKeyboardMarkup | None] | None]]
+Compose = Callable[[ClaimedDelivery], Awaitable[tuple[str, InlineKeyboardMarkup | None] | None]]
 
 
 @dataclass
@@ -50,55 +70,112 @@ class SweepReport:
     failed: int = 0
 
 
+@dataclass
+class DeliveryHealth:
+    """What /healthz reports for the delivery role, kept up to date by the loop itself."""
+
+    #: Monotonic time of the last sign of progress: outcomes recorded, or nothing due.
+    progress_at: float = field(default_factory=time.monotonic)
+    #: Set while Telegram refuses the token.
+    token_refused: bool = False
+    #: Consecutive failed recorder writes, planner runs; the last unexpected failure.
+    recorder_failures: int = 0
+    planner_failures: int = 0
+    crashed: str | None = None
+
+    def problems(self, now: float, stall_after: float) -> dict[str, str]:
+        found: dict[str, str] = {}
+        if now - self.progress_at > stall_after:
+            found["progress"] = f"due deliveries, none sent or recorded for {stall_after:.0f} s"
+        if self.token_refused:
+            found["token"] = "Telegram refuses the bot token"
+        if self.recorder_failures:
+            found["recorder"] = f"{self.recorder_failures} failed writes in a row"
+        if self.planner_failures:
+            found["planner"] = f"{self.planner_failures} failed runs in a row"
+        if self.crashed:
+            found["supervisor"] = f"restarted after {self.crashed}"
+        return found
+
+
 def default_owner() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Recorder:
-    """Group commit of outcomes; retries the write until the database answers again."""
+    """Group commit of outcomes; retries the write until the database answers again.
 
-    def __init__(self, engine: AsyncEngine, on_recorded: Callable[[Outcome], None]) -> None:
+    Only rows this process still owns are written (see storage.record); the rest lost their
+    lease to another process, which now decides their fate.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        owner: str,
+        health: DeliveryHealth,
+        on_recorded: Callable[[Outcome], None],
+    ) -> None:
         self._engine = engine
+        self._owner = owner
+        self._health = health
         self._queue: asyncio.Queue[Outcome] = asyncio.Queue()
         self._on_recorded = on_recorded
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="tipbot-recorder")
+        #: The batch being written: kept across a restart of the loop, so nothing is lost.
+        self._batch: list[Outcome] = []
 
     def put(self, outcome: Outcome) -> None:
         self._queue.put_nowait(outcome)
 
-    async def flush(self) -> None:
-        await self._queue.join()
+    @property
+    def idle(self) -> bool:
+        return self._queue.empty() and not self._batch
 
-    async def close(self) -> None:
-        await self.flush()
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    async def drain(self, timeout: float) -> bool:
+        """Wait until everything queued is written, for at most `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while not self.idle:
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            # Paced sends finish one at a time; lingering briefly lets a commit carry many of them.
-            # Only these few milliseconds of sends could repeat after a crash.
-            await asyncio.sleep(LINGER_SECONDS)
+            if not self._batch:
+                self._batch = [await self._queue.get()]
+                # Paced sends finish one at a time; lingering briefly lets a commit carry many of
+                # them. Only these few milliseconds of sends could repeat after a crash.
+                await asyncio.sleep(LINGER_SECONDS)
             while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            delay = 0.2
-            while True:
-                try:
-                    await store.record(self._engine, batch)
-                    break
-                except DB_ERRORS as exc:
-                    log.warning("cannot record %d deliveries yet (%s); retrying", len(batch), exc)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
-            for outcome in batch:
+                self._batch.append(self._queue.get_nowait())
+            await self._write(self._batch)
+            for outcome in self._batch:
                 self._on_recorded(outcome)
-                self._queue.task_done()
+            self._batch = []
+            self._health.progress_at = time.monotonic()
+
+    async def _write(self, batch: list[Outcome]) -> None:
+        delay = 0.2
+        while True:
+            try:
+                written = await store.record(self._engine, self._owner, batch)
+            except DB_ERRORS as exc:
+                self._health.recorder_failures += 1
+                if self._health.recorder_failures == 1:
+                    log.warning("cannot record %d deliveries yet (%s); retrying", len(batch), exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if self._health.recorder_failures:
+                log.info("recording deliveries again")
+            self._health.recorder_failures = 0
+            if written < len(batch):
+                log.warning(
+                    "%d delivery outcomes not recorded: their lease had passed to another process",
+                    len(batch) - written,
+                )
+            return
 
 
 class Deliverer:
@@ -114,6 +191,9 @@ class Deliverer:
         catchup: timedelta,
         lease: timedelta,
         concurrency: int,
+        sweep_interval: float = 15.0,
+        max_rate: float | None = None,
+        retention: timedelta = timedelta(days=90),
         owner: str | None = None,
     ) -> None:
         self._engine = engine
@@ -125,39 +205,145 @@ class Deliverer:
         self._catchup = catchup
         self._lease = lease
         self._concurrency = max(1, concurrency)
+        self._interval = sweep_interval
+        self._max_rate = max_rate or sender.budget.rate
+        self._retention = retention
         self.owner = owner or default_owner()
+        self.health = DeliveryHealth()
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
-        self._in_hand: dict[int, Job] = {}
+        self._work = asyncio.Event()  # the planner found (or may have found) new work
+        #: Claimed rows not yet recorded, with the monotonic time their lease runs out here.
+        self._in_hand: dict[int, ClaimedDelivery] = {}
+        self._lease_ends: dict[int, float] = {}
+        self._sending: set[asyncio.Task[None]] = set()
+        self._token_retry_at = 0.0
+        self._pruned_at = float("-inf")
         self._report = SweepReport()
+        self._recorder = Recorder(engine, self.owner, self.health, self._recorded)
 
     @property
     def running(self) -> bool:
         return self._lock.locked()
 
+    def stall_after(self) -> float:
+        """/healthz calls delivery stalled after two sweep intervals without progress (but never
+        sooner than a lease, the longest a healthy send can wait)."""
+        return max(2 * self._interval, self._lease.total_seconds())
+
+    # ------------------------------------------------------------------ the two entry points
+
     async def sweep(self) -> SweepReport | None:
-        """Deliver everything due now; None if another sweep in this process is already running."""
+        """Deliver everything due now; None if a sweep or the loop is already running."""
         if self._lock.locked() or self._stopping.is_set():
             return None
         async with self._lock:
             self._report = SweepReport()
+            recorder = asyncio.create_task(self._recorder.run(), name="tipbot-recorder")
             try:
                 await self._plan()
                 await self._dispatch()
+                await self._recorder.drain(timeout=30.0)
             except DB_ERRORS as exc:
                 log.warning("delivery sweep stopped early, database unavailable: %s", exc)
-                return self._report
+            finally:
+                recorder.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await recorder
             self._metrics.last_sweep.set_to_current_time()
             return self._report
 
+    async def run(self) -> None:
+        """The delivery role: plan, dispatch, record and beat until `stop`, restarting on failure."""
+        async with self._lock:
+            while not self._stopping.is_set():
+                try:
+                    async with asyncio.TaskGroup() as group:
+                        group.create_task(self._recorder.run(), name="tipbot-recorder")
+                        group.create_task(self._heartbeat_loop(), name="tipbot-heartbeat")
+                        group.create_task(self._plan_loop(), name="tipbot-planner")
+                        group.create_task(self._dispatch_loop(), name="tipbot-dispatcher")
+                except* Exception as failure:
+                    for exc in failure.exceptions:
+                        log.error("delivery loop failed; restarting", exc_info=exc)
+                        self._metrics.delivery_restarts.labels(type(exc).__name__[:40]).inc()
+                        self.health.crashed = type(exc).__name__
+                    await self._settle_after_crash()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), RESTART_PAUSE)
+
     async def stop(self, grace: float = 5.0) -> None:
-        """Stop claiming, let in-flight sends finish for up to `grace` seconds, record them."""
+        """Stop claiming; let sends under way finish and be recorded within `grace` seconds;
+        hand everything else back. Returns within about `grace` seconds whatever happens."""
         self._stopping.set()
+        self._work.set()
         self._sender.stopping.set()
+        self._sender.budget.withdraw(Priority.REMINDER)
+        deadline = time.monotonic() + grace
+        if self._sending:
+            await asyncio.wait(set(self._sending), timeout=max(0.1, grace * 0.6))
+        await self._recorder.drain(timeout=max(0.1, deadline - time.monotonic() - 0.5))
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(grace):
-                async with self._lock:
+            async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
+                async with self._lock:  # the loop has seen `stopping` and ended
                     pass
+        with contextlib.suppress(*DB_ERRORS, TimeoutError):
+            async with asyncio.timeout(1.0):
+                await processes.leave(self._engine, self.owner)
+
+    # ------------------------------------------------------------------ the loop's tasks
+
+    async def _plan_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self._plan()
+                await self._housekeeping()
+                self.health.planner_failures = 0
+            except DB_ERRORS as exc:
+                self.health.planner_failures += 1
+                if self.health.planner_failures == 1:
+                    log.warning("cannot plan deliveries, database unavailable: %s", exc)
+            self._metrics.last_sweep.set_to_current_time()
+            self._work.set()
+            await self._rest(self._interval)
+
+    async def _dispatch_loop(self) -> None:
+        while not self._stopping.is_set():
+            await self._rest_until_work()
+            try:
+                await self._dispatch()
+            except DB_ERRORS as exc:
+                log.warning("cannot claim deliveries, database unavailable: %s", exc)
+                await self._rest(min(5.0, self._interval))
+
+    async def _heartbeat_loop(self) -> None:
+        interval = min(self._lease.total_seconds() / 3, 10.0)
+        outage = False
+        while not self._stopping.is_set():
+            try:
+                await self._beat()
+                if outage:
+                    log.info("database answers again: leases and rate share renewed")
+                outage = False
+            except DB_ERRORS as exc:
+                if not outage:
+                    log.warning("cannot renew delivery leases: %s", exc)
+                outage = True
+            await self._rest(interval)
+
+    async def _rest(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _rest_until_work(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._work.wait(), self._interval)
+        self._work.clear()
+        wait = self._token_retry_at - time.monotonic()
+        if wait > 0:
+            await self._rest(wait)
+
+    # ------------------------------------------------------------------ the steps
 
     async def _plan(self) -> None:
         while not self._stopping.is_set():
@@ -169,78 +355,121 @@ class Deliverer:
             if result.examined < PLAN_BATCH:
                 return
 
+    async def _housekeeping(self) -> None:
+        """Expire rows whose catch-up window closed; now and then, delete old finished rows."""
+        now = self._clock()
+        await store.expire(self._engine, now)
+        if time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = time.monotonic()
+            removed = await store.prune(self._engine, now - self._retention)
+            if removed:
+                log.info("pruned %d finished deliveries older than the retention", removed)
+
     def _batch_size(self) -> int:
-        """Claim no more than can be sent well within one lease at the configured rate."""
-        per_lease = int(self._lease.total_seconds() / 4 / self._sender.pacer.interval)
-        return max(self._concurrency, min(1000, per_lease))
+        """Small batches (about two seconds of sending): a tip planned during a long broadcast
+        is claimed ahead of the broadcast's rows within seconds."""
+        return max(self._concurrency, min(1000, int(self._sender.budget.rate * 2)))
 
     async def _dispatch(self) -> None:
-        recorder = Recorder(self._engine, self._recorded)
-        recorder.start()
-        heartbeat = asyncio.create_task(self._heartbeat(), name="tipbot-lease-heartbeat")
+        """Claim and send until nothing is due (or shutdown, or the token is refused)."""
         slots = asyncio.Semaphore(self._concurrency)
-        tasks: set[asyncio.Task[None]] = set()
         try:
-            await store.expire(self._engine, self._clock())  # once a sweep, not once a batch
-            while not self._stopping.is_set():
+            await store.expire(self._engine, self._clock())
+            while not self._stopping.is_set() and time.monotonic() >= self._token_retry_at:
                 jobs = await store.claim(
                     self._engine, self._clock(), self.owner, self._batch_size(), self._lease
                 )
                 if not jobs:
+                    if self._recorder.idle:
+                        self.health.progress_at = time.monotonic()  # nothing due is progress
                     break
-                self._in_hand.update((job.id, job) for job in jobs)
+                lease_end = time.monotonic() + self._lease.total_seconds() * 0.9
+                for job in jobs:
+                    self._in_hand[job.id] = job
+                    self._lease_ends[job.id] = lease_end
                 for index, job in enumerate(jobs):
                     await slots.acquire()
-                    if self._stopping.is_set():  # hand unstarted jobs back at once
+                    if self._stopping.is_set() or time.monotonic() < self._token_retry_at:
                         slots.release()
                         await self._release(jobs[index:])
                         break
-                    task = asyncio.create_task(self._deliver(job, recorder, slots))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                if tasks and len(jobs) < self._batch_size():
-                    await asyncio.gather(*tasks)
+                    task = asyncio.create_task(self._deliver(job, slots))
+                    self._sending.add(task)
+                    task.add_done_callback(self._sending.discard)
         finally:
-            if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
-            await recorder.close()
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            if self._sending:
+                await asyncio.gather(*self._sending, return_exceptions=True)
 
-    async def _deliver(self, job: Job, recorder: Recorder, slots: asyncio.Semaphore) -> None:
+    async def _deliver(self, job: ClaimedDelivery, slots: asyncio.Semaphore) -> None:
         try:
             message = await self._compose(job)
             if message is None:
-                recorder.put(Outcome(job, DeliveryStatus.REJECTED, self._clock(), error="gone"))
+                self._put(job, DeliveryStatus.REJECTED, error="gone from the bank")
                 return
             text, markup = message
-            result = await self._sender.send(job.chat_id, text, markup)
-            now = self._clock()
-            retry_at = {
-                DeliveryStatus.FAILED: now + RETRY_FAILED_AFTER,
-                DeliveryStatus.PENDING: now,  # handed back at shutdown: due again at once
-            }.get(result.status)
-            recorder.put(
-                Outcome(job, result.status, now, result.message_id, result.error, retry_at)
+            result = await self._sender.send(
+                job.chat_id,
+                text,
+                markup,
+                priority=Priority.BROADCAST if job.broadcast_id is not None else Priority.TIP,
+                owned=lambda: time.monotonic() < self._lease_ends.get(job.id, 0.0),
             )
+            await self._conclude(job, result)
         except Exception:
             log.exception("delivery %d failed unexpectedly", job.id)
             now = self._clock()
-            recorder.put(
-                Outcome(
-                    job,
-                    DeliveryStatus.FAILED,
-                    now,
-                    error="internal error",
-                    retry_at=now + RETRY_FAILED_AFTER,
-                )
-            )
+            self._put(job, DeliveryStatus.FAILED, error="internal error", retry_at=now + RETRY_FAILED_AFTER)
         finally:
             slots.release()
 
+    async def _conclude(self, job: ClaimedDelivery, result: SendResult) -> None:
+        """Turn the sender's verdict into the row's outcome (see delivery/sender.py)."""
+        if result.new_chat_id is not None:
+            await store.move_chat(self._engine, job.chat_id, result.new_chat_id)
+            log.info("a group became a supergroup; its subscription moved to the new chat id")
+        now = self._clock()
+        verdict = result.verdict
+        if verdict is Verdict.TOKEN:
+            self._token_refused()
+        elif verdict in (Verdict.SENT, Verdict.MIGRATED) and self.health.token_refused:
+            log.info("Telegram accepts the token again: delivery resumes")
+            self.health.token_refused = False
+        if verdict in (Verdict.SENT, Verdict.MIGRATED) and result.message_id is not None:
+            self._put(job, DeliveryStatus.SENT, message_id=result.message_id)
+        elif verdict is Verdict.GONE:
+            self._put(job, DeliveryStatus.BLOCKED, error=result.error)
+        elif verdict is Verdict.REJECTED:
+            self._put(job, DeliveryStatus.REJECTED, error=result.error)
+        elif verdict is Verdict.RETRY:
+            self._put(job, DeliveryStatus.FAILED, error=result.error, retry_at=now + RETRY_FAILED_AFTER)
+        else:  # TOKEN, HANDED_BACK: not sent, due again at once (and nothing marked)
+            self._put(job, DeliveryStatus.PENDING, error=result.error, retry_at=now)
+
+    def _token_refused(self) -> None:
+        """Log once per outage; stop claiming for a while; hand everything back unmarked."""
+        if not self.health.token_refused:
+            log.error(
+                "Telegram refused the bot token: delivery paused, retrying every %.0f s "
+                "(check TELEGRAM_BOT_TOKEN and TIPBOT_API_URL)",
+                TOKEN_PAUSE,
+            )
+        self.health.token_refused = True
+        self._token_retry_at = time.monotonic() + TOKEN_PAUSE
+
+    def _put(
+        self,
+        job: ClaimedDelivery,
+        status: DeliveryStatus,
+        *,
+        message_id: int | None = None,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        self._recorder.put(Outcome(job, status, self._clock(), message_id, error, retry_at))
+
     def _recorded(self, outcome: Outcome) -> None:
         self._in_hand.pop(outcome.job.id, None)
+        self._lease_ends.pop(outcome.job.id, None)
         kind = "broadcast" if outcome.job.broadcast_id is not None else "tip"
         if outcome.status is DeliveryStatus.SENT:
             self._report.sent += 1
@@ -249,20 +478,36 @@ class Deliverer:
             self._report.failed += 1
             self._metrics.failed.labels(outcome.status.value).inc()
 
-    async def _release(self, jobs: list[Job]) -> None:
+    async def _release(self, jobs: list[ClaimedDelivery]) -> None:
+        """Hand unstarted rows back at once, so another process (or the restart) takes them."""
         now = self._clock()
         outcomes = [Outcome(j, DeliveryStatus.PENDING, now, retry_at=now) for j in jobs]
-        await store.record(self._engine, outcomes)
+        await store.record(self._engine, self.owner, outcomes)
         for job in jobs:
             self._in_hand.pop(job.id, None)
+            self._lease_ends.pop(job.id, None)
 
-    async def _heartbeat(self) -> None:
-        interval = self._lease.total_seconds() / 3
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await store.extend_lease(
-                    self._engine, list(self._in_hand), self.owner, self._clock() + self._lease
-                )
-            except DB_ERRORS as exc:
-                log.warning("cannot extend delivery leases: %s", exc)
+    async def _beat(self) -> None:
+        """Renew the leases of rows in hand and this process's share of the bot's rate."""
+        now = self._clock()
+        ids = list(self._in_hand)
+        renewed_until = time.monotonic() + self._lease.total_seconds() * 0.9
+        await store.extend_lease(self._engine, ids, self.owner, now + self._lease)
+        for job_id in ids:
+            if job_id in self._lease_ends:
+                self._lease_ends[job_id] = renewed_until
+        live = await processes.beat(
+            self._engine, self.owner, "delivery", now, self._lease
+        )
+        self._sender.budget.set_rate(self._max_rate / max(1, live))
+
+    async def _settle_after_crash(self) -> None:
+        """After a failure: sends under way were cancelled with the loop; rows not yet sent are
+        handed back (best effort: otherwise their lease runs out and any process takes them)."""
+        for task in list(self._sending):
+            task.cancel()
+        self._sending.clear()
+        unsent = [job for job_id, job in self._in_hand.items() if job_id in self._lease_ends]
+        with contextlib.suppress(*DB_ERRORS):
+            if unsent:
+                await self._release(unsent)
