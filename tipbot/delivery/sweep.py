@@ -26,7 +26,7 @@ from telegram import InlineKeyboardMarkup
 from tipbot.delivery.sender import Sender
 from tipbot.observe import Metrics
 from tipbot.storage import deliveries as store
-from tipbot.storage.deliveries import Job, Outcome
+from tipbot.storage.deliveries import ClaimedDelivery, Outcome
 from tipbot.storage.tables import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ DB_ERRORS = (OperationalError, DBAPIError, OSError)
 
 #: Turns a claimed job into the message to send (None: nothing to send any more, e.g. a tip
 #: that was removed from the bank).
-Compose = Callable[[Job], Awaitable[tuple[str, InlineKeyboardMarkup | None] | None]]
+Compose = Callable[[ClaimedDelivery], Awaitable[tuple[str, InlineKeyboardMarkup | None] | None]]
 
 
 @dataclass
@@ -57,8 +57,11 @@ def default_owner() -> str:
 class Recorder:
     """Group commit of outcomes; retries the write until the database answers again."""
 
-    def __init__(self, engine: AsyncEngine, on_recorded: Callable[[Outcome], None]) -> None:
+    def __init__(
+        self, engine: AsyncEngine, owner: str, on_recorded: Callable[[Outcome], None]
+    ) -> None:
         self._engine = engine
+        self._owner = owner
         self._queue: asyncio.Queue[Outcome] = asyncio.Queue()
         self._on_recorded = on_recorded
         self._task: asyncio.Task[None] | None = None
@@ -90,7 +93,7 @@ class Recorder:
             delay = 0.2
             while True:
                 try:
-                    await store.record(self._engine, batch)
+                    await store.record(self._engine, self._owner, batch)
                     break
                 except DB_ERRORS as exc:
                     log.warning("cannot record %d deliveries yet (%s); retrying", len(batch), exc)
@@ -128,7 +131,7 @@ class Deliverer:
         self.owner = owner or default_owner()
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
-        self._in_hand: dict[int, Job] = {}
+        self._in_hand: dict[int, ClaimedDelivery] = {}
         self._report = SweepReport()
 
     @property
@@ -175,7 +178,7 @@ class Deliverer:
         return max(self._concurrency, min(1000, per_lease))
 
     async def _dispatch(self) -> None:
-        recorder = Recorder(self._engine, self._recorded)
+        recorder = Recorder(self._engine, self.owner, self._recorded)
         recorder.start()
         heartbeat = asyncio.create_task(self._heartbeat(), name="tipbot-lease-heartbeat")
         slots = asyncio.Semaphore(self._concurrency)
@@ -208,7 +211,9 @@ class Deliverer:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
 
-    async def _deliver(self, job: Job, recorder: Recorder, slots: asyncio.Semaphore) -> None:
+    async def _deliver(
+        self, job: ClaimedDelivery, recorder: Recorder, slots: asyncio.Semaphore
+    ) -> None:
         try:
             message = await self._compose(job)
             if message is None:
@@ -249,10 +254,10 @@ class Deliverer:
             self._report.failed += 1
             self._metrics.failed.labels(outcome.status.value).inc()
 
-    async def _release(self, jobs: list[Job]) -> None:
+    async def _release(self, jobs: list[ClaimedDelivery]) -> None:
         now = self._clock()
         outcomes = [Outcome(j, DeliveryStatus.PENDING, now, retry_at=now) for j in jobs]
-        await store.record(self._engine, outcomes)
+        await store.record(self._engine, self.owner, outcomes)
         for job in jobs:
             self._in_hand.pop(job.id, None)
 
