@@ -110,10 +110,32 @@ async def test_healthz_is_ok_when_the_database_answers_and_the_sweep_ticks(
 async def test_healthz_says_what_is_wrong(webhook_runner: Runner) -> None:
     services = webhook_runner.services
     services.engine = db.create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    services.last_tick = None
+    assert services.deliverer is not None
+    services.deliverer.health.progress_at = float("-inf")  # due work, nothing sent for ages
+    services.deliverer.health.token_refused = True
     status, body = await get(webhook_runner.settings.port, "/healthz")
     assert status == 503
-    assert "database" in body and "sweep" in body
+    assert all(word in body for word in ("database", "progress", "token")), body
+    _, metrics = await get(webhook_runner.settings.port, "/metrics")
+    assert 'tipbot_health_problem{check="token"} 1.0' in metrics
+    assert 'tipbot_health_problem{check="recorder"} 0.0' in metrics
+
+
+async def test_healthz_answers_quickly_when_the_database_hangs(webhook_runner: Runner) -> None:
+    """A locked SQLite file must not make /healthz hang: the ping gives up after two seconds."""
+    services = webhook_runner.services
+    release = asyncio.Event()
+
+    async def hanging_ping() -> None:
+        await release.wait()
+
+    services.health_ping = asyncio.create_task(hanging_ping())
+    try:
+        status, body = await get(webhook_runner.settings.port, "/healthz")
+    finally:
+        release.set()
+    assert status == 503
+    assert "no answer within" in body
 
 
 async def test_metrics_after_deliveries(

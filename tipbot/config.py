@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(default=15.0, gt=0, le=30)
     claim_timeout_seconds: float = Field(default=60.0, gt=0)
     send_retry_seconds: float = Field(default=120.0, gt=0)
+    retention_days: int = Field(default=90, ge=1)
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

@@ -10,7 +10,7 @@ import pytest
 from telegram.error import RetryAfter
 
 from tipbot import messages
-from tipbot.bot.reply_limiter import ReplyLimiter, RepliesBusy
+from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.delivery.budget import Budget, Priority
 
 

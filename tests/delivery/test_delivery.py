@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from tests.conftest import FakeClock, User
 from tests.fakebot.server import FakeBotApi
 from tipbot.content.models import Bank
+from tipbot.delivery.budget import ChatBuckets
 from tipbot.runner import Runner
 from tipbot.storage import subscribers as subs
 from tipbot.storage.tables import DeliveryStatus, SubscriberState, deliveries
@@ -89,7 +90,9 @@ async def test_every_tip_once_before_any_repeats(
     await subscribe_many(runner, clock, range(7, 8))
     deliverer = runner.services.deliverer
     assert deliverer is not None
-    deliverer._sender.chats.interval = 0  # simulated days pass in milliseconds of real time
+    # Simulated days pass in milliseconds of real time: lift the per-chat limit on both sides.
+    deliverer._sender.budget.chats = ChatBuckets(private=(1e9, 1e9))
+    fake_api.configure(per_chat_rate=None)
     for _ in range(len(bank.tips) + 1):
         await sweep(runner)
         clock.advance(days=1)
@@ -179,7 +182,7 @@ async def test_the_configured_rate_keeps_clear_of_telegrams_limits(
 ) -> None:
     deliverer = runner.services.deliverer
     assert deliverer is not None
-    deliverer._sender.pacer.interval = 1 / 25  # TIPBOT_MAX_RATE=25 against a 30/s server
+    deliverer._sender.budget.set_rate(25)  # TIPBOT_MAX_RATE=25 against a 30/s server
     fake_api.configure(per_chat_rate=1.0, per_chat_burst=1)
     chats = range(700, 760)
     await subscribe_many(runner, clock, chats)
@@ -193,7 +196,7 @@ async def test_commands_are_answered_while_a_broadcast_runs(
 ) -> None:
     deliverer = runner.services.deliverer
     assert deliverer is not None
-    deliverer._sender.pacer.interval = 1 / 50
+    deliverer._sender.budget.set_rate(50)
     chats = range(1000, 1150)  # three seconds of sending at 50/s
     await subscribe_many(runner, clock, chats)
     broadcast = asyncio.create_task(deliverer.sweep())

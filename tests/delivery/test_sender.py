@@ -154,7 +154,9 @@ async def test_network_errors_are_retried_with_backoff() -> None:
 
 
 async def test_unknown_errors_are_retried_not_rejected() -> None:
-    sender, calls, _ = sender_for([TelegramError("odd"), BadRequest("Bad Request: new"), 4], Clock())
+    sender, calls, _ = sender_for(
+        [TelegramError("odd"), BadRequest("Bad Request: new"), 4], Clock()
+    )
     result = await sender.send(1, "hi", None)
     assert result.verdict is Verdict.SENT
     assert len(calls) == 3

@@ -115,14 +115,16 @@ async def test_recorded_outcomes(engine: AsyncEngine, clock: FakeClock) -> None:
     jobs = await store.claim(engine, clock(), "one", 100, LEASE)
     by_chat = {j.chat_id: j for j in jobs}
     retry_at = clock() + timedelta(seconds=30)
-    await store.record(
+    written = await store.record(
         engine,
+        "one",
         [
             Outcome(by_chat[1], DeliveryStatus.SENT, clock(), message_id=11),
             Outcome(by_chat[2], DeliveryStatus.FAILED, clock(), error="network", retry_at=retry_at),
             Outcome(by_chat[3], DeliveryStatus.BLOCKED, clock(), error="Forbidden"),
         ],
     )
+    assert written == 3
     assert await count(engine, deliveries.c.status == DeliveryStatus.SENT) == 1
     blocked = await subs.get(engine, 3)
     assert blocked is not None and blocked.state is SubscriberState.BLOCKED
@@ -131,6 +133,93 @@ async def test_recorded_outcomes(engine: AsyncEngine, clock: FakeClock) -> None:
     clock.now = retry_at
     retried = await store.claim(engine, clock(), "one", 100, LEASE)
     assert [j.chat_id for j in retried] == [2]
+
+
+async def test_a_stalled_owner_cannot_record_after_its_lease_was_taken_over(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 2))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    [stalled] = await store.claim(engine, clock(), "one", 100, LEASE)
+    clock.advance(seconds=61)  # "one" stalled past its lease; "two" takes the row and sends it
+    [taken] = await store.claim(engine, clock(), "two", 100, LEASE)
+    assert taken.id == stalled.id
+    assert await store.record(engine, "two", [Outcome(taken, DeliveryStatus.SENT, clock(), 7)]) == 1
+    # "one" wakes up and reports a failure (or hands the row back): nothing changes.
+    late = [
+        Outcome(stalled, DeliveryStatus.FAILED, clock(), error="timeout", retry_at=clock()),
+        Outcome(stalled, DeliveryStatus.PENDING, clock(), retry_at=clock()),
+    ]
+    assert await store.record(engine, "one", late) == 0
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(deliveries))).one()
+    assert (row.status, row.message_id, row.claimed_by) == (DeliveryStatus.SENT, 7, "two")
+    assert await store.claim(engine, clock(), "three", 100, LEASE) == []
+
+
+async def test_a_lost_lease_cannot_be_extended_and_a_release_only_frees_owned_rows(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 3))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    first = await store.claim(engine, clock(), "one", 1, LEASE)
+    second = await store.claim(engine, clock(), "two", 1, LEASE)
+    ids = [first[0].id, second[0].id]
+    assert await store.extend_lease(engine, ids, "one", clock() + LEASE) == 1
+    handback = [
+        Outcome(j, DeliveryStatus.PENDING, clock(), retry_at=clock()) for j in first + second
+    ]
+    assert await store.record(engine, "two", handback) == 1
+    again = await store.claim(engine, clock(), "three", 100, LEASE)
+    assert [j.id for j in again] == [second[0].id]
+
+
+async def test_claim_leaves_due_at_alone_and_sets_the_lease(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 2))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    await store.claim(engine, clock(), "one", 100, LEASE)
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(deliveries))).one()
+    assert (row.status, row.claimed_by) == (DeliveryStatus.SENDING, "one")
+    assert (row.due_at, row.lease_until) == (clock(), clock() + LEASE)
+
+
+async def test_claims_skip_rows_of_subscribers_who_are_not_active(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 5))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    await store.create_broadcast(engine, "news", 99, clock(), timedelta(hours=1))
+    await subs.set_state(engine, 2, SubscriberState.PAUSED, clock())
+    await subs.set_state(engine, 3, SubscriberState.UNSUBSCRIBED, clock())
+    await subs.set_state(engine, 4, SubscriberState.BLOCKED, clock())
+    jobs = await store.claim(engine, clock(), "one", 100, LEASE)
+    assert {j.chat_id for j in jobs} == {1}
+    assert len(jobs) == 2  # its tip and its copy of the broadcast
+    # A paused user who resumes gets what is still due.
+    await subs.set_state(engine, 2, SubscriberState.ACTIVE, clock())
+    assert {j.chat_id for j in await store.claim(engine, clock(), "one", 100, LEASE)} == {2}
+
+
+async def test_daily_tips_are_claimed_before_an_older_broadcast(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    # A broadcast to 20 subscribers starts at 07:59; their 08:00 tips fall due while it runs.
+    clock.now = datetime(2026, 6, 1, 7, 58)
+    for chat in range(1, 21):
+        await subs.subscribe(engine, chat, 8 * 60, "UTC", clock())
+    clock.now = datetime(2026, 6, 1, 7, 59)
+    await store.create_broadcast(engine, "news", 99, clock(), timedelta(hours=24))
+    clock.now = datetime(2026, 6, 1, 8, 0)
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    first = await store.claim(engine, clock(), "one", 15, LEASE)
+    assert len(first) == 15 and all(j.local_date is not None for j in first)
+    second = await store.claim(engine, clock(), "one", 15, LEASE)
+    assert [j.local_date is not None for j in second] == [True] * 5 + [False] * 10
+    third = await store.claim(engine, clock(), "one", 15, LEASE)
+    assert len(third) == 10 and all(j.broadcast_id is not None for j in third)
 
 
 async def test_deliveries_past_the_catchup_window_expire(

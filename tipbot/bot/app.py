@@ -35,11 +35,11 @@ from telegram.request import BaseRequest, HTTPXRequest
 from tipbot import messages
 from tipbot.bot import admin, keyboards, reference, subscription
 from tipbot.bot.outbox import Composer
+from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.bot.services import KEY, Services, app_services
 from tipbot.config import Role, Settings
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
-from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.delivery.budget import Budget
 from tipbot.delivery.sender import Sender
 from tipbot.delivery.sweep import Deliverer

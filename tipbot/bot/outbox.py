@@ -13,7 +13,7 @@ from tipbot.bot import admin, keyboards
 from tipbot.content import render
 from tipbot.content.models import Bank
 from tipbot.storage import deliveries as store
-from tipbot.storage.deliveries import Job
+from tipbot.storage.deliveries import ClaimedDelivery
 
 Message = tuple[str, InlineKeyboardMarkup | None]
 #: Announcements are rare; keep the latest few in memory.
@@ -27,7 +27,7 @@ class Composer:
         self._tips: dict[str, Message] = {}
         self._broadcasts: dict[int, Message] = {}
 
-    async def __call__(self, job: Job) -> Message | None:
+    async def __call__(self, job: ClaimedDelivery) -> Message | None:
         """The message for `job`, or None if there is nothing to send any more."""
         if job.broadcast_id is not None:
             return await self._broadcast(job.broadcast_id)

@@ -119,7 +119,9 @@ class ReplyLimiter(BaseRateLimiter[None]):
                 c: t for c, t in self._busy_told.items() if now - t < BUSY_NOTICE_EVERY
             }
         self._busy_told[chat_id] = now
-        notice = {key: data[key] for key in ("chat_id", "message_thread_id") if key in data}
+        notice: dict[str, Any] = {
+            key: data[key] for key in ("chat_id", "message_thread_id") if key in data
+        }
         notice["text"] = messages.BUSY
         try:
             await self.budget.acquire(chat_id, Priority.REPLY)

@@ -60,12 +60,17 @@ class _Bucket:
 class ChatBuckets:
     """A token bucket per chat: private chats refill at 1/s, groups at 18/min."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        private: tuple[float, float] = (CHAT_RATE, CHAT_BURST),
+        group: tuple[float, float] = (GROUP_RATE, GROUP_BURST),
+    ) -> None:
+        self._private = private  # (refill per second, burst)
+        self._group = group
         self._buckets: dict[int, _Bucket] = {}
 
-    @staticmethod
-    def _shape(chat_id: int) -> tuple[float, float]:
-        return (GROUP_RATE, GROUP_BURST) if chat_id < 0 else (CHAT_RATE, CHAT_BURST)
+    def _shape(self, chat_id: int) -> tuple[float, float]:
+        return self._group if chat_id < 0 else self._private
 
     def _refilled(self, chat_id: int, now: float) -> _Bucket:
         rate, burst = self._shape(chat_id)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
@@ -38,9 +39,9 @@ from tipbot.delivery.budget import Priority
 from tipbot.delivery.sender import Sender, SendResult, Verdict
 from tipbot.observe import Metrics
 from tipbot.storage import deliveries as store
-from tipbot.storage import processes
+from tipbot.storage import processes, subscribers
 from tipbot.storage.deliveries import ClaimedDelivery, Outcome
-from tipbot.storage.tables import DeliveryStatus
+from tipbot.storage.tables import DELIVERY_ROLE, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,6 @@ PLAN_BATCH = 1000
 LINGER_SECONDS = 0.025
 #: A delivery that failed after its in-process retries is tried again by a later sweep.
 RETRY_FAILED_AFTER = timedelta(seconds=30)
-#: After Telegram refused the token, delivery rests this long before trying again.
-TOKEN_PAUSE = 30.0
 #: Pause before the supervisor restarts the loop after an unexpected failure.
 RESTART_PAUSE = 2.0
 #: Finished deliveries older than the retention are deleted about this often.
@@ -131,9 +130,9 @@ class Recorder:
     def idle(self) -> bool:
         return self._queue.empty() and not self._batch
 
-    async def drain(self, timeout: float) -> bool:
-        """Wait until everything queued is written, for at most `timeout` seconds."""
-        deadline = time.monotonic() + timeout
+    async def drain(self, within: float) -> bool:
+        """Wait until everything queued is written, for at most `within` seconds."""
+        deadline = time.monotonic() + within
         while not self.idle:
             if time.monotonic() > deadline:
                 return False
@@ -243,7 +242,7 @@ class Deliverer:
             try:
                 await self._plan()
                 await self._dispatch()
-                await self._recorder.drain(timeout=30.0)
+                await self._recorder.drain(within=30.0)
             except DB_ERRORS as exc:
                 log.warning("delivery sweep stopped early, database unavailable: %s", exc)
             finally:
@@ -254,7 +253,7 @@ class Deliverer:
             return self._report
 
     async def run(self) -> None:
-        """The delivery role: plan, dispatch, record and beat until `stop`, restarting on failure."""
+        """The delivery role: plan, dispatch, record and beat until `stop`; restart on failure."""
         async with self._lock:
             while not self._stopping.is_set():
                 try:
@@ -282,7 +281,7 @@ class Deliverer:
         deadline = time.monotonic() + grace
         if self._sending:
             await asyncio.wait(set(self._sending), timeout=max(0.1, grace * 0.6))
-        await self._recorder.drain(timeout=max(0.1, deadline - time.monotonic() - 0.5))
+        await self._recorder.drain(within=max(0.1, deadline - time.monotonic() - 0.5))
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
                 async with self._lock:  # the loop has seen `stopping` and ended
@@ -418,15 +417,21 @@ class Deliverer:
         except Exception:
             log.exception("delivery %d failed unexpectedly", job.id)
             now = self._clock()
-            self._put(job, DeliveryStatus.FAILED, error="internal error", retry_at=now + RETRY_FAILED_AFTER)
+            self._put(
+                job,
+                DeliveryStatus.FAILED,
+                error="internal error",
+                retry_at=now + RETRY_FAILED_AFTER,
+            )
         finally:
             slots.release()
 
     async def _conclude(self, job: ClaimedDelivery, result: SendResult) -> None:
         """Turn the sender's verdict into the row's outcome (see delivery/sender.py)."""
         if result.new_chat_id is not None:
-            await store.move_chat(self._engine, job.chat_id, result.new_chat_id)
+            await subscribers.move_chat(self._engine, job.chat_id, result.new_chat_id)
             log.info("a group became a supergroup; its subscription moved to the new chat id")
+            job = dataclasses.replace(job, chat_id=result.new_chat_id)
         now = self._clock()
         verdict = result.verdict
         if verdict is Verdict.TOKEN:
@@ -441,9 +446,16 @@ class Deliverer:
         elif verdict is Verdict.REJECTED:
             self._put(job, DeliveryStatus.REJECTED, error=result.error)
         elif verdict is Verdict.RETRY:
-            self._put(job, DeliveryStatus.FAILED, error=result.error, retry_at=now + RETRY_FAILED_AFTER)
+            self._put(
+                job, DeliveryStatus.FAILED, error=result.error, retry_at=now + RETRY_FAILED_AFTER
+            )
         else:  # TOKEN, HANDED_BACK: not sent, due again at once (and nothing marked)
             self._put(job, DeliveryStatus.PENDING, error=result.error, retry_at=now)
+
+    def token_pause(self) -> float:
+        """After Telegram refused the token, delivery rests this long before trying again:
+        two sweep intervals, between 5 and 30 seconds."""
+        return min(30.0, max(5.0, 2 * self._interval))
 
     def _token_refused(self) -> None:
         """Log once per outage; stop claiming for a while; hand everything back unmarked."""
@@ -451,10 +463,10 @@ class Deliverer:
             log.error(
                 "Telegram refused the bot token: delivery paused, retrying every %.0f s "
                 "(check TELEGRAM_BOT_TOKEN and TIPBOT_API_URL)",
-                TOKEN_PAUSE,
+                self.token_pause(),
             )
         self.health.token_refused = True
-        self._token_retry_at = time.monotonic() + TOKEN_PAUSE
+        self._token_retry_at = time.monotonic() + self.token_pause()
 
     def _put(
         self,
@@ -496,9 +508,7 @@ class Deliverer:
         for job_id in ids:
             if job_id in self._lease_ends:
                 self._lease_ends[job_id] = renewed_until
-        live = await processes.beat(
-            self._engine, self.owner, "delivery", now, self._lease
-        )
+        live = await processes.beat(self._engine, self.owner, (DELIVERY_ROLE,), now, self._lease)
         self._sender.budget.set_rate(self._max_rate / max(1, live))
 
     async def _settle_after_crash(self) -> None:

@@ -81,8 +81,27 @@ def _v2_expiry_index(conn: Connection) -> None:
     tables.ix_status_expire.create(conn, checkfirst=True)
 
 
+def _v3_leases_and_processes(conn: Connection) -> None:
+    """Leases get their own column (`due_at` keeps meaning "due"), claims walk tips first, and
+    processes announce themselves so replicas can share the bot's rate.
+
+    Migration 1 creates today's tables on a fresh install, so the column may already exist.
+    """
+    columns = {c["name"] for c in inspect(conn).get_columns("deliveries")}
+    if "lease_until" not in columns:
+        conn.execute(text("ALTER TABLE deliveries ADD COLUMN lease_until TIMESTAMP"))
+        # Rows claimed by 0.1.0 kept their lease in due_at.
+        conn.execute(text("UPDATE deliveries SET lease_until = due_at WHERE status = 'sending'"))
+    tables.ix_tips_due.create(conn, checkfirst=True)
+    tables.processes.create(conn, checkfirst=True)
+
+
 #: Append new migrations; never edit one that has shipped.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_expiry_index]
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_initial,
+    _v2_expiry_index,
+    _v3_leases_and_processes,
+]
 
 
 def _migrate(conn: Connection) -> int:

@@ -2,8 +2,9 @@
 
 The delivery table is an outbox. Planning turns "subscriber X is due" into one row per subscriber
 and local date (a unique key, so a tip can never be planned twice). Claiming moves rows to
-`sending` with a lease in `due_at`; a process that dies leaves its lease to expire, and another
-process (or the restarted one) takes the row over. Recording a send is what makes it final.
+`sending` with a lease in `lease_until`; a process that dies leaves its lease to expire, and
+another process (or the restarted one) takes the row over. Recording a send is what makes it
+final, and only the process that still holds the lease may record it.
 Every step is a short batched transaction, so the bookkeeping costs little per message.
 """
 
@@ -14,7 +15,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, func, insert, literal, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tipbot.delivery.rotation import RotationState, next_tip
@@ -38,8 +51,9 @@ class PlanResult:
 
 
 @dataclass(frozen=True)
-class Job:
-    """A claimed delivery: send it, then record an Outcome."""
+class ClaimedDelivery:
+    """A claimed delivery: send it, then record an Outcome (named so as not to be mistaken for
+    python-telegram-bot's `Job`)."""
 
     id: int
     chat_id: int
@@ -52,8 +66,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    job: Job
-    status: DeliveryStatus  # SENT, FAILED, BLOCKED or REJECTED
+    job: ClaimedDelivery
+    status: DeliveryStatus  # SENT, FAILED, BLOCKED or REJECTED; PENDING hands the row back
     at: datetime
     message_id: int | None = None
     error: str | None = None
@@ -163,87 +177,127 @@ async def expire(engine: AsyncEngine, now: datetime) -> None:
             )
 
 
+#: The columns a claim returns, in ClaimedDelivery's field order.
+_CLAIMED_COLUMNS = (
+    deliveries.c.id,
+    deliveries.c.chat_id,
+    deliveries.c.tip_id,
+    deliveries.c.broadcast_id,
+    deliveries.c.local_date,
+    deliveries.c.attempts,
+    deliveries.c.expire_at,
+)
+
+
+def _claimable_now(status: DeliveryStatus, now: datetime) -> ColumnElement[bool]:
+    """Rows of `status` that may be claimed at `now`: due, or (sending) with a lapsed lease."""
+    if status is DeliveryStatus.SENDING:
+        return and_(deliveries.c.status == status, deliveries.c.lease_until <= now)
+    return and_(deliveries.c.status == status, deliveries.c.due_at <= now)
+
+
+def _subscriber_active() -> ColumnElement[bool]:
+    """Only an active subscriber is sent anything: a paused, unsubscribed, blocked or forgotten
+    user's rows stay unclaimed (and expire) even if they were planned before the change."""
+    return (
+        select(subscribers.c.chat_id)
+        .where(
+            subscribers.c.chat_id == deliveries.c.chat_id,
+            subscribers.c.state == SubscriberState.ACTIVE,
+        )
+        .exists()
+    )
+
+
 async def claim(
     engine: AsyncEngine, now: datetime, owner: str, limit: int, lease: timedelta
-) -> list[Job]:
-    """Take up to `limit` deliveries that are due (new, retried, or abandoned by a dead process)
-    and still inside their catch-up window."""
+) -> list[ClaimedDelivery]:
+    """Take up to `limit` deliveries that are due (new, retried, or abandoned by a process whose
+    lease ran out) and still inside their catch-up window: daily tips first, then broadcast rows,
+    so a long broadcast never holds the day's tips back."""
     pg = engine.dialect.name == "postgresql"
     async with engine.begin() as conn:
-        # One query per status: each walks an index on (status, time) in order and stops at
-        # `limit`, however many rows a large broadcast has left pending (an IN over the statuses
-        # would make both back ends sort every pending row).
-        candidates: list[tuple[datetime, int]] = []
-        for status in CLAIMABLE:
-            due_q = (
-                select(deliveries.c.due_at, deliveries.c.id)
-                .where(
-                    deliveries.c.status == status,
-                    deliveries.c.due_at <= now,
-                    deliveries.c.expire_at > now,
+        ids: list[int] = []
+        # Tips are the rows with a local date (dose reminders will be too); each kind is walked
+        # with one query per status, in due order along an index on (status, due_at), stopping
+        # at what is still wanted however many rows a large broadcast has left pending.
+        for kind in (deliveries.c.local_date.isnot(None), deliveries.c.local_date.is_(None)):
+            wanted = limit - len(ids)
+            if wanted <= 0:
+                break
+            candidates: list[tuple[datetime, int]] = []
+            for status in CLAIMABLE:
+                order = (
+                    deliveries.c.lease_until
+                    if status is DeliveryStatus.SENDING
+                    else deliveries.c.due_at
                 )
-                .order_by(deliveries.c.due_at)
-                .limit(limit)
-            )
-            if pg:
-                due_q = due_q.with_for_update(skip_locked=True)
-            candidates += [(due, id_) for due, id_ in await conn.execute(due_q)]
-        ids = [id_ for _, id_ in sorted(candidates)[:limit]]
+                due_q = (
+                    select(order, deliveries.c.id)
+                    .where(
+                        kind,
+                        _claimable_now(status, now),
+                        deliveries.c.expire_at > now,
+                        _subscriber_active(),
+                    )
+                    .order_by(order)
+                    .limit(wanted)
+                )
+                if pg:
+                    due_q = due_q.with_for_update(of=deliveries, skip_locked=True)
+                candidates += [(due, id_) for due, id_ in await conn.execute(due_q)]
+            ids += [id_ for _, id_ in sorted(candidates)[:wanted]]
         if not ids:
             return []
-        # The status and due_at conditions are repeated: a compare-and-set, so two processes
-        # that selected the same row cannot both claim it, even on SQLite.
+        # The conditions are repeated: a compare-and-set, so two processes that selected the
+        # same row cannot both claim it, even on SQLite.
         claimed = await conn.execute(
             update(deliveries)
             .where(
                 deliveries.c.id.in_(ids),
-                deliveries.c.status.in_(CLAIMABLE),
-                deliveries.c.due_at <= now,
+                or_(*(_claimable_now(status, now) for status in CLAIMABLE)),
                 deliveries.c.expire_at > now,
             )
             .values(
                 status=DeliveryStatus.SENDING,
                 claimed_by=owner,
-                due_at=now + lease,
+                lease_until=now + lease,
                 attempts=deliveries.c.attempts + 1,
             )
-            .returning(
-                deliveries.c.id,
-                deliveries.c.chat_id,
-                deliveries.c.tip_id,
-                deliveries.c.broadcast_id,
-                deliveries.c.local_date,
-                deliveries.c.attempts,
-                deliveries.c.expire_at,
-            )
+            .returning(*_CLAIMED_COLUMNS)
         )
-        jobs = [Job(*row) for row in claimed]
-    jobs.sort(key=lambda j: j.id)
-    return jobs
+        by_id = {row.id: ClaimedDelivery(*row) for row in claimed}
+    # Tips first, then broadcast rows, each in due order (the order they were chosen in).
+    return [by_id[id_] for id_ in ids if id_ in by_id]
 
 
-async def extend_lease(
-    engine: AsyncEngine, ids: Sequence[int], owner: str, until: datetime
-) -> None:
-    """Keep rows this process still holds (e.g. waiting out a 429) from being taken over."""
+async def extend_lease(engine: AsyncEngine, ids: Sequence[int], owner: str, until: datetime) -> int:
+    """Keep rows this process still holds (e.g. waiting out a 429) from being taken over;
+    returns how many it still holds."""
     if not ids:
-        return
+        return 0
     async with engine.begin() as conn:
-        await conn.execute(
+        result = await conn.execute(
             update(deliveries)
             .where(
                 deliveries.c.id.in_(list(ids)),
                 deliveries.c.claimed_by == owner,
                 deliveries.c.status == DeliveryStatus.SENDING,
             )
-            .values(due_at=until)
+            .values(lease_until=until)
         )
+    return int(result.rowcount or 0)
 
 
-async def record(engine: AsyncEngine, outcomes: Sequence[Outcome]) -> None:
-    """Write a batch of outcomes in one transaction (group commit)."""
+async def record(engine: AsyncEngine, owner: str, outcomes: Sequence[Outcome]) -> int:
+    """Write a batch of outcomes in one transaction (group commit); return how many were written.
+
+    Only rows that `owner` still holds (status `sending`, `claimed_by` == owner) are written: an
+    owner that stalled past its lease may have lost the row to another process, whose result
+    must not be overwritten. A PENDING outcome hands the row back, due again at `retry_at`.
+    """
     if not outcomes:
-        return
+        return 0
     params = [
         {
             "b_id": o.job.id,
@@ -255,19 +309,43 @@ async def record(engine: AsyncEngine, outcomes: Sequence[Outcome]) -> None:
         }
         for o in outcomes
     ]
-    blocked = sorted({o.job.chat_id for o in outcomes if o.status is DeliveryStatus.BLOCKED})
+    owned_q = select(deliveries.c.id).where(
+        deliveries.c.id.in_([o.job.id for o in outcomes]),
+        deliveries.c.claimed_by == owner,
+        deliveries.c.status == DeliveryStatus.SENDING,
+    )
+    if engine.dialect.name == "postgresql":
+        # Locked, so no other process can take these rows over before the update below (on
+        # SQLite the transaction holds the database's write lock anyway).
+        owned_q = owned_q.with_for_update()
     async with engine.begin() as conn:
+        owned = set((await conn.execute(owned_q)).scalars())
+        params = [p for p in params if p["b_id"] in owned]
+        if not params:
+            return 0
         await conn.execute(
             update(deliveries)
-            .where(deliveries.c.id == bindparam("b_id"))
+            .where(
+                deliveries.c.id == bindparam("b_id"),
+                deliveries.c.claimed_by == owner,
+                deliveries.c.status == DeliveryStatus.SENDING,
+            )
             .values(
                 status=bindparam("b_status"),
                 sent_at=bindparam("b_sent_at"),
                 message_id=bindparam("b_message_id"),
                 error=bindparam("b_error"),
                 due_at=bindparam("b_due"),
+                lease_until=None,
             ),
             params,
+        )
+        blocked = sorted(
+            {
+                o.job.chat_id
+                for o in outcomes
+                if o.status is DeliveryStatus.BLOCKED and o.job.id in owned
+            }
         )
         if blocked:
             await conn.execute(
@@ -275,6 +353,7 @@ async def record(engine: AsyncEngine, outcomes: Sequence[Outcome]) -> None:
                 .where(subscribers.c.chat_id.in_(blocked))
                 .values(state=SubscriberState.BLOCKED, next_due_at=None)
             )
+    return len(params)
 
 
 async def create_broadcast(
@@ -345,3 +424,26 @@ async def oldest_due(engine: AsyncEngine, now: datetime) -> datetime | None:
         )
     candidates = [v for v in (sub, dlv) if isinstance(v, datetime)]
     return min(candidates) if candidates else None
+
+
+async def prune(engine: AsyncEngine, before: datetime, batch: int = 5000) -> int:
+    """Delete finished deliveries last touched before `before`, in small batches (short locks)."""
+    finished = [s for s in DeliveryStatus if s not in CLAIMABLE]
+    removed = 0
+    while True:
+        async with engine.begin() as conn:
+            ids = (
+                (
+                    await conn.execute(
+                        select(deliveries.c.id)
+                        .where(deliveries.c.status.in_(finished), deliveries.c.due_at < before)
+                        .limit(batch)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not ids:
+                return removed
+            await conn.execute(delete(deliveries).where(deliveries.c.id.in_(ids)))
+            removed += len(ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -141,3 +141,55 @@ async def last_tip_date(engine: AsyncEngine, chat_id: int) -> date | None:
             )
         )
     return value if isinstance(value, date) else None
+
+
+async def move_chat(engine: AsyncEngine, old_chat_id: int, new_chat_id: int) -> bool:
+    """A group became a supergroup (Telegram's ChatMigrated): carry its subscription and its
+    deliveries over to the new chat id. Return False if `old_chat_id` has no subscription.
+
+    If the new id already has a subscription (someone subscribed the supergroup meanwhile), the
+    more recently changed of the two is kept. Deliveries move with the chat, except those the new
+    id already has an equivalent of (same local date or same broadcast): those are dropped, so
+    the migrated group still gets at most one tip a day and one copy of each announcement.
+    """
+    pg = engine.dialect.name == "postgresql"
+    async with engine.begin() as conn:
+        query = (
+            select(subscribers.c.chat_id, subscribers.c.updated_at)
+            .where(subscribers.c.chat_id.in_([old_chat_id, new_chat_id]))
+            .order_by(subscribers.c.chat_id)  # a fixed lock order between concurrent moves
+        )
+        if pg:
+            query = query.with_for_update()
+        found = {row.chat_id: row.updated_at for row in await conn.execute(query)}
+        if old_chat_id not in found:
+            return False
+        old_wins = new_chat_id not in found or found[old_chat_id] > found[new_chat_id]
+        if old_wins:
+            await conn.execute(delete(subscribers).where(subscribers.c.chat_id == new_chat_id))
+            await conn.execute(
+                update(subscribers)
+                .where(subscribers.c.chat_id == old_chat_id)
+                .values(chat_id=new_chat_id)
+            )
+        else:
+            await conn.execute(delete(subscribers).where(subscribers.c.chat_id == old_chat_id))
+        theirs = deliveries.alias("theirs")
+        duplicate = (
+            select(theirs.c.id)
+            .where(
+                theirs.c.chat_id == new_chat_id,
+                or_(
+                    theirs.c.local_date == deliveries.c.local_date,
+                    theirs.c.broadcast_id == deliveries.c.broadcast_id,
+                ),
+            )
+            .exists()
+        )
+        await conn.execute(delete(deliveries).where(deliveries.c.chat_id == old_chat_id, duplicate))
+        await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.chat_id == old_chat_id)
+            .values(chat_id=new_chat_id)
+        )
+    return True

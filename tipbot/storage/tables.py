@@ -37,7 +37,7 @@ class SubscriberState(StrEnum):
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"  # planned, waiting to be sent (or retried) from `due_at`
-    SENDING = "sending"  # claimed by a process until `due_at`, then any process may take it over
+    SENDING = "sending"  # claimed by `claimed_by` until `lease_until`, then anyone may take it over
     SENT = "sent"
     FAILED = "failed"  # a transient failure; retried from `due_at` until `expire_at`
     BLOCKED = "blocked"  # the user blocked the bot; never retried
@@ -45,7 +45,7 @@ class DeliveryStatus(StrEnum):
     EXPIRED = "expired"  # not sent before `expire_at` (catch-up window); never retried
 
 
-#: Statuses a process may claim when `due_at` has passed.
+#: Statuses a process may claim when `due_at` has passed (SENDING: when `lease_until` has).
 CLAIMABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.SENDING)
 
 subscribers = Table(
@@ -89,6 +89,8 @@ deliveries = Table(
     Column("due_at", DateTime, nullable=False),
     Column("expire_at", DateTime, nullable=False),
     Column("claimed_by", String(64), nullable=True),
+    # While `sending`: the owner may send until then; afterwards any process may take it over.
+    Column("lease_until", DateTime, nullable=True),  # added by migration 3
     Column("sent_at", DateTime, nullable=True),
     Column("message_id", BigInteger, nullable=True),
     Column("error", String(200), nullable=True),
@@ -100,6 +102,29 @@ deliveries = Table(
 
 #: Expiry looks at claimable rows by `expire_at` (added by migration 2).
 ix_status_expire = Index("ix_deliveries_status_expire", deliveries.c.status, deliveries.c.expire_at)
+
+#: Claims take daily tips (rows with a local date) before broadcast rows, whatever their due
+#: times: a partial index keeps that walk short however many broadcast rows are pending
+#: (added by migration 3).
+ix_tips_due = Index(
+    "ix_deliveries_tips_due",
+    deliveries.c.status,
+    deliveries.c.due_at,
+    sqlite_where=deliveries.c.local_date.isnot(None),
+    postgresql_where=deliveries.c.local_date.isnot(None),
+)
+
+#: Roles a process announces in `processes`; the delivery role splits the bot's send rate.
+DELIVERY_ROLE = "delivery"
+
+#: One row per running tipbot process, refreshed by its heartbeat (added by migration 3).
+processes = Table(
+    "processes",
+    metadata,
+    Column("owner", String(64), primary_key=True),
+    Column("roles", Text, nullable=False),  # comma-separated, e.g. "delivery,web"
+    Column("heartbeat_at", DateTime, nullable=False),
+)
 
 schema_version = Table(
     "schema_version",
