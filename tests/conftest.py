@@ -159,9 +159,11 @@ def user(fake_api: FakeBotApi) -> User:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print the fault drills' delivered / duplicated / lost counts after the run."""
-    from tests.drills.harness import REPORTS
+    from tests.drills.harness import NOTES, REPORTS
 
-    if REPORTS:
+    if REPORTS or NOTES:
         terminalreporter.section("fault drills")
         for report in REPORTS:
             terminalreporter.write_line(report.line())
+        for note in NOTES:
+            terminalreporter.write_line(note)

@@ -39,6 +39,15 @@ class DrillReport:
 
 #: Filled by the drills, printed at the end of the test run by tests/conftest.py.
 REPORTS: list[DrillReport] = []
+#: One line per engine drill (reply bursts, broadcasts, outages), printed the same way.
+NOTES: list[str] = []
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of `values` (0 <= fraction <= 1)."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
+    return ordered[index]
 
 
 def tally(name: str, fake: FakeBotApi, chats: range, bound: int) -> DrillReport:

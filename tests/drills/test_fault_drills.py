@@ -119,9 +119,12 @@ async def test_telegram_faults(
 ) -> None:
     chats = range(30_000, 30_200)
     bot = BotProcess(fast_fake, await seeded(sqlite_file(tmp_path), chats), tmp_path / "bot.log")
-    fast_fake.configure(**fault)
-    bot.start()
-    await finish(fast_fake, chats, bot)
+    try:
+        # The fault strikes mid-broadcast, whatever the time the bot takes to start.
+        await start_and_wait_for_sends(bot, fast_fake, 20)
+        fast_fake.configure(**fault)
+    finally:
+        await finish(fast_fake, chats, bot)
     faults = fast_fake.status_counts[counter]
     assert faults > 0
     # Only a message whose answer was lost in transit can be sent twice.

@@ -335,6 +335,8 @@ class FakeBotApi:
         self._current: dict[tuple[int, int], _Current] = {}
         #: Accepted sendMessage calls per chat (kept with or without record_text).
         self.per_chat_counts: Counter[int] = Counter()
+        #: time.time() of the first accepted sendMessage per chat (kept without record_text too).
+        self.first_send_at: dict[int, float] = {}
         self.sent_count = 0
         self.edit_count = 0
         #: Requests per Bot API method (as the client spelled it).
@@ -969,6 +971,7 @@ class FakeBotApi:
         message_id = self._new_message_id(chat_id)
         self.sent_count += 1
         self.per_chat_counts[chat_id] += 1
+        self.first_send_at.setdefault(chat_id, now)
         if self.record_text:
             record = SentMessage(chat_id, message_id, text, parse_mode, markup, now)
             self.messages.append(record)

@@ -118,13 +118,23 @@ class Recorder:
         self._engine = engine
         self._owner = owner
         self._health = health
-        self._queue: asyncio.Queue[Outcome] = asyncio.Queue()
+        #: None is the end mark `close` puts in: `run` writes everything before it, then ends.
+        self._queue: asyncio.Queue[Outcome | None] = asyncio.Queue()
         self._on_recorded = on_recorded
         #: The batch being written: kept across a restart of the loop, so nothing is lost.
         self._batch: list[Outcome] = []
 
     def put(self, outcome: Outcome) -> None:
         self._queue.put_nowait(outcome)
+
+    def close(self) -> None:
+        """`run` ends once everything put so far is written."""
+        self._queue.put_nowait(None)
+
+    def holding(self) -> set[int]:
+        """Ids of the rows whose outcome is waiting to be written."""
+        queued = [o.job.id for o in self._queue._queue if o is not None]  # type: ignore[attr-defined]
+        return {o.job.id for o in self._batch} | set(queued)
 
     @property
     def idle(self) -> bool:
@@ -140,14 +150,22 @@ class Recorder:
         return True
 
     async def run(self) -> None:
-        while True:
+        closing = False
+        while not closing:
             if not self._batch:
-                self._batch = [await self._queue.get()]
+                first = await self._queue.get()
+                if first is None:
+                    return
+                self._batch = [first]
                 # Paced sends finish one at a time; lingering briefly lets a commit carry many of
                 # them. Only these few milliseconds of sends could repeat after a crash.
                 await asyncio.sleep(LINGER_SECONDS)
             while not self._queue.empty():
-                self._batch.append(self._queue.get_nowait())
+                outcome = self._queue.get_nowait()
+                if outcome is None:
+                    closing = True
+                else:
+                    self._batch.append(outcome)
             await self._write(self._batch)
             for outcome in self._batch:
                 self._on_recorded(outcome)
@@ -281,7 +299,7 @@ class Deliverer:
         deadline = time.monotonic() + grace
         if self._sending:
             await asyncio.wait(set(self._sending), timeout=max(0.1, grace * 0.6))
-        await self._recorder.drain(within=max(0.1, deadline - time.monotonic() - 0.5))
+        self._recorder.close()  # the loop ends when the recorder has written what it holds
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
                 async with self._lock:  # the loop has seen `stopping` and ended
@@ -374,7 +392,13 @@ class Deliverer:
         slots = asyncio.Semaphore(self._concurrency)
         try:
             await store.expire(self._engine, self._clock())
-            while not self._stopping.is_set() and time.monotonic() >= self._token_retry_at:
+            # Claim nothing while outcomes wait to be written: a row sent but not yet recorded
+            # must not be claimed again once its lease has run out during the outage.
+            while (
+                not self._stopping.is_set()
+                and time.monotonic() >= self._token_retry_at
+                and not self.health.recorder_failures
+            ):
                 jobs = await store.claim(
                     self._engine, self._clock(), self.owner, self._batch_size(), self._lease
                 )
@@ -512,12 +536,16 @@ class Deliverer:
         self._sender.budget.set_rate(self._max_rate / max(1, live))
 
     async def _settle_after_crash(self) -> None:
-        """After a failure: sends under way were cancelled with the loop; rows not yet sent are
-        handed back (best effort: otherwise their lease runs out and any process takes them)."""
+        """After a failure: sends under way were cancelled with the loop, so whether they went
+        out is unknown. Their rows are left to their lease, which now runs out (the heartbeat
+        stops renewing them), and then any process takes them over. Outcomes the recorder still
+        holds are kept and written after the restart."""
         for task in list(self._sending):
             task.cancel()
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
         self._sending.clear()
-        unsent = [job for job_id, job in self._in_hand.items() if job_id in self._lease_ends]
-        with contextlib.suppress(*DB_ERRORS):
-            if unsent:
-                await self._release(unsent)
+        held = self._recorder.holding()
+        for job_id in [j for j in self._in_hand if j not in held]:
+            self._in_hand.pop(job_id, None)
+            self._lease_ends.pop(job_id, None)

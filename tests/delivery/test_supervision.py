@@ -1,0 +1,168 @@
+"""The delivery loop under faults: a recorder that raises, a pool timeout, a revoked token, a
+group that became a supergroup, and a stop that must return in time whatever is stuck.
+
+Each fault is injected into a real Runner talking to the fake Bot API; the loop (`Deliverer.run`)
+runs as in production, on the test's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import select
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from tests.conftest import FakeClock, bot_settings
+from tests.delivery.test_delivery import status_count, subscribe_many
+from tests.fakebot.server import FakeBotApi
+from tipbot.content.models import Bank
+from tipbot.delivery.sweep import Deliverer
+from tipbot.runner import Runner
+from tipbot.storage import deliveries as store
+from tipbot.storage import subscribers as subs
+from tipbot.storage.tables import DeliveryStatus, subscribers
+
+
+@pytest_asyncio.fixture
+async def looping(
+    fake_api: FakeBotApi, sqlite_url: str, clock: FakeClock, bank: Bank
+) -> AsyncIterator[Runner]:
+    """A Runner whose delivery loop is started by the test (after it set up the fault)."""
+    fake_api.configure(per_chat_rate=None)
+    settings = bot_settings(fake_api, sqlite_url, sweep_seconds=0.2, claim_timeout_seconds=3)
+    run = Runner(settings, bank, clock=clock, schedule_sweeps=False)
+    await run.start()
+    yield run
+    await run.stop()
+
+
+def deliverer_of(runner: Runner) -> Deliverer:
+    deliverer = runner.services.deliverer
+    assert deliverer is not None
+    return deliverer
+
+
+async def eventually(predicate: Callable[[], bool], within: float = 20.0) -> None:
+    """Poll `predicate` (database-side state the fake server cannot signal) until it holds."""
+    async with asyncio.timeout(within):
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+
+def start_loop(runner: Runner) -> asyncio.Task[None]:
+    task = asyncio.create_task(deliverer_of(runner).run())
+    runner.services.delivery_task = task
+    return task
+
+
+async def test_a_recorder_that_raises_is_restarted_and_nothing_is_lost(
+    looping: Runner, fake_api: FakeBotApi, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chats = range(500, 520)
+    await subscribe_many(looping, clock, chats)
+    real_record = store.record
+    failures = {"left": 1}
+
+    async def flaky_record(*args: Any) -> int:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("a bug in the recorder")
+        return await real_record(*args)
+
+    monkeypatch.setattr(store, "record", flaky_record)
+    start_loop(looping)
+    await fake_api.wait_for(lambda: all(fake_api.per_chat_counts[c] for c in chats), timeout=20)
+    deliverer = deliverer_of(looping)
+    await eventually(lambda: deliverer._recorder.idle and not deliverer._in_hand)
+    assert await status_count(looping, DeliveryStatus.SENT) == len(chats)
+    assert deliverer.health.crashed == "RuntimeError"
+    restarts = looping.services.metrics.registry.get_sample_value(
+        "tipbot_delivery_restarts_total", {"error": "RuntimeError"}
+    )
+    assert restarts == 1
+    assert max(fake_api.per_chat_counts[c] for c in chats) == 1  # the lost batch was kept
+
+
+async def test_a_pool_timeout_is_waited_out_not_a_crash(
+    looping: Runner, fake_api: FakeBotApi, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chats = range(600, 610)
+    await subscribe_many(looping, clock, chats)
+    real_record = store.record
+    failures = {"left": 3}
+
+    async def exhausted(*args: Any) -> int:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise PoolTimeout("QueuePool limit of size 5 overflow 5 reached")
+        return await real_record(*args)
+
+    monkeypatch.setattr(store, "record", exhausted)
+    start_loop(looping)
+    await fake_api.wait_for(lambda: all(fake_api.per_chat_counts[c] for c in chats), timeout=20)
+    deliverer = deliverer_of(looping)
+    await eventually(lambda: deliverer._recorder.idle and not deliverer._in_hand)
+    assert await status_count(looping, DeliveryStatus.SENT) == len(chats)
+    assert deliverer.health.crashed is None
+    assert deliverer.health.recorder_failures == 0  # recovered
+
+
+async def test_stop_returns_within_its_grace_even_when_the_database_hangs(
+    looping: Runner, fake_api: FakeBotApi, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chats = range(700, 705)
+    await subscribe_many(looping, clock, chats)
+    forever = asyncio.Event()
+
+    async def hanging_record(*args: Any) -> int:
+        await forever.wait()
+        return 0
+
+    monkeypatch.setattr(store, "record", hanging_record)
+    task = start_loop(looping)
+    await fake_api.wait_for(lambda: fake_api.sent_count >= 1, timeout=20)
+    started = time.monotonic()
+    await deliverer_of(looping).stop(grace=1.0)
+    assert time.monotonic() - started < 3.0
+    task.cancel()
+
+
+async def test_a_revoked_token_marks_nothing_and_delivery_resumes(
+    looping: Runner, fake_api: FakeBotApi, clock: FakeClock
+) -> None:
+    chats = range(800, 810)
+    await subscribe_many(looping, clock, chats)
+    fake_api.refuse_token(3600)
+    deliverer = deliverer_of(looping)
+    await deliverer.sweep()
+    assert deliverer.health.token_refused
+    for status in (DeliveryStatus.REJECTED, DeliveryStatus.BLOCKED, DeliveryStatus.SENT):
+        assert await status_count(looping, status) == 0
+    async with looping.engine.connect() as conn:
+        states = set((await conn.execute(select(subscribers.c.state))).scalars())
+    assert states == {"active"}
+    fake_api.refuse_token(0)
+    deliverer._token_retry_at = 0.0  # the pause is over
+    await deliverer.sweep()
+    assert await status_count(looping, DeliveryStatus.SENT) == len(chats)
+    assert not deliverer.health.token_refused
+
+
+async def test_a_group_that_became_a_supergroup_gets_its_tip_there(
+    looping: Runner, fake_api: FakeBotApi, clock: FakeClock
+) -> None:
+    await subscribe_many(looping, clock, range(-4001, -4000))
+    fake_api.migrate(-4001, -1004001)
+    await deliverer_of(looping).sweep()
+    assert fake_api.per_chat_counts[-1004001] == 1
+    assert fake_api.per_chat_counts[-4001] == 0
+    assert await subs.get(looping.engine, -4001) is None
+    moved = await subs.get(looping.engine, -1004001)
+    assert moved is not None and moved.state == "active"
+    assert await status_count(looping, DeliveryStatus.SENT) == 1
+    assert await status_count(looping, DeliveryStatus.REJECTED) == 0
