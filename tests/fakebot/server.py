@@ -1330,6 +1330,9 @@ class FakeBotApi:
         POST push_message {chat_id, text, user_id?, first_name?}     -> the Update
         POST push_callback {chat_id, message_id, data, user_id?}     -> the Update
         POST push_my_chat_member {chat_id, status}                   -> the Update
+        POST push_edited_message {chat_id, message_id, text, user_id?} -> the Update
+        POST push_channel_post {chat_id, text}                       -> the Update
+        POST push_service_message {chat_id, user_id, fields: {...}}  -> the Update
         GET  messages?chat_id=&since=                                -> sent messages
         GET  edits?chat_id=                                          -> accepted edits
         GET  callback_answers                                        -> answerCallbackQuery log
@@ -1342,6 +1345,9 @@ class FakeBotApi:
             "push_message": self._c_push_message,
             "push_callback": self._c_push_callback,
             "push_my_chat_member": self._c_push_my_chat_member,
+            "push_edited_message": self._c_push_edited_message,
+            "push_channel_post": self._c_push_channel_post,
+            "push_service_message": self._c_push_service_message,
             "messages": self._c_messages,
             "edits": self._c_edits,
             "callback_answers": self._c_callback_answers,
@@ -1403,6 +1409,30 @@ class FakeBotApi:
                 int(p["message_id"]),
                 str(p["data"]),
                 user_id=int(p["user_id"]) if p.get("user_id") is not None else None,
+            ),
+        )
+
+    async def _c_push_edited_message(self, request: web.Request) -> web.Response:
+        return await self._control(
+            request,
+            lambda p: self.push_edited_message(
+                int(p["chat_id"]),
+                int(p["message_id"]),
+                str(p["text"]),
+                user_id=int(p["user_id"]) if p.get("user_id") is not None else None,
+            ),
+        )
+
+    async def _c_push_channel_post(self, request: web.Request) -> web.Response:
+        return await self._control(
+            request, lambda p: self.push_channel_post(int(p["chat_id"]), str(p["text"]))
+        )
+
+    async def _c_push_service_message(self, request: web.Request) -> web.Response:
+        return await self._control(
+            request,
+            lambda p: self.push_service_message(
+                int(p["chat_id"]), int(p["user_id"]), **dict(p["fields"])
             ),
         )
 
