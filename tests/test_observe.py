@@ -5,40 +5,86 @@ from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import quote
 
+import httpx
 import pytest
 
 from tests.conftest import User, bot_settings
 from tests.fakebot.server import FakeBotApi
 from tipbot.content.models import Bank
-from tipbot.observe import MASK, RedactingFilter, setup_logging
+from tipbot.observe import MASK, Redactor, setup_logging
 from tipbot.runner import Runner
 
 TOKEN = "987654321:AAHfakefakefakefakefakefakefakefake12"
 
 
-def test_filter_masks_the_token_in_message_args_and_traceback() -> None:
-    record = logging.LogRecord(
-        "x", logging.ERROR, __file__, 1, "url %s", (f"/bot{TOKEN}/getMe",), None
-    )
+LEVELS = [logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL]
+
+
+def test_redactor_masks_secrets_their_escapes_and_any_token_shape() -> None:
+    redact = Redactor([TOKEN, None, "", 'we"b/hook'])
+    assert redact(f"url /bot{TOKEN}/getMe") == f"url /bot{MASK}/getMe"
+    assert redact("path /bot" + quote(TOKEN, safe="") + "/x") == f"path /bot{MASK}/x"
+    assert redact('{"s": "we\\"b/hook"}') == '{"s": "' + MASK + '"}'
+    assert redact("other 111111:" + "A" * 35) == f"other {MASK}"
+    assert redact("nothing secret 12:34") == "nothing secret 12:34"
+
+
+def _fail_with_the_token() -> None:
     try:
-        raise RuntimeError(f"failed https://api.telegram.org/bot{TOKEN}/sendMessage")
-    except RuntimeError:
-        import sys
-
-        record.exc_info = sys.exc_info()
-    RedactingFilter([TOKEN]).filter(record)
-    assert TOKEN not in record.getMessage()
-    assert record.exc_text is not None and TOKEN not in record.exc_text
-    assert MASK in record.getMessage() and MASK in record.exc_text
+        raise ConnectionError(f"refused https://api.telegram.org/bot{TOKEN}/getUpdates")
+    except ConnectionError as exc:
+        raise RuntimeError(f"while calling /bot{TOKEN}/sendMessage") from exc
 
 
-def test_filter_masks_any_token_shaped_string() -> None:
-    record = logging.LogRecord(
-        "x", logging.INFO, __file__, 1, "other 111111:" + "A" * 35, None, None
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_tracebacks_holding_the_token_are_masked_at_every_level(
+    fmt: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    setup_logging("DEBUG", fmt, [TOKEN])
+    log = logging.getLogger("tipbot.test")
+    for level in LEVELS:
+        try:
+            _fail_with_the_token()
+        except RuntimeError:
+            log.log(level, "failed at level %d", level, exc_info=True, stack_info=True)
+    try:
+        _fail_with_the_token()
+    except RuntimeError as exc:
+        log.exception("handled %s", exc)
+    err = capfd.readouterr().err
+    assert TOKEN not in err
+    # Both the chained exception and the outer one were printed, masked.
+    assert err.count("ConnectionError") >= len(LEVELS) + 1
+    assert err.count(MASK) >= 2 * (len(LEVELS) + 1) + 1
+    if fmt == "json":
+        records = [json.loads(line) for line in err.splitlines()]
+        assert len(records) == len(LEVELS) + 1
+        assert all(MASK in r["exception"] and "stack" in r for r in records[:-1])
+        assert MASK in records[-1]["message"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_an_httpx_style_url_and_extra_fields_are_masked(
+    fmt: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    setup_logging("INFO", fmt, [TOKEN])
+    url = httpx.URL(f"https://api.telegram.org/bot{TOKEN}/sendMessage")
+    # The shape of httpx's own request log line, with the URL object as an argument.
+    logging.getLogger("httpx").warning(
+        'HTTP Request: %s %s "%s %d %s"', "POST", url, "HTTP/1.1", 502, "Bad Gateway"
     )
-    RedactingFilter([]).filter(record)
-    assert record.getMessage() == f"other {MASK}"
+    logging.getLogger("tipbot.test").info(
+        "with extras", extra={"endpoint": str(url), "command": TOKEN, "attempt": 2}
+    )
+    err = capfd.readouterr().err
+    assert TOKEN not in err
+    assert f"POST https://api.telegram.org/bot{MASK}/sendMessage" in err
+    if fmt == "json":
+        extras = json.loads(err.splitlines()[-1])
+        assert extras["endpoint"] == f"https://api.telegram.org/bot{MASK}/sendMessage"
+        assert extras["command"] == MASK and extras["attempt"] == 2
 
 
 @pytest.fixture(autouse=True)

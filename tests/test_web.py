@@ -38,6 +38,7 @@ async def webhook_runner(
         listen="127.0.0.1",
         port=port,
         sweep_seconds=1.0,
+        webhook_secret="shared-by-every-replica_1",
     )
     run = Runner(settings, bank)
     await run.start()
@@ -82,7 +83,7 @@ async def test_webhook_without_the_secret_is_refused_and_ignored(
 async def test_webhook_with_the_secret_is_processed(
     webhook_runner: Runner, fake_api: FakeBotApi
 ) -> None:
-    assert webhook_runner.webhook_secret
+    assert webhook_runner.webhook_secret == "shared-by-every-replica_1"  # as configured
     assert await post_update(webhook_runner.settings.port, webhook_runner.webhook_secret) == 200
     await fake_api.wait_for_messages(77, 1)
 

@@ -96,9 +96,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if bank is None:
         print("tipbot: refusing to start on an invalid tip bank", file=sys.stderr)
         return 1
-    setup_logging(
-        settings.log_level, settings.log_format.value, [settings.token.get_secret_value()]
-    )
+    setup_logging(settings.log_level, settings.log_format.value, settings.secrets)
     try:
         asyncio.run(serve(settings, bank))
     except StartupError as exc:

@@ -6,15 +6,33 @@ defaults and limits, so a typo or an out-of-range value fails at start-up with a
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_API_URL = "https://api.telegram.org"
+
+#: What Telegram accepts as a webhook's `secret_token` (setWebhook): 1-256 of these characters.
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: The async drivers the storage layer is built and tested with, per database.
+DATABASE_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*")
 
 
 class LogFormat(StrEnum):
@@ -36,7 +54,11 @@ def default_data_dir() -> Path:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="TIPBOT_", extra="ignore", frozen=True, populate_by_name=True
+        env_prefix="TIPBOT_",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        allow_inf_nan=False,  # "nan" would pass no limit check and "inf" would mean "never"
     )
 
     token: SecretStr | None = Field(
@@ -52,10 +74,10 @@ class Settings(BaseSettings):
 
     roles: Annotated[frozenset[Role], NoDecode] = frozenset({Role.UPDATES, Role.DELIVERY})
     max_rate: float = Field(default=25.0, gt=0, le=1000)
-    catchup_hours: float = Field(default=6.0, ge=0, le=24)
-    sweep_seconds: float = Field(default=15.0, gt=0, le=30)
-    claim_timeout_seconds: float = Field(default=60.0, gt=0)
-    send_retry_seconds: float = Field(default=120.0, gt=0)
+    catchup_hours: float = Field(default=6.0, gt=0, le=24)
+    sweep_seconds: float = Field(default=15.0, ge=0.5, le=30)
+    claim_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    send_retry_seconds: float = Field(default=120.0, gt=0, le=3600)
     retention_days: int = Field(default=90, ge=1)
 
     webhook_url: str | None = None
@@ -85,16 +107,126 @@ class Settings(BaseSettings):
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
-        if isinstance(value, str):
-            return frozenset(int(part) for part in value.replace(",", " ").split())
+        if not isinstance(value, str):
+            return value
+        ids = set()
+        for part in value.replace(",", " ").split():
+            if not part.isdigit() or int(part) == 0:
+                raise ValueError(
+                    f"{part[:32]!r} is not a Telegram user id (a positive whole number); "
+                    "separate ids with commas or spaces"
+                )
+            ids.add(int(part))
+        return frozenset(ids)
+
+    @field_validator("admin_ids")
+    @classmethod
+    def _user_ids(cls, value: frozenset[int]) -> frozenset[int]:
+        if any(uid <= 0 for uid in value):
+            raise ValueError("Telegram user ids are positive whole numbers")
         return value
 
     @field_validator("roles", mode="before")
     @classmethod
     def _split_roles(cls, value: object) -> object:
-        if isinstance(value, str):
-            return frozenset(Role(part.strip()) for part in value.split(",") if part.strip())
+        if not isinstance(value, str):
+            return value
+        known = ", ".join(role.value for role in Role)
+        roles = set()
+        for part in (p.strip().lower() for p in value.split(",")):
+            if not part:
+                continue
+            if part not in {role.value for role in Role}:
+                raise ValueError(f"unknown role {part[:32]!r}: use {known} (comma separated)")
+            roles.add(Role(part))
+        return frozenset(roles)
+
+    @field_validator("roles")
+    @classmethod
+    def _some_role(cls, value: frozenset[Role]) -> frozenset[Role]:
+        if not value:
+            raise ValueError("a process needs at least one role: updates, delivery")
         return value
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if not _HOSTNAME.fullmatch(value):
+                raise ValueError("must be an IP address or a host name") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("is not a database URL (e.g. postgresql+asyncpg://...)") from None
+        wanted = DATABASE_DRIVERS.get(url.get_backend_name())
+        if wanted is None or url.drivername != wanted:
+            raise ValueError(f"use {' or '.join(f'{d}://...' for d in DATABASE_DRIVERS.values())}")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be a URL like https://bot.example.org/telegram")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            return None  # `TIPBOT_WEBHOOK_SECRET=` in a compose file means unset
+        if value is not None and not WEBHOOK_SECRET_PATTERN.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        """Limits that depend on two variables; each message names both."""
+        sweep = self.sweep_seconds
+        if self.catchup_hours * 3600 < 2 * sweep:
+            raise ValueError(
+                f"TIPBOT_CATCHUP_HOURS must cover at least two sweep intervals "
+                f"(2 x TIPBOT_SWEEP_SECONDS = {2 * sweep:g} s), or due tips would be skipped"
+            )
+        if self.claim_timeout_seconds < 2 * sweep:
+            raise ValueError(
+                f"TIPBOT_CLAIM_TIMEOUT_SECONDS must be at least two sweep intervals "
+                f"(2 x TIPBOT_SWEEP_SECONDS = {2 * sweep:g} s), or live claims would be taken over"
+            )
+        if self.claim_timeout_seconds >= self.catchup_hours * 3600:
+            raise ValueError(
+                "TIPBOT_CLAIM_TIMEOUT_SECONDS must be shorter than TIPBOT_CATCHUP_HOURS, or a "
+                "stopped process's claims would be taken over only after their tips expired"
+            )
+        if Role.UPDATES in self.roles and self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "TIPBOT_WEBHOOK_SECRET is required with TIPBOT_WEBHOOK_URL: 1-256 characters of "
+                "A-Z, a-z, 0-9, _ and -, the same for every replica"
+            )
+        return self
+
+    @property
+    def secrets(self) -> list[str]:
+        """Values the logs must never show (see `observe.Redactor`)."""
+        values = [self.token, self.webhook_secret]
+        found = [v.get_secret_value() for v in values if v is not None]
+        if self.database_url:
+            password = make_url(self.database_url).password
+            if password:
+                found.append(str(password))
+        return found
 
     @property
     def effective_database_url(self) -> str:
@@ -125,7 +257,11 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
+            if not error["loc"]:  # a limit across variables: the message names them
+                lines.append(message)
+                continue
             name = "_".join(str(part) for part in error["loc"]).upper()
             env = "TELEGRAM_BOT_TOKEN" if name == "TOKEN" else f"TIPBOT_{name}"
-            lines.append(f"{env}: {error['msg']}")
+            lines.append(f"{env}: {message}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -1,8 +1,10 @@
-"""Logging with token redaction, and the Prometheus metrics.
+"""Logging with secret redaction, and the Prometheus metrics.
 
 The bot token is part of every Bot API URL, and httpx logs URLs at INFO; a leaked token lets anyone
-impersonate the bot. So httpx is quietened *and* every log record passes through a filter that
-masks the token and anything shaped like one, whatever logger or level produced it.
+impersonate the bot. So httpx is quietened *and* every line the log handler writes is masked after
+it has been formatted: whatever logger, level or field produced the secret (message, arguments,
+traceback, stack, `extra` fields), the finished text is what gets checked, so no field can slip
+past the way a traceback formatted by the JSON formatter itself once did.
 """
 
 from __future__ import annotations
@@ -11,43 +13,65 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-#: Anything shaped like a bot token: digits, a colon, 30+ URL-safe characters.
-TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
+#: Anything shaped like a bot token: digits, a colon (or its URL escape), 30+ URL-safe characters.
+TOKEN_PATTERN = re.compile(r"\d{5,}(?::|%3[Aa])[A-Za-z0-9_-]{30,}")
 MASK = "<redacted>"
 
 
-class RedactingFilter(logging.Filter):
-    """Rewrites each record's message (and traceback text) with secrets masked."""
+class Redactor:
+    """Masks the configured secrets, their URL- and JSON-escaped spellings, and token shapes."""
 
-    def __init__(self, secrets: list[str] | None = None) -> None:
-        super().__init__()
-        self.secrets = [s for s in (secrets or []) if s]
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        spellings: set[str] = set()
+        for secret in secrets:
+            if secret:
+                spellings |= {
+                    secret,
+                    quote(secret, safe=""),
+                    json.dumps(secret, ensure_ascii=False)[1:-1],
+                }
+        # Longest first, so a secret that contains another is masked whole.
+        self.secrets = sorted(spellings, key=len, reverse=True)
 
-    def redact(self, text: str) -> str:
+    def __call__(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
         return TOKEN_PATTERN.sub(MASK, text)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg = self.redact(message)
-        record.args = None
-        if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = self.redact(record.stack_info)
-        return True
+
+class RedactingFormatter(logging.Formatter):
+    """Formats with `inner`, then masks secrets in the finished line.
+
+    Masking the output rather than the record's fields is what makes it complete: a formatter is
+    free to render `exc_info`, `stack_info` or any `extra` attribute itself, and all of it ends up
+    in the one string checked here.
+    """
+
+    def __init__(self, inner: logging.Formatter, redact: Redactor) -> None:
+        super().__init__()
+        self.inner = inner
+        self.redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(self.inner.format(record))
+
+
+#: Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for log collectors."""
+    """One JSON object per line, for log collectors; `extra` fields become keys of their own."""
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
@@ -56,24 +80,28 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in ("command", "chat_id", "delivery_id", "event"):
-            if hasattr(record, key):
-                payload[key] = getattr(record, key)
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and key not in payload:
+                payload[key] = value
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:
             payload["exception"] = record.exc_text
-        return json.dumps(payload, ensure_ascii=False)
+        if record.stack_info:
+            payload["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(payload, ensure_ascii=False, default=str)
 
 
-def setup_logging(level: str = "INFO", fmt: str = "text", secrets: list[str] | None = None) -> None:
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(
+    level: str = "INFO", fmt: str = "text", secrets: Iterable[str | None] = ()
+) -> None:
+    """One stderr handler on the root logger, so records from every logger are masked."""
     handler = logging.StreamHandler(sys.stderr)
-    # Filters on a handler see records from every logger, including third-party ones.
-    handler.addFilter(RedactingFilter(secrets))
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    inner = JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT)
+    handler.setFormatter(RedactingFormatter(inner, Redactor(secrets)))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import secrets
 import signal
 from collections.abc import Callable
 from datetime import datetime
@@ -78,11 +77,11 @@ class Runner:
         await start_services(application, schedule_sweeps=self.schedule_sweeps)
         receiving = Role.UPDATES in settings.roles
         if receiving and settings.webhook_url:
-            self.webhook_secret = (
-                settings.webhook_secret.get_secret_value()
-                if settings.webhook_secret
-                else secrets.token_urlsafe(32)
-            )
+            # Shared by every replica (config requires it): a secret made up here would differ
+            # per process, and only the last one to call setWebhook would accept updates.
+            if settings.webhook_secret is None:
+                raise StartupError("webhook mode needs TIPBOT_WEBHOOK_SECRET")
+            self.webhook_secret = settings.webhook_secret.get_secret_value()
             path = urlsplit(settings.webhook_url).path or "/"
             web = make_web_app(application, webhook_path=path, secret=self.webhook_secret)
             self.server = start_server(web, settings.listen, settings.port)

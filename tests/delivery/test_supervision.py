@@ -34,7 +34,7 @@ async def looping(
 ) -> AsyncIterator[Runner]:
     """A Runner whose delivery loop is started by the test (after it set up the fault)."""
     fake_api.configure(per_chat_rate=None)
-    settings = bot_settings(fake_api, sqlite_url, sweep_seconds=0.2, claim_timeout_seconds=3)
+    settings = bot_settings(fake_api, sqlite_url, sweep_seconds=0.5, claim_timeout_seconds=3)
     run = Runner(settings, bank, clock=clock, schedule_sweeps=False)
     await run.start()
     yield run

@@ -282,6 +282,8 @@ class FakeBotApi:
         self.migrated: dict[int, int] = {}
         #: Until when (monotonic) every request answers 401 Unauthorized: a revoked token.
         self.token_refused_until = 0.0
+        #: Chats that are channels (added by `push_channel_post`).
+        self.channels: set[int] = set()
         #: False keeps only counts (for benchmarks): no texts, no message log, no edit checks.
         self.record_text = record_text
         self._rng = random.Random(seed)
@@ -581,8 +583,35 @@ class FakeBotApi:
                 "type": "private",
                 "first_name": self._names.get(chat_id, "Test"),
             }
+        if chat_id in self.channels:
+            return {"id": chat_id, "type": "channel", "title": "Test channel"}
         kind = "supergroup" if chat_id < -1_000_000_000_000 else "group"
         return {"id": chat_id, "type": kind, "title": "Test group"}
+
+    def _sender(self, chat_id: int, user_id: int | None, first_name: str) -> JSON:
+        """A message's `from`: the chat's own user in a private chat, a named member in a group."""
+        if user_id is None:
+            if chat_id < 0:
+                raise ValueError(f"a message in group {chat_id} needs the sender's user_id")
+            user_id = chat_id
+        return self._user(user_id, first_name)
+
+    @staticmethod
+    def _text_fields(text: str) -> JSON:
+        """`text` and, for bot commands, the ``bot_command`` entities Telegram adds (UTF-16)."""
+        fields: JSON = {"text": text}
+        entities = [
+            {
+                "type": "bot_command",
+                "offset": utf16_length(text[: m.start()]),
+                "length": utf16_length(m.group(0)),
+            }
+            for m in _COMMAND_RE.finditer(text)
+            if m.start() == 0 or text[m.start() - 1].isspace()
+        ]
+        if entities:
+            fields["entities"] = entities
+        return fields
 
     def _new_message_id(self, chat_id: int) -> int:
         message_id = self._last_message_id.get(chat_id, 0) + 1
@@ -602,35 +631,104 @@ class FakeBotApi:
     def push_message(
         self, chat_id: int, text: str, *, user_id: int | None = None, first_name: str = "Test"
     ) -> JSON:
-        """Queue a private-chat text message from a user; return the Update dict.
+        """Queue a text message from a user; return the Update dict.
 
-        Bot commands get ``bot_command`` entities, as Telegram adds them (offsets in UTF-16).
+        A positive `chat_id` is a private chat with that user; a negative one is a group (a
+        supergroup below -10**12), where `user_id` names the member who wrote. Bot commands get
+        ``bot_command`` entities, as Telegram adds them (offsets in UTF-16).
         """
+        sender = self._sender(chat_id, user_id, first_name)
         if first_name != "Test" or chat_id in self._names:  # keep the dict small in benchmarks
             self._names[chat_id] = first_name
         now = int(time.time())
         message_id = self._new_message_id(chat_id)
         message: JSON = {
             "message_id": message_id,
-            "from": self._user(user_id if user_id is not None else chat_id, first_name),
+            "from": sender,
             "chat": self._chat(chat_id),
             "date": now,
-            "text": text,
+            **self._text_fields(text),
         }
-        entities = [
-            {
-                "type": "bot_command",
-                "offset": utf16_length(text[: m.start()]),
-                "length": utf16_length(m.group(0)),
-            }
-            for m in _COMMAND_RE.finditer(text)
-            if m.start() == 0 or text[m.start() - 1].isspace()
-        ]
-        if entities:
-            message["entities"] = entities
         if self.record_text:
             self._current[(chat_id, message_id)] = _Current(text, None, None, now, False)
         return self._enqueue("message", message)
+
+    def push_edited_message(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        first_name: str = "Test",
+    ) -> JSON:
+        """Queue the user's edit of a message they sent earlier: an ``edited_message`` update
+        carrying the original `date`, an `edit_date` and the new text."""
+        state = self._current.get((chat_id, message_id))
+        if self.record_text and (state is None or state.from_bot):
+            raise LookupError(f"the user sent no message {message_id} to chat {chat_id}")
+        now = int(time.time())
+        date = state.date if state else now
+        message: JSON = {
+            "message_id": message_id,
+            "from": self._sender(chat_id, user_id, first_name),
+            "chat": self._chat(chat_id),
+            "date": date,
+            "edit_date": max(now, date + 1),
+            **self._text_fields(text),
+        }
+        if self.record_text:
+            self._current[(chat_id, message_id)] = _Current(text, None, None, date, False)
+        return self._enqueue("edited_message", message)
+
+    def push_channel_post(self, chat_id: int, text: str) -> JSON:
+        """Queue a post in a channel where the bot is an administrator.
+
+        Channel posts have no `from`; `sender_chat` is the channel itself. The id is remembered
+        as a channel's, so later sends to it are addressed to a channel chat.
+        """
+        if chat_id >= 0:
+            raise ValueError("channel ids are negative")
+        self.channels.add(chat_id)
+        chat = self._chat(chat_id)
+        message: JSON = {
+            "message_id": self._new_message_id(chat_id),
+            "sender_chat": chat,
+            "chat": chat,
+            "date": int(time.time()),
+            **self._text_fields(text),
+        }
+        return self._enqueue("channel_post", message)
+
+    def push_service_message(self, chat_id: int, user_id: int, **fields: Any) -> JSON:
+        """Queue a service message (`fields` such as ``group_chat_created=True`` or
+        ``new_chat_title="..."``) caused by user `user_id`; return the Update dict."""
+        message: JSON = {
+            "message_id": self._new_message_id(chat_id),
+            "from": self._user(user_id, "Test"),
+            "chat": self._chat(chat_id),
+            "date": int(time.time()),
+            **fields,
+        }
+        return self._enqueue("message", message)
+
+    def push_new_chat_members(self, chat_id: int, user_ids: Iterable[int], *, by: int) -> JSON:
+        """Queue "`by` added these members"; the bot's own id in `user_ids` adds the bot."""
+        members = [
+            self._bot_user_short() if uid == self.bot_user["id"] else self._user(uid, "Test")
+            for uid in user_ids
+        ]
+        return self.push_service_message(chat_id, by, new_chat_members=members)
+
+    def push_chat_migration(self, old_chat_id: int, new_chat_id: int, *, by: int) -> list[JSON]:
+        """Queue what Telegram sends when a group becomes a supergroup: `migrate_to_chat_id` in
+        the old group, then `migrate_from_chat_id` in the new supergroup."""
+        if not new_chat_id < -1_000_000_000_000 < old_chat_id < 0:
+            raise ValueError("migration goes from a group id to a supergroup id (-100...)")
+        return [
+            self.push_service_message(old_chat_id, by, migrate_to_chat_id=new_chat_id),
+            self.push_service_message(new_chat_id, by, migrate_from_chat_id=old_chat_id),
+        ]
 
     def push_callback(
         self,
@@ -1258,6 +1356,9 @@ class FakeBotApi:
         POST push_message {chat_id, text, user_id?, first_name?}     -> the Update
         POST push_callback {chat_id, message_id, data, user_id?}     -> the Update
         POST push_my_chat_member {chat_id, status}                   -> the Update
+        POST push_edited_message {chat_id, message_id, text, user_id?} -> the Update
+        POST push_channel_post {chat_id, text}                       -> the Update
+        POST push_service_message {chat_id, user_id, fields: {...}}  -> the Update
         GET  messages?chat_id=&since=                                -> sent messages
         GET  edits?chat_id=                                          -> accepted edits
         GET  callback_answers                                        -> answerCallbackQuery log
@@ -1270,6 +1371,9 @@ class FakeBotApi:
             "push_message": self._c_push_message,
             "push_callback": self._c_push_callback,
             "push_my_chat_member": self._c_push_my_chat_member,
+            "push_edited_message": self._c_push_edited_message,
+            "push_channel_post": self._c_push_channel_post,
+            "push_service_message": self._c_push_service_message,
             "messages": self._c_messages,
             "edits": self._c_edits,
             "callback_answers": self._c_callback_answers,
@@ -1331,6 +1435,30 @@ class FakeBotApi:
                 int(p["message_id"]),
                 str(p["data"]),
                 user_id=int(p["user_id"]) if p.get("user_id") is not None else None,
+            ),
+        )
+
+    async def _c_push_edited_message(self, request: web.Request) -> web.Response:
+        return await self._control(
+            request,
+            lambda p: self.push_edited_message(
+                int(p["chat_id"]),
+                int(p["message_id"]),
+                str(p["text"]),
+                user_id=int(p["user_id"]) if p.get("user_id") is not None else None,
+            ),
+        )
+
+    async def _c_push_channel_post(self, request: web.Request) -> web.Response:
+        return await self._control(
+            request, lambda p: self.push_channel_post(int(p["chat_id"]), str(p["text"]))
+        )
+
+    async def _c_push_service_message(self, request: web.Request) -> web.Response:
+        return await self._control(
+            request,
+            lambda p: self.push_service_message(
+                int(p["chat_id"]), int(p["user_id"]), **dict(p["fields"])
             ),
         )
 

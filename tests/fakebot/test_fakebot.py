@@ -456,6 +456,43 @@ async def test_get_updates_returns_pushed_messages_with_commands(
     assert await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0) == ()
 
 
+async def test_group_edited_channel_and_service_updates_have_telegrams_shapes(
+    fake_api: FakeBotApi,  # noqa: F811
+    bot: telegram.Bot,
+) -> None:
+    group, supergroup, channel, member = -5001, -1_001_000_005_001, -1_002_000_005_001, 77
+    with pytest.raises(ValueError, match="needs the sender"):
+        fake_api.push_message(group, "who wrote this?")
+    sent = fake_api.push_message(CHAT, "/helo")
+    fake_api.push_message(group, "/help@tipbot_test_bot", user_id=member)
+    fake_api.push_edited_message(CHAT, sent["message"]["message_id"], "/help")
+    fake_api.push_channel_post(channel, "A post")
+    fake_api.push_new_chat_members(group, [fake_api.bot_user["id"], 88], by=member)
+    fake_api.push_chat_migration(group, supergroup, by=member)
+    with pytest.raises(LookupError):
+        fake_api.push_edited_message(CHAT, 999, "never sent")
+
+    updates = await bot.get_updates(timeout=0)
+    _, in_group, edited, post, joined, moved_to, moved_from = updates
+    assert in_group.message is not None and in_group.message.chat.type == "group"
+    assert in_group.message.from_user is not None and in_group.message.from_user.id == member
+    assert in_group.message.entities[0].length == len("/help@tipbot_test_bot")
+    assert edited.edited_message is not None and edited.message is None
+    assert edited.edited_message.edit_date is not None
+    assert edited.edited_message.edit_date > edited.edited_message.date
+    assert edited.edited_message.text == "/help"
+    assert post.channel_post is not None and post.channel_post.chat.type == "channel"
+    assert post.channel_post.from_user is None
+    assert post.channel_post.sender_chat is not None
+    assert post.channel_post.sender_chat.id == channel
+    assert joined.message is not None
+    assert [u.id for u in joined.message.new_chat_members] == [fake_api.bot_user["id"], 88]
+    assert joined.message.new_chat_members[0].is_bot
+    assert moved_to.message is not None and moved_to.message.migrate_to_chat_id == supergroup
+    assert moved_from.message is not None and moved_from.message.chat.type == "supergroup"
+    assert moved_from.message.migrate_from_chat_id == group
+
+
 async def test_get_updates_honours_limit_and_negative_offset(
     fake_api: FakeBotApi,  # noqa: F811
     bot: telegram.Bot,
@@ -704,6 +741,15 @@ async def test_control_api(fake_api: FakeBotApi, bot: telegram.Bot) -> None:  # 
         )
         await call("POST", "push_my_chat_member", json={"chat_id": CHAT, "status": "kicked"})
         assert CHAT in fake_api.blocked
+        edit = {"chat_id": CHAT, "message_id": pushed["message"]["message_id"], "text": "/tip"}
+        await call("POST", "push_edited_message", json=edit)
+        await call("POST", "push_channel_post", json={"chat_id": -1_009, "text": "post"})
+        service = {"chat_id": -9, "user_id": 7, "fields": {"new_chat_title": "Bones"}}
+        await call("POST", "push_service_message", json=service)
+        kinds = await bot.get_updates(offset=update.update_id + 1)
+        assert kinds[-3].edited_message is not None and kinds[-3].edited_message.text == "/tip"
+        assert kinds[-2].channel_post is not None
+        assert kinds[-1].message is not None and kinds[-1].message.new_chat_title == "Bones"
 
         config = await call(
             "POST", "config", json={"per_chat_rate": None, "blocked": [], "latency": 0.01}

@@ -10,12 +10,13 @@ import asyncio
 import contextlib
 import logging
 import math
+import re
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
@@ -95,19 +96,53 @@ def build_application(
     return application
 
 
+Callback = Callable[..., Coroutine[Any, Any, None]]
+
+#: Inline buttons by kind: the first field of the callback data (`kind:arg:...`) picks the handler.
+#: The kinds are also the only button labels /metrics knows, so forged data cannot add series.
+BUTTONS: dict[str, Callback] = {
+    keyboards.DISCLAIMER: reference.disclaimer,
+    "menu": reference.menu,
+    "foods": reference.food_group,
+    "ix": reference.interaction_class,
+    "in": reference.intake_button,
+    "sub": subscription.subscribe_button,
+    "set": subscription.settings_button,
+    "forget": subscription.forget_button,
+    "bc": admin.broadcast_button,
+}
+
+
+class _ForAnotherBot(filters.MessageFilter):
+    """`/start@otherbot`: in a group every bot sees it, and only the one it names should answer."""
+
+    __slots__ = ()
+
+    def filter(self, message: Message) -> bool:
+        return _addressed_elsewhere(message)
+
+
+def _addressed_elsewhere(message: Message) -> bool:
+    words = (message.text or "").split(maxsplit=1)
+    _, _, addressee = (words[0] if words else "").partition("@")
+    return bool(addressee) and addressee.casefold() != (message.get_bot().username or "").casefold()
+
+
 def register_handlers(
     application: Application[Any, Any, Any, Any, Any, Any], settings: Settings
 ) -> None:
     # Group -1 runs first for every update: count commands for /metrics (names only, never text).
     application.add_handler(TypeHandler(Update, _count_update, block=False), group=-1)
 
+    # Commands are answered in new messages only, in private chats and groups (`/help` or
+    # `/help@thisbot`; PTB skips `/help@otherbot`); an edit or a channel post is not a request.
+    fresh = filters.UpdateType.MESSAGE
     # Admin commands exist only for configured admins; anyone else falls through to "unknown".
     admins = filters.User(user_id=settings.admin_ids, allow_empty=False)
-    application.add_handler(CommandHandler("stats", admin.stats, filters=admins))
-    application.add_handler(CommandHandler("broadcast", admin.broadcast, filters=admins))
-    application.add_handler(CallbackQueryHandler(admin.broadcast_button, pattern=r"^bc:"))
+    application.add_handler(CommandHandler("stats", admin.stats, filters=fresh & admins))
+    application.add_handler(CommandHandler("broadcast", admin.broadcast, filters=fresh & admins))
 
-    commands: list[tuple[str, Callable[..., Coroutine[Any, Any, None]]]] = [
+    commands: list[tuple[str, Callback]] = [
         ("start", reference.start),
         ("help", reference.help_command),
         ("about", reference.about),
@@ -126,29 +161,28 @@ def register_handlers(
         ("forget", subscription.forget),
     ]
     for name, callback in commands:
-        application.add_handler(CommandHandler(name, callback))
+        application.add_handler(CommandHandler(name, callback, filters=fresh))
 
-    buttons: list[tuple[str, Callable[..., Coroutine[Any, Any, None]]]] = [
-        (rf"^{keyboards.DISCLAIMER}$", reference.disclaimer),
-        (r"^menu:", reference.menu),
-        (r"^foods:", reference.food_group),
-        (r"^ix:", reference.interaction_class),
-        (r"^in:", reference.intake_button),
-        (r"^sub:", subscription.subscribe_button),
-        (r"^set:", subscription.settings_button),
-        (r"^forget:", subscription.forget_button),
-    ]
-    for pattern, callback in buttons:
+    for kind, callback in BUTTONS.items():
+        pattern = rf"^{re.escape(kind)}(?:{re.escape(keyboards.SEP)}|$)"
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(_stale_button))
 
     application.add_handler(
         ChatMemberHandler(subscription.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )
-    # Last: free text (the subscribe flow's answers) and any command not matched above.
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, subscription.flow_text))
-    application.add_handler(MessageHandler(filters.COMMAND, _unknown_command))
-    application.add_handler(MessageHandler(filters.ALL & ~filters.COMMAND & ~filters.TEXT, _other))
+    # Last, and in private chats only: free text (the subscribe flow's answers), commands not
+    # matched above, and anything else a person sent. In a group these are talk between its
+    # members; edits, channel posts and service messages (members joining, a migration) are not
+    # addressed to the bot at all, so none of them gets an answer.
+    conversation = fresh & filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
+    application.add_handler(
+        MessageHandler(conversation & filters.TEXT & ~filters.COMMAND, subscription.flow_text)
+    )
+    application.add_handler(
+        MessageHandler(conversation & filters.COMMAND & ~_ForAnotherBot(), _unknown_command)
+    )
+    application.add_handler(MessageHandler(conversation & ~filters.COMMAND & ~filters.TEXT, _other))
     application.add_error_handler(_on_error)
 
 
@@ -246,16 +280,22 @@ KNOWN_COMMANDS = frozenset({c.name for c in messages.COMMANDS} | {"start", "stat
 
 
 def command_name(update: Update) -> str:
-    """A label for metrics and logs: the command or button kind, never what the user wrote."""
-    message = update.effective_message
+    """A label for metrics and logs, from fixed sets only: a known command, a known button kind,
+    or a word for the update's type; never what the user wrote, so the series stay bounded."""
     if update.callback_query is not None:
-        return "button:" + (update.callback_query.data or "").split(keyboards.SEP, 1)[0][:16]
+        kind = (update.callback_query.data or "").split(keyboards.SEP, 1)[0]
+        return f"button:{kind}" if kind in BUTTONS else "button:other"
+    message = update.message
     if message is not None and message.text and message.text.startswith("/"):
+        if _addressed_elsewhere(message):
+            return "other"
         name = message.text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
         return name if name in KNOWN_COMMANDS else "unknown_command"
+    if message is not None and message.text:
+        return "text"
     if update.my_chat_member is not None:
         return "my_chat_member"
-    return "text"
+    return "other"
 
 
 async def _unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
