@@ -8,7 +8,9 @@ created by 0.1.0 (which recorded a `schema_version` instead) is stamped and upgr
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from tipbot.storage import tables
@@ -33,6 +35,27 @@ MIGRATION_LOCK_ID = 0x7469_7062
 def utcnow() -> datetime:
     """Naive UTC, the storage convention (see tables.py)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+#: Execution option set on the connections `Engine.begin` hands out (SQLite: BEGIN IMMEDIATE).
+WRITE_OPTION = "tipbot_write"
+
+
+class Engine(AsyncEngine):
+    """An AsyncEngine whose `begin()` marks its transaction as a write.
+
+    On SQLite, `engine.begin()` (every write in tipbot) takes the write lock at BEGIN, so a
+    transaction that reads and then writes waits its turn instead of failing with "database is
+    locked"; `engine.connect()` (reads) begins a deferred transaction, which in WAL mode neither
+    blocks the writer nor waits for it. On PostgreSQL the mark changes nothing.
+    """
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        async with self.connect() as conn:
+            await conn.execution_options(**{WRITE_OPTION: True})
+            async with conn.begin():
+                yield conn
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -49,10 +72,10 @@ def create_engine(url: str) -> AsyncEngine:
         kwargs["pool_pre_ping"] = True
         kwargs["pool_size"] = 5
         kwargs["max_overflow"] = 5
-    engine = create_async_engine(parsed, **kwargs)
+    engine = Engine(create_async_engine(parsed, **kwargs).sync_engine)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -67,10 +90,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn: Connection) -> None:
-    """Take SQLite's write lock at BEGIN: a deferred transaction that reads and then writes fails
-    at once with "database is locked" when another writer got in between, instead of waiting."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(conn: Connection) -> None:
+    """A write takes SQLite's write lock at BEGIN: a deferred transaction that reads and then
+    writes fails at once with "database is locked" when another writer got in between, instead
+    of waiting. A read stays deferred, so it never holds the writer up."""
+    if conn.get_execution_options().get(WRITE_OPTION):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
 #: Where the Alembic revisions live: inside the package, so they ship in the wheel.
