@@ -1,22 +1,27 @@
 """Engine creation and versioned schema migrations.
 
-Migrations are a numbered list of functions applied in order and recorded in `schema_version`;
-on PostgreSQL an advisory lock makes replicas that start together apply each one exactly once.
-This replaces Alembic deliberately: the schema is three tables, and a list of plain functions is
-easier to read and ship inside the wheel than an Alembic environment.
+Migrations are Alembic revisions shipped inside the package (`migrations/`), applied at start
+by `migrate` on the async engine; on PostgreSQL an advisory lock makes replicas that start
+together apply each one exactly once. The first revision is the 0.1.0 schema, so a database
+created by 0.1.0 (which recorded a `schema_version` instead) is stamped and upgraded in place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, event, insert, inspect, select, text
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from tipbot.storage import tables
@@ -30,6 +35,27 @@ MIGRATION_LOCK_ID = 0x7469_7062
 def utcnow() -> datetime:
     """Naive UTC, the storage convention (see tables.py)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+#: Execution option set on the connections `Engine.begin` hands out (SQLite: BEGIN IMMEDIATE).
+WRITE_OPTION = "tipbot_write"
+
+
+class Engine(AsyncEngine):
+    """An AsyncEngine whose `begin()` marks its transaction as a write.
+
+    On SQLite, `engine.begin()` (every write in tipbot) takes the write lock at BEGIN, so a
+    transaction that reads and then writes waits its turn instead of failing with "database is
+    locked"; `engine.connect()` (reads) begins a deferred transaction, which in WAL mode neither
+    blocks the writer nor waits for it. On PostgreSQL the mark changes nothing.
+    """
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        async with self.connect() as conn:
+            await conn.execution_options(**{WRITE_OPTION: True})
+            async with conn.begin():
+                yield conn
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -46,10 +72,10 @@ def create_engine(url: str) -> AsyncEngine:
         kwargs["pool_pre_ping"] = True
         kwargs["pool_size"] = 5
         kwargs["max_overflow"] = 5
-    engine = create_async_engine(parsed, **kwargs)
+    engine = Engine(create_async_engine(parsed, **kwargs).sync_engine)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -64,63 +90,69 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn: Connection) -> None:
-    """Take SQLite's write lock at BEGIN: a deferred transaction that reads and then writes fails
-    at once with "database is locked" when another writer got in between, instead of waiting."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(conn: Connection) -> None:
+    """A write takes SQLite's write lock at BEGIN: a deferred transaction that reads and then
+    writes fails at once with "database is locked" when another writer got in between, instead
+    of waiting. A read stays deferred, so it never holds the writer up."""
+    if conn.get_execution_options().get(WRITE_OPTION):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
-def _v1_initial(conn: Connection) -> None:
-    tables.metadata.create_all(
-        conn, tables=[tables.subscribers, tables.broadcasts, tables.deliveries]
-    )
+#: Where the Alembic revisions live: inside the package, so they ship in the wheel.
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+#: The pre-Alembic `schema_version` of a database and the Alembic revision with the same schema
+#: (0.1.0 ended at 2; the unreleased migration 3 matches revision 0002).
+LEGACY_REVISIONS = {2: "0001", 3: "0002"}
 
 
-def _v2_expiry_index(conn: Connection) -> None:
-    """Expiring old deliveries must not scan every pending row of a large broadcast."""
-    tables.ix_status_expire.create(conn, checkfirst=True)
+def _alembic_config(conn: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = conn
+    return config
 
 
-def _v3_leases_and_processes(conn: Connection) -> None:
-    """Leases get their own column (`due_at` keeps meaning "due"), claims walk tips first, and
-    processes announce themselves so replicas can share the bot's rate.
-
-    Migration 1 creates today's tables on a fresh install, so the column may already exist.
-    """
-    columns = {c["name"] for c in inspect(conn).get_columns("deliveries")}
-    if "lease_until" not in columns:
-        conn.execute(text("ALTER TABLE deliveries ADD COLUMN lease_until TIMESTAMP"))
-        # Rows claimed by 0.1.0 kept their lease in due_at.
-        conn.execute(text("UPDATE deliveries SET lease_until = due_at WHERE status = 'sending'"))
-    tables.ix_tips_due.create(conn, checkfirst=True)
-    tables.processes.create(conn, checkfirst=True)
+def head_revision() -> str:
+    """The newest revision shipped with this code."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
 
 
-#: Append new migrations; never edit one that has shipped.
-MIGRATIONS: list[Callable[[Connection], None]] = [
-    _v1_initial,
-    _v2_expiry_index,
-    _v3_leases_and_processes,
-]
+def _adopt_legacy(conn: Connection, config: Config) -> None:
+    """A database made before Alembic records its version in `schema_version`: tell Alembic
+    which revision that schema is, so only the later revisions run on it."""
+    names = set(inspect(conn).get_table_names())
+    if "alembic_version" in names or "schema_version" not in names:
+        return
+    version = max(conn.execute(select(tables.schema_version.c.version)).scalars(), default=0)
+    if version == 1:  # 0.1.0's first migration ran, its second (an index) did not
+        tables.ix_status_expire.create(conn, checkfirst=True)
+        version = 2
+    if version not in LEGACY_REVISIONS:
+        raise RuntimeError(f"unknown schema_version {version}; is this a newer tipbot's database?")
+    revision = LEGACY_REVISIONS[version]
+    log.info("adopting schema_version %d as Alembic revision %s", version, revision)
+    command.stamp(config, revision)
 
 
-def _migrate(conn: Connection) -> int:
+def _migrate(conn: Connection) -> str:
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
-    tables.schema_version.create(conn, checkfirst=True)
-    current = conn.execute(select(tables.schema_version.c.version)).scalars().all()
-    version = max(current, default=0)
-    for number, migration in enumerate(MIGRATIONS, start=1):
-        if number <= version:
-            continue
-        log.info("applying schema migration %d (%s)", number, migration.__name__)
-        migration(conn)
-        conn.execute(insert(tables.schema_version).values(version=number, applied_at=utcnow()))
-    return len(MIGRATIONS)
+    config = _alembic_config(conn)
+    _adopt_legacy(conn, config)
+    command.upgrade(config, "head")
+    current = MigrationContext.configure(conn).get_current_revision()
+    assert current is not None
+    return current
 
 
-async def migrate(engine: AsyncEngine) -> int:
-    """Bring the schema to the newest version; safe to call from several processes at once."""
+async def migrate(engine: AsyncEngine) -> str:
+    """Bring the schema to the newest Alembic revision and return it; safe to call from several
+    processes at once (PostgreSQL: an advisory lock; SQLite: the write lock)."""
     async with engine.begin() as conn:
         return await conn.run_sync(_migrate)
 

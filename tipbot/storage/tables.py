@@ -126,6 +126,7 @@ processes = Table(
     Column("heartbeat_at", DateTime, nullable=False),
 )
 
+#: The pre-Alembic migration record (0.1.0); read only to adopt such a database (see db.py).
 schema_version = Table(
     "schema_version",
     metadata,

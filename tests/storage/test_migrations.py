@@ -1,0 +1,155 @@
+"""Alembic migrations: a database created by 0.1.0 upgrades in place with nothing lost, fresh
+installs and upgraded ones end with the same schema, and the schema matches tables.py."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, TableClause, column, inspect, select, table, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import postgres_url, reset_postgres
+from tipbot.storage import db, tables
+
+LEGACY = Path(__file__).parent / "legacy"
+LEGACY_SQLITE = LEGACY / "tipbot-0.1.0.sqlite3"
+LEGACY_PG_DDL = LEGACY / "schema-0.1.0-postgresql.sql"
+#: The tables 0.1.0 kept data in, in an order that lets their rows be loaded.
+DATA_TABLES = ("subscribers", "broadcasts", "deliveries", "schema_version")
+
+Rows = dict[str, list[tuple[Any, ...]]]
+
+
+def _legacy_columns(conn: Connection) -> dict[str, TableClause]:
+    """0.1.0's tables as found in the database (names and types), before any migration."""
+    inspector = inspect(conn)
+    return {
+        name: table(name, *[column(c["name"], c["type"]) for c in inspector.get_columns(name)])
+        for name in DATA_TABLES
+    }
+
+
+async def snapshot(engine: AsyncEngine, legacy_tables: dict[str, TableClause]) -> Rows:
+    """Every row of the 0.1.0 tables, read through 0.1.0's columns, in primary-key order."""
+    rows: Rows = {}
+    async with engine.connect() as conn:
+        for name, t in legacy_tables.items():
+            if name == "schema_version":
+                continue
+            result = await conn.execute(select(t).order_by(next(iter(t.c))))
+            rows[name] = [tuple(r) for r in result]
+    return rows
+
+
+async def load_legacy_postgres(engine: AsyncEngine) -> None:
+    """0.1.0's PostgreSQL schema (its DDL), holding the same rows as the SQLite fixture."""
+    source = db.create_engine(f"sqlite+aiosqlite:///{LEGACY_SQLITE}")
+    try:
+        async with source.connect() as conn:
+            legacy_tables = await conn.run_sync(_legacy_columns)
+            data = {
+                name: [dict(r._mapping) for r in await conn.execute(select(t))]
+                for name, t in legacy_tables.items()
+            }
+    finally:
+        await source.dispose()
+    await reset_postgres(engine)
+    async with engine.begin() as conn:
+        for statement in LEGACY_PG_DDL.read_text().split(";"):
+            if statement.strip():
+                await conn.execute(text(statement))
+        for name, t in legacy_tables.items():
+            if data[name]:
+                await conn.execute(t.insert(), data[name])
+        for name in ("broadcasts", "deliveries"):  # as if 0.1.0 had inserted them
+            await conn.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), max(id)) FROM {name}")
+            )
+
+
+@pytest_asyncio.fixture(params=["sqlite", "postgres"])
+async def legacy(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A database exactly as 0.1.0 left it (not yet migrated by this code)."""
+    if request.param == "sqlite":
+        copy = tmp_path / "old.sqlite3"
+        shutil.copy(LEGACY_SQLITE, copy)
+        engine = db.create_engine(f"sqlite+aiosqlite:///{copy}")
+    else:
+        url = postgres_url()
+        if not url:
+            pytest.skip("PostgreSQL tests need TIPBOT_TEST_POSTGRES_URL")
+        engine = db.create_engine(url)
+        await load_legacy_postgres(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_0_1_0_database_upgrades_with_every_row_kept(legacy: AsyncEngine) -> None:
+    async with legacy.connect() as conn:
+        columns = await conn.run_sync(_legacy_columns)
+    before = await snapshot(legacy, columns)
+    assert len(before["subscribers"]) == 7 and len(before["deliveries"]) == 9
+
+    assert await db.migrate(legacy) == db.head_revision()
+
+    after = await snapshot(legacy, columns)
+    assert after == before
+    async with legacy.connect() as conn:
+        leases = (
+            await conn.execute(
+                select(tables.deliveries.c.due_at, tables.deliveries.c.lease_until).where(
+                    tables.deliveries.c.status == "sending"
+                )
+            )
+        ).all()
+    # 0.1.0 kept a claimed row's lease in due_at; it moved to lease_until.
+    assert leases and all(lease == due for due, lease in leases)
+    assert await db.migrate(legacy) == db.head_revision()  # a second start changes nothing
+    assert await snapshot(legacy, columns) == before
+
+
+def _schema_differences(conn: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        conn,
+        opts={
+            "compare_type": True,
+            # The pre-Alembic record, only read to adopt old databases.
+            "include_object": lambda _obj, name, *_rest: name != "schema_version",
+        },
+    )
+    return list(compare_metadata(context, tables.metadata))
+
+
+async def test_the_migrated_schema_is_what_tables_py_describes(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        assert await conn.run_sync(_schema_differences) == []
+
+
+async def test_an_upgraded_0_1_0_schema_is_what_tables_py_describes(legacy: AsyncEngine) -> None:
+    await db.migrate(legacy)
+    async with legacy.connect() as conn:
+        assert await conn.run_sync(_schema_differences) == []
+
+
+async def test_replicas_starting_together_migrate_once() -> None:
+    url = postgres_url()
+    if not url:
+        pytest.skip("PostgreSQL tests need TIPBOT_TEST_POSTGRES_URL")
+    engines = [db.create_engine(url) for _ in range(3)]
+    try:
+        await reset_postgres(engines[0])
+        revisions = await asyncio.gather(*(db.migrate(e) for e in engines))
+        assert revisions == [db.head_revision()] * 3
+        async with engines[0].connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM alembic_version"))).scalar() == 1
+    finally:
+        for e in engines:
+            await e.dispose()
