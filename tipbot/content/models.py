@@ -62,8 +62,24 @@ class FoodGroup(StrEnum):
     OTHER = "other"
 
 
+class SourceKind(StrEnum):
+    """What kind of document a source is, so a reviewer sees how official the bank's footing is.
+
+    The bank's rule is to cite a medicine's official label rather than a commercial summary of it;
+    `validate` can only enforce that if every source says what it is.
+    """
+
+    LABEL = "label"  # a medicine's official label or product information (DailyMed, EMA, emc)
+    REGULATOR = "regulator"  # a regulator or official body (FDA, NIH, EFSA, National Academies)
+    REVIEW = "review"  # a review, meta-analysis or clinical reference text
+    TRIAL = "trial"  # a randomised or controlled trial
+    STUDY = "study"  # other original research: cohort, survey or absorption study
+    COMMERCIAL = "commercial"  # a commercial summary (GoodRx, Drugs.com, MIMS and the like)
+
+
 class Source(Strict):
     id: Slug
+    kind: SourceKind
     title: str = Field(min_length=3)
     authors: str | None = None
     publisher: str | None = None
@@ -72,6 +88,9 @@ class Source(Strict):
     url: str
     pmid: str | None = Field(default=None, pattern=r"^\d+$")
     doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
+    #: The generic name of the one medicine a label or a commercial drug page describes, so that
+    #: `validate` can find a commercial page cited where the bank holds that medicine's label.
+    medicine: str | None = None
 
     @field_validator("url")
     @classmethod
