@@ -75,9 +75,10 @@ ERROR = "Sorry, something went wrong on my side. Please try again in a minute."
 
 FOODS_HEADER = "<b>Foods rich in magnesium</b>"
 FOODS_FOOTER = (
-    "%DV = share of the Daily Value of {dv} mg on US food labels. Food is the safest way to get "
-    "magnesium: the upper limit applies only to supplements and medicines."
+    "%DV = share of the US Daily Value of {dv} mg on US food labels. Food is the safest way to "
+    "get magnesium: the upper limit applies only to supplements and medicines."
 )
+FOODS_FOOTER_NRV = "EU food labels give %NRV instead, based on {nrv} mg."
 FORMS_HEADER = "<b>Magnesium supplement forms</b>"
 FORMS_FOOTER = (
     "The label's <b>elemental magnesium</b> (the mg of magnesium itself) is what counts, not the "

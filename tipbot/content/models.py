@@ -159,6 +159,8 @@ class InteractionClass(Strict):
 class InteractionTable(Strict):
     general: str
     kidney_caution: str
+    #: What the kidney warning rests on, so /forms can show the warning with its own citations.
+    kidney_caution_sources: list[Slug] = Field(min_length=1)
     sources: list[Slug] = Field(min_length=1)
     classes: list[InteractionClass] = Field(min_length=1)
 
@@ -194,13 +196,55 @@ class UlRow(Strict):
     note: str | None = None
 
 
+class ReferenceMeasure(StrEnum):
+    INTAKE = "intake"  # how much a day from all sources (an RDA, AI or RNI)
+    SUPPLEMENT_LIMIT = "supplement_limit"  # an upper limit for magnesium from supplements
+    LABEL_REFERENCE = "label_reference"  # the figure a food label's percentage is based on
+
+
+class ReferenceValue(Strict):
+    """A reference value set by another body than the US/Canadian DRIs (EFSA, the EU, the UK).
+
+    The bank holds both sets so that neither is shown as universal; which set a reader sees first
+    is a profile choice outside the bank. `mg` is for a value that is the same for everyone,
+    `male`/`female` for one that differs by sex.
+    """
+
+    name: str
+    measure: ReferenceMeasure
+    age_min: int = Field(ge=0)
+    age_max: int = Field(ge=0, le=150)
+    mg: int | None = Field(default=None, gt=0)
+    male: int | None = Field(default=None, gt=0)
+    female: int | None = Field(default=None, gt=0)
+    note: str | None = None
+    source: Slug
+
+    @model_validator(mode="after")
+    def _one_kind_of_figure(self) -> ReferenceValue:
+        sexed = (self.male is not None, self.female is not None)
+        if (self.mg is not None and any(sexed)) or (self.mg is None and not all(sexed)):
+            raise ValueError("give either mg, or both male and female")
+        return self
+
+    def mg_for(self, sex: Sex) -> int:
+        if self.mg is not None:
+            return self.mg
+        value = self.male if sex is Sex.MALE else self.female
+        assert value is not None  # guaranteed by _one_kind_of_figure
+        return value
+
+
 class IntakeTable(Strict):
+    #: Whose tables `rda` and `ul` are, shown beside every figure ("US/Canadian").
+    region: str = Field(min_length=2)
     rda: list[RdaRow] = Field(min_length=1)
     rda_sources: list[Slug] = Field(min_length=1)
     ul: list[UlRow] = Field(min_length=1)
     ul_sources: list[Slug] = Field(min_length=1)
     rda_note: str
     ul_note: str
+    other_values: list[ReferenceValue] = Field(default_factory=list)
 
 
 class Bank(Strict):

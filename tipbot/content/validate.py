@@ -108,12 +108,16 @@ def cited_sources(bank: Bank) -> Iterator[tuple[str, tuple[str | int, ...]]]:
             yield sid, ("forms", n, "sources", k)
     for k, sid in enumerate(bank.interactions.sources):
         yield sid, ("interactions", "sources", k)
+    for k, sid in enumerate(bank.interactions.kidney_caution_sources):
+        yield sid, ("interactions", "kidney_caution_sources", k)
     for n, cls in enumerate(bank.interactions.classes):
         for k, sid in enumerate(cls.sources):
             yield sid, ("interactions", "classes", n, "sources", k)
     for key in ("rda_sources", "ul_sources"):
         for k, sid in enumerate(getattr(bank.intakes, key)):
             yield sid, ("intakes", key, k)
+    for n, value in enumerate(bank.intakes.other_values):
+        yield value.source, ("intakes", "other_values", n, "source")
 
 
 def _citations(loaded: LoadedBank) -> Iterator[Problem]:
