@@ -580,3 +580,20 @@ def test_evidence_grades_fit_the_claims(bank: Bank) -> None:
     assert tips["glycinate-evidence"].evidence.value == "lab_or_animal_study"
     assert tips["quinolones-spacing"].evidence.value == "lab_or_animal_study"
     assert "1989" in tips["quinolones-spacing"].text
+
+
+def test_tips_quoting_european_figures_match_the_intake_table(bank: Bank) -> None:
+    values = {v.source: v for v in bank.intakes.other_values}
+    efsa, ul, nrv, uk = (
+        values["efsa_drv_2015"],
+        values["efsa_ul_2006"],
+        values["eu_fic_2011"],
+        values["nhs_minerals"],
+    )
+    tip = bank.tip_index["eu-reference-values"]
+    for figure in (efsa.male, efsa.female, ul.mg, nrv.mg, uk.male, uk.female):
+        assert f"{figure} mg" in tip.text, figure
+    assert set(tip.sources) == set(values)
+    assert f"European experts set {ul.mg} mg" in bank.tip_index["ul-350"].text
+    assert "efsa_ul_2006" in bank.tip_index["ul-350"].sources
+    assert f"{nrv.mg} mg (%NRV)" in bank.tip_index["dv-changed-2016"].text
