@@ -59,6 +59,8 @@ ABOUT = (
     "tipbot shares short tips about magnesium and bone health. Every tip cites the study or "
     "official fact sheet it comes from (see /sources), and says how strong the evidence is.\n\n"
     + DISCLAIMER
+    + "\n\n<b>In an emergency</b> (severe weakness, drowsiness or confusion, slow breathing, "
+    "a slow or uneven heartbeat), call your local emergency number."
     + "\n\n<b>Your data.</b> If you subscribe, the bot stores your chat id, the time and time zone "
     "you chose, whether tips are paused, and which tips you have received (so none repeats too "
     "soon). It does not store what you write. Send /forget at any time to delete all of it."
@@ -74,9 +76,10 @@ BUSY = "I'm answering a lot of people right now. Please send your command again 
 
 FOODS_HEADER = "<b>Foods rich in magnesium</b>"
 FOODS_FOOTER = (
-    "%DV = share of the Daily Value of {dv} mg on US food labels. Food is the safest way to get "
-    "magnesium: the upper limit applies only to supplements and medicines."
+    "%DV = share of the US Daily Value of {dv} mg on US food labels. Food is the safest way to "
+    "get magnesium: the upper limit applies only to supplements and medicines."
 )
+FOODS_FOOTER_NRV = "EU food labels give %NRV instead, based on {nrv} mg."
 FORMS_HEADER = "<b>Magnesium supplement forms</b>"
 FORMS_FOOTER = (
     "The label's <b>elemental magnesium</b> (the mg of magnesium itself) is what counts, not the "
@@ -86,7 +89,8 @@ INTERACTIONS_HEADER = "<b>Medicines that interact with magnesium</b>"
 INTERACTIONS_FOOTER = (
     "Send <code>/interactions NAME</code> for one medicine, e.g. "
     "<code>/interactions Fosamax</code>. "
-    "This list is not complete, and no entry means a combination is safe: ask your pharmacist."
+    "This list is not complete, and no entry does not mean a combination is safe: ask your "
+    "pharmacist."
 )
 INTERACTION_NOT_FOUND = "I have no entry for <b>{name}</b>."
 INTERACTION_SUGGEST = "Did you mean: {names}?"

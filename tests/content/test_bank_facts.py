@@ -297,13 +297,15 @@ def _cited_source_ids(bank: Bank) -> dict[str, set[str]]:
     for form in bank.forms:
         for s in form.sources:
             add(s, f"form {form.id}")
-    for s in bank.interactions.sources:
+    for s in [*bank.interactions.sources, *bank.interactions.kidney_caution_sources]:
         add(s, "interactions")
     for cls in bank.interactions.classes:
         for s in cls.sources:
             add(s, f"interaction {cls.id}")
     for s in [*bank.intakes.rda_sources, *bank.intakes.ul_sources]:
         add(s, "intakes")
+    for value in bank.intakes.other_values:
+        add(value.source, f"intakes.other_values {value.name}")
     return cited
 
 
@@ -452,3 +454,146 @@ def test_tips_have_a_readable_average_and_no_hard_tip(bank: Bank) -> None:
     assert mean <= MAX_MEAN_FK_GRADE, f"mean Flesch-Kincaid grade {mean:.2f} > {MAX_MEAN_FK_GRADE}"
     hard = {tip_id: g for tip_id, g in grades.items() if g > MAX_TIP_FK_GRADE}
     assert not hard, f"tips above grade {MAX_TIP_FK_GRADE}: {hard}"
+
+
+# --- issue 10: new figures, each checked against the source entry that states it ------------------
+
+#: Figures the research fact base does not hold, with the source each one is read from. A test
+#: checks both the figure and that the bank cites exactly that source for it.
+EU_UK_VALUES: list[tuple[str, str, dict[str, int], tuple[int, int]]] = [
+    # (source id, measure, figures, ages)
+    ("efsa_drv_2015", "intake", {"male": 350, "female": 300}, (18, 150)),  # EFSA Journal 13:4186
+    ("nhs_minerals", "intake", {"male": 300, "female": 270}, (19, 64)),  # UK RNI, adults 19-64
+    ("efsa_ul_2006", "supplement_limit", {"mg": 250}, (4, 150)),  # SCF 2001, adults and 4+
+    ("eu_fic_2011", "label_reference", {"mg": 375}, (18, 150)),  # Reg. 1169/2011 Annex XIII
+]
+
+
+@pytest.mark.parametrize(
+    ("source_id", "measure", "figures", "ages"), EU_UK_VALUES, ids=[v[0] for v in EU_UK_VALUES]
+)
+def test_european_and_uk_reference_values_match_their_sources(
+    bank: Bank, source_id: str, measure: str, figures: dict[str, int], ages: tuple[int, int]
+) -> None:
+    [value] = [v for v in bank.intakes.other_values if v.source == source_id]
+    assert value.measure.value == measure
+    assert {k: getattr(value, k) for k in figures} == figures
+    assert (value.age_min, value.age_max) == ages
+    assert bank.source_index[source_id].kind.value == "regulator"
+
+
+def test_efsa_sources_keep_their_official_dois(bank: Bank) -> None:
+    assert bank.source_index["efsa_drv_2015"].doi == "10.2903/j.efsa.2015.4186"
+    assert bank.source_index["efsa_claims_2009"].doi == "10.2903/j.efsa.2009.1216"
+
+
+def test_the_us_tables_are_labelled_as_such(bank: Bank) -> None:
+    assert bank.intakes.region == "US/Canadian"
+    assert bank.intakes.rda_note.startswith("The US/Canadian RDA")
+    assert bank.intakes.ul_note.startswith("The US/Canadian upper limit")
+    for tip_id in ("ul-350", "add-up-all-sources", "dv-not-a-goal", "pumpkin-seeds", "daily-tally"):
+        text = bank.tip_index[tip_id].text
+        assert "US" in text, tip_id
+
+
+def _texts(bank: Bank) -> dict[str, str]:
+    texts = {f"tip {t.id}": f"{t.title} {t.text}" for t in bank.tips}
+    for cls in bank.interactions.classes:
+        texts[f"interaction {cls.id}"] = " ".join(
+            [cls.mechanism, cls.advice, cls.sources_disagree or ""]
+        )
+    return texts
+
+
+def test_no_text_says_every_bisphosphonate_is_taken_fasting(bank: Bank) -> None:
+    """Delayed-release risedronate (Atelvia) is taken after breakfast: fasting advice says so."""
+    fasting = re.compile(r"empty stomach|first thing|before (any )?(food|breakfast)", re.I)
+    exception = re.compile(r"Atelvia|delayed-release", re.I)
+    unqualified = [
+        where
+        for where, text in _texts(bank).items()
+        if fasting.search(text)
+        and re.search(r"bisphosphonate|alendronate|bone tablet", text, re.I)
+        and not exception.search(text)
+    ]
+    assert not unqualified, unqualified
+
+
+def test_the_bisphosphonate_class_lists_the_delayed_release_and_effervescent_forms(
+    bank: Bank,
+) -> None:
+    cls = next(c for c in bank.interactions.classes if c.id == "bisphosphonates")
+    brands = {b for m in cls.medicines for b in m.brands}
+    assert {"Atelvia", "Actonel DR", "Binosto"} <= brands
+    assert "right after breakfast" in cls.advice
+    assert "Follow your own label" in cls.advice
+    assert "weekly or monthly" in cls.advice
+    assert {"atelvia_label", "binosto_label", "risedronate_label"} <= set(cls.sources)
+
+
+def test_where_the_limit_is_explained_prescribed_magnesium_is_left_alone(bank: Bank) -> None:
+    phrase = "if your doctor prescribed magnesium, don't change it on your own"
+    for tip_id in (
+        "ul-350",
+        "add-up-all-sources",
+        "dv-not-a-goal",
+        "cal-mag-combo",
+        "yearly-review",
+    ):
+        assert phrase in bank.tip_index[tip_id].text.lower(), tip_id
+    assert phrase in bank.intakes.ul_note.lower()
+
+
+def test_too_much_magnesium_is_not_only_a_kidney_failure_problem(bank: Bank) -> None:
+    for text in (bank.interactions.kidney_caution, bank.tip_index["kidney-hypermagnesemia"].text):
+        assert "almost only" not in text
+        assert re.search(r"normal kidneys|kidneys are normal", text), text
+        assert "older" in text.lower() and "opioid" in text
+    signs = bank.tip_index["toxicity-signs"].text
+    assert "drowsiness or confusion" in signs and "slow breathing" in signs
+    assert "kidney" not in signs
+
+
+def test_the_intake_shortfall_uses_the_nih_figure_not_the_79_percent(bank: Bank) -> None:
+    tip = bank.tip_index["most-fall-short"]
+    assert "79%" not in tip.text and "about half" in tip.text
+    assert tip.sources == ["ods_hp"]
+
+
+def test_commercial_summaries_are_replaced_by_labels(bank: Bank) -> None:
+    kinds = {s.id: s.kind.value for s in bank.sources}
+    assert "commercial" not in kinds.values()
+    by_class = {c.id: c.sources for c in bank.interactions.classes}
+    assert by_class["gabapentin"] == ["neurontin_label"]
+    assert set(by_class["dolutegravir"]) >= {"tivicay_epar", "juluca_epar"}
+    for source_id in ("ryder_2005", "groenendijk_2022", "atc_mg_citrate", "usda_sr_19904"):
+        url = bank.source_index[source_id].url
+        assert not url.startswith(("https://www.medscape.com", "https://research.wur.nl")), url
+        assert url != "https://fdc.nal.usda.gov/" and "api.fda.gov" not in url, url
+
+
+def test_evidence_grades_fit_the_claims(bank: Bank) -> None:
+    tips = bank.tip_index
+    assert tips["efsa-bone-claim"].sources == ["efsa_claims_2009"]
+    assert tips["efsa-bone-claim"].evidence.value == "reference_value"
+    assert tips["bottom-line-bone"].evidence.value == "reference_value"
+    assert tips["glycinate-evidence"].evidence.value == "lab_or_animal_study"
+    assert tips["quinolones-spacing"].evidence.value == "lab_or_animal_study"
+    assert "1989" in tips["quinolones-spacing"].text
+
+
+def test_tips_quoting_european_figures_match_the_intake_table(bank: Bank) -> None:
+    values = {v.source: v for v in bank.intakes.other_values}
+    efsa, ul, nrv, uk = (
+        values["efsa_drv_2015"],
+        values["efsa_ul_2006"],
+        values["eu_fic_2011"],
+        values["nhs_minerals"],
+    )
+    tip = bank.tip_index["eu-reference-values"]
+    for figure in (efsa.male, efsa.female, ul.mg, nrv.mg, uk.male, uk.female):
+        assert f"{figure} mg" in tip.text, figure
+    assert set(tip.sources) == set(values)
+    assert f"European experts set {ul.mg} mg" in bank.tip_index["ul-350"].text
+    assert "efsa_ul_2006" in bank.tip_index["ul-350"].sources
+    assert f"{nrv.mg} mg (%NRV)" in bank.tip_index["dv-changed-2016"].text

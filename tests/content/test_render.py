@@ -44,3 +44,72 @@ def test_every_reference_page_is_valid(bank: Bank) -> None:
     pages = [render.foods(bank), *render.forms(bank), *render.interactions_overview(bank)]
     pages += render.sources(bank)
     assert all(check_html(p) == [] for p in pages)
+
+
+# --- issue 10: labelled reference values, kidney warning on /forms, grammar -----------------------
+
+
+def _intake_page(bank: Bank, age: int, sex: str) -> str:
+    from tipbot.content.intake import Person, answer
+    from tipbot.content.models import Sex
+
+    return render.intake(bank, answer(bank.intakes, Person(age, Sex(sex))))
+
+
+def test_intake_labels_us_values_and_shows_european_ones_beside_them(bank: Bank) -> None:
+    page = _intake_page(bank, 67, "female")
+    assert check_html(page) == []
+    assert "<i>US/Canadian reference values</i>" in page
+    assert "Adults 51-70 years: <b>320 mg</b>" in page
+    assert "EFSA adequate intake (EU): <b>300 mg</b> a day" in page
+    assert "<b>250 mg</b> a day from supplements" in page
+    assert "<b>375 mg</b>" in page
+    assert "UK reference nutrient intake" not in page  # the cited UK value is for ages 19 to 64
+    assert "https://doi.org/10.2903/j.efsa.2015.4186" in page
+
+
+def test_intake_shows_the_uk_value_for_its_ages(bank: Bank) -> None:
+    page = _intake_page(bank, 40, "male")
+    assert "UK reference nutrient intake: <b>300 mg</b> a day" in page
+    assert "EFSA adequate intake (EU): <b>350 mg</b> a day" in page
+
+
+def test_children_see_no_adult_european_intake(bank: Bank) -> None:
+    page = _intake_page(bank, 6, "male")
+    assert "EFSA adequate intake" not in page and "375 mg" not in page
+    assert "<b>250 mg</b> a day from supplements" in page
+
+
+@pytest.mark.parametrize(
+    ("age", "start"),
+    [
+        (8, "an 8-year-old"),
+        (11, "an 11-year-old"),
+        (18, "an 18-year-old"),
+        (80, "an 80-year-old"),
+        (67, "a 67-year-old"),
+        (1, "a 1-year-old"),
+    ],
+)
+def test_intake_heading_uses_the_right_article(bank: Bank, age: int, start: str) -> None:
+    assert _intake_page(bank, age, "female").startswith(f"<b>Magnesium for {start} ")
+
+
+def test_forms_carry_the_kidney_warning_with_its_sources(bank: Bank) -> None:
+    text = "\n\n".join(render.forms(bank))
+    assert render.esc(bank.interactions.kidney_caution) in text
+    assert "https://doi.org/10.1001/archfami.4.8.718" in text
+
+
+def test_foods_footer_names_the_us_daily_value_and_the_eu_reference(bank: Bank) -> None:
+    page = render.foods(bank)
+    assert "US Daily Value of 420 mg" in page
+    assert "%NRV instead, based on 375 mg" in page
+    assert "https://eur-lex.europa.eu/eli/reg/2011/1169/oj" in page
+
+
+def test_no_entry_is_never_called_safe() -> None:
+    from tipbot import messages
+
+    assert "no entry does not mean a combination is safe" in messages.INTERACTIONS_FOOTER
+    assert "In an emergency" in messages.ABOUT

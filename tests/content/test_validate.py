@@ -199,3 +199,52 @@ def test_run_skips_only_the_reading_grade(bank_copy: Path) -> None:
     edit(bank_copy / "tips.yaml", "    sources: [iom_1997]\n", "    sources: [nobody_2099]\n")
     _, quick = validate.validate_dir(bank_copy, validate.Rules(readability=False))
     assert any("unknown source id" in str(p) for p in quick)
+
+
+# --- source kinds (issue 10) ----------------------------------------------------------------------
+
+COMMERCIAL_GABAPENTIN = """
+  - id: goodrx_gabapentin
+    title: Magnesium and gabapentin
+    publisher: GoodRx
+    url: https://www.goodrx.com/gabapentin/magnesium-and-gabapentin
+    kind: commercial
+    medicine: {medicine}
+"""
+
+
+def test_a_commercial_source_fails_where_the_bank_has_the_official_label(bank_copy: Path) -> None:
+    path = bank_copy / "sources.yaml"
+    text = path.read_text()
+    path.write_text(text + COMMERCIAL_GABAPENTIN.format(medicine="Gabapentin"))
+    kind_line = (text + COMMERCIAL_GABAPENTIN).count("\n") - 1
+    [problem] = problems_in(bank_copy)
+    assert problem == (
+        f"{path}:{kind_line}: source 'goodrx_gabapentin' is a commercial page about Gabapentin, "
+        "but the bank has the official source 'neurontin_label' for it: cite that instead"
+    )
+
+
+def test_a_commercial_source_is_allowed_while_no_official_one_exists(bank_copy: Path) -> None:
+    path = bank_copy / "sources.yaml"
+    path.write_text(path.read_text() + COMMERCIAL_GABAPENTIN.format(medicine="warfarin"))
+    assert problems_in(bank_copy) == []
+
+
+def test_every_source_must_say_what_kind_it_is(bank_copy: Path) -> None:
+    path = bank_copy / "sources.yaml"
+    line = edit(path, "    kind: regulator\n", "")
+    [problem] = problems_in(bank_copy)
+    assert problem.startswith(f"{path}:{line - 4}: ")
+    assert "missing field 'sources.0.kind'" in problem
+
+
+def test_report_lists_sources_by_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["validate", "--report"]) == 0
+    out = capsys.readouterr().out
+    section = out[out.index("Sources by kind:") :].splitlines()
+    rows = {line.split()[0]: line for line in section[1:] if line.strip()}
+    assert list(rows) == ["label", "regulator", "review", "trial", "study", "commercial"]
+    assert "atelvia_label" in rows["label"] and "ods_hp" in rows["regulator"]
+    assert "dai_2018" in rows["trial"] and "castiglioni_2013" in rows["review"]
+    assert rows["commercial"].split()[1] == "0:"

@@ -1,23 +1,27 @@
 """Medicine-name look-up for /interactions NAME.
 
 People type what is on their pill box: a brand (`Fosamax`), a generic (`alendronate`), a short form
-(`cipro`) or a near miss (`omeprazol`). The answer must never guess wildly, so fuzzy matches are
-only accepted above a high similarity; below it we offer the closest names instead.
+(`cipro`) or a near miss (`omeprazol`). The answer must never guess wildly: a wrong class is worse
+than no answer, because the reader may act on timing advice meant for another medicine. So a typo
+is accepted only within one or two letter edits of a name in the bank, and a failed look-up
+suggests only names that are spelled almost the same, never a medicine that merely shares letters
+(denosumab is not nivolumab, iron is not Cipro).
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
 
 from tipbot.content.models import InteractionClass, InteractionTable
 
-#: Similarity at which a typo is taken as the medicine (omeprazol -> omeprazole is 0.95).
-ACCEPT_RATIO = 0.84
-SUGGEST_RATIO = 0.6
 MAX_QUERY_CHARS = 60
+#: Names shorter than this tolerate one typo; longer names two (a missing and a doubled letter).
+LONG_NAME = 8
+#: A query this long that begins a bank name ("ciproflox", "zoledronic") is a truncated name.
+MIN_PREFIX = 5
+MAX_SUGGESTIONS = 3
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,40 @@ def normalise(name: str) -> str:
     text = unicodedata.normalize("NFKC", name).casefold()
     text = re.sub(r"[®™©]", "", text)
     return re.sub(r"\s+", " ", text).strip(" .,;:!?'\"")
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Letters inserted, deleted, changed or swapped with a neighbour to turn `a` into `b`.
+
+    Swaps count once because `doxycylcine` is one slip of the fingers, not two.
+    """
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[len(b)]
+
+
+def typos_allowed(name: str) -> int:
+    return 1 if len(name) < LONG_NAME else 2
+
+
+def _distance(key: str, name: str) -> int:
+    """Edits from the query to the name, or to as many of its first words as the query has.
+
+    `zolendronic` is one slip from `zoledronic`, the first word of `zoledronic acid`.
+    """
+    words = name.split(" ")
+    width = len(key.split(" "))
+    if width < len(words):
+        return min(edit_distance(key, name), edit_distance(key, " ".join(words[:width])))
+    return edit_distance(key, name)
 
 
 class MedicineIndex:
@@ -68,8 +106,25 @@ class MedicineIndex:
             prefix = " ".join(words[:end])
             if prefix in self._by_name:
                 return LookupResult(tuple(self._by_name[prefix]), ())
-        close = difflib.get_close_matches(key, self._by_name, n=5, cutoff=SUGGEST_RATIO)
-        if close and difflib.SequenceMatcher(None, key, close[0]).ratio() >= ACCEPT_RATIO:
-            return LookupResult(tuple(self._by_name[close[0]]), ())
-        suggestions = tuple(dict.fromkeys(self._by_name[c][0].name for c in close))
-        return LookupResult((), suggestions[:3])
+        # "zoledronic" -> "zoledronic acid": the first words of exactly one name.
+        starts = [name for name in self._by_name if name.startswith(key + " ")]
+        if len(starts) == 1:
+            return LookupResult(tuple(self._by_name[starts[0]]), ())
+        distances = {name: _distance(key, name) for name in self._by_name}
+        typos = [name for name, d in distances.items() if d <= typos_allowed(name)]
+        if typos:
+            closest = min(distances[name] for name in typos)
+            best = [name for name in typos if distances[name] == closest]
+            classes = {m.interaction.id for name in best for m in self._by_name[name]}
+            if len(classes) == 1:  # "fosammax" is as close to Fosamax as to Fosamax Plus D
+                return LookupResult(tuple(self._by_name[best[0]]), ())
+        near = sorted(
+            (
+                name
+                for name, d in distances.items()
+                if d <= typos_allowed(name) + 1 or (len(key) >= MIN_PREFIX and name.startswith(key))
+            ),
+            key=lambda name: (distances[name], name),
+        )
+        suggestions = tuple(dict.fromkeys(self._by_name[name][0].name for name in near))
+        return LookupResult((), suggestions[:MAX_SUGGESTIONS])

@@ -62,8 +62,24 @@ class FoodGroup(StrEnum):
     OTHER = "other"
 
 
+class SourceKind(StrEnum):
+    """What kind of document a source is, so a reviewer sees how official the bank's footing is.
+
+    The bank's rule is to cite a medicine's official label rather than a commercial summary of it;
+    `validate` can only enforce that if every source says what it is.
+    """
+
+    LABEL = "label"  # a medicine's official label or product information (DailyMed, EMA, emc)
+    REGULATOR = "regulator"  # a regulator or official body (FDA, NIH, EFSA, National Academies)
+    REVIEW = "review"  # a review, meta-analysis or clinical reference text
+    TRIAL = "trial"  # a randomised or controlled trial
+    STUDY = "study"  # other original research: cohort, survey or absorption study
+    COMMERCIAL = "commercial"  # a commercial summary (GoodRx, Drugs.com, MIMS and the like)
+
+
 class Source(Strict):
     id: Slug
+    kind: SourceKind
     title: str = Field(min_length=3)
     authors: str | None = None
     publisher: str | None = None
@@ -72,6 +88,9 @@ class Source(Strict):
     url: str
     pmid: str | None = Field(default=None, pattern=r"^\d+$")
     doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
+    #: The generic name of the one medicine a label or a commercial drug page describes, so that
+    #: `validate` can find a commercial page cited where the bank holds that medicine's label.
+    medicine: str | None = None
 
     @field_validator("url")
     @classmethod
@@ -140,6 +159,8 @@ class InteractionClass(Strict):
 class InteractionTable(Strict):
     general: str
     kidney_caution: str
+    #: What the kidney warning rests on, so /forms can show the warning with its own citations.
+    kidney_caution_sources: list[Slug] = Field(min_length=1)
     sources: list[Slug] = Field(min_length=1)
     classes: list[InteractionClass] = Field(min_length=1)
 
@@ -175,13 +196,55 @@ class UlRow(Strict):
     note: str | None = None
 
 
+class ReferenceMeasure(StrEnum):
+    INTAKE = "intake"  # how much a day from all sources (an RDA, AI or RNI)
+    SUPPLEMENT_LIMIT = "supplement_limit"  # an upper limit for magnesium from supplements
+    LABEL_REFERENCE = "label_reference"  # the figure a food label's percentage is based on
+
+
+class ReferenceValue(Strict):
+    """A reference value set by another body than the US/Canadian DRIs (EFSA, the EU, the UK).
+
+    The bank holds both sets so that neither is shown as universal; which set a reader sees first
+    is a profile choice outside the bank. `mg` is for a value that is the same for everyone,
+    `male`/`female` for one that differs by sex.
+    """
+
+    name: str
+    measure: ReferenceMeasure
+    age_min: int = Field(ge=0)
+    age_max: int = Field(ge=0, le=150)
+    mg: int | None = Field(default=None, gt=0)
+    male: int | None = Field(default=None, gt=0)
+    female: int | None = Field(default=None, gt=0)
+    note: str | None = None
+    source: Slug
+
+    @model_validator(mode="after")
+    def _one_kind_of_figure(self) -> ReferenceValue:
+        sexed = (self.male is not None, self.female is not None)
+        if (self.mg is not None and any(sexed)) or (self.mg is None and not all(sexed)):
+            raise ValueError("give either mg, or both male and female")
+        return self
+
+    def mg_for(self, sex: Sex) -> int:
+        if self.mg is not None:
+            return self.mg
+        value = self.male if sex is Sex.MALE else self.female
+        assert value is not None  # guaranteed by _one_kind_of_figure
+        return value
+
+
 class IntakeTable(Strict):
+    #: Whose tables `rda` and `ul` are, shown beside every figure ("US/Canadian").
+    region: str = Field(min_length=2)
     rda: list[RdaRow] = Field(min_length=1)
     rda_sources: list[Slug] = Field(min_length=1)
     ul: list[UlRow] = Field(min_length=1)
     ul_sources: list[Slug] = Field(min_length=1)
     rda_note: str
     ul_note: str
+    other_values: list[ReferenceValue] = Field(default_factory=list)
 
 
 class Bank(Strict):

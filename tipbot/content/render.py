@@ -20,6 +20,8 @@ from tipbot.content.models import (
     InteractionClass,
     LifeStage,
     RdaRow,
+    ReferenceMeasure,
+    ReferenceValue,
     Sex,
     Source,
     Tip,
@@ -125,12 +127,22 @@ def foods(bank: Bank, group: FoodGroup | None = None) -> str:
     ]
     sources = sorted({f.source for f in items} | {table.daily_value_source})
     footer = esc(messages.FOODS_FOOTER.format(dv=table.daily_value_mg))
+    nrv = _label_reference(bank)
+    if nrv is not None:
+        footer += " " + esc(messages.FOODS_FOOTER_NRV.format(nrv=nrv.mg_for(Sex.FEMALE)))
+        sources.append(nrv.source)
     parts = [title, "\n".join(lines), footer, f"<b>Sources</b>\n{citations(bank, sources)}"]
     return "\n\n".join(parts)
 
 
 def _mg(value: float) -> str:
     return f"{value:g}"
+
+
+def _label_reference(bank: Bank) -> ReferenceValue | None:
+    """The EU label reference (%NRV), shown beside the US Daily Value: neither is universal."""
+    values = bank.intakes.other_values
+    return next((v for v in values if v.measure is ReferenceMeasure.LABEL_REFERENCE), None)
 
 
 def forms(bank: Bank) -> list[str]:
@@ -143,8 +155,11 @@ def forms(bank: Bank) -> list[str]:
             f"<i>Absorption:</i> {esc(form.absorption)}\n"
             f"<i>Uses and side effects:</i> {esc(form.uses_side_effects)}"
         )
+    # Every form is risky with weak kidneys, not only the laxatives, so /forms carries the warning.
+    paragraphs.append(f"⚠️ {esc(bank.interactions.kidney_caution)}")
     paragraphs.append(messages.FORMS_FOOTER)
     cited = list(dict.fromkeys(s for form in bank.forms for s in form.sources))
+    cited += [s for s in bank.interactions.kidney_caution_sources if s not in cited]
     paragraphs.append(f"<b>Sources</b>\n{citations(bank, cited)}")
     return split_paragraphs(paragraphs)
 
@@ -225,7 +240,9 @@ def intake(bank: Bank, result: IntakeAnswer) -> str:
         who = f"{person.age}-year-old, {person.stage.value}"
     if person.age == 0:
         who = f"baby under 1 year ({person.sex.value})"
-    lines = [f"<b>Magnesium for a {esc(who)}</b>"]
+    region = esc(table.region)
+    article = "an" if _starts_with_vowel_sound(person.age) and person.age != 0 else "a"
+    lines = [f"<b>Magnesium for {article} {esc(who)}</b>", f"<i>{region} reference values</i>"]
     for row in result.rda_rows:
         lines.append(f"• {esc(row.group)}: <b>{_rda_mg(result, row)}</b> a day ({esc(row.kind)})")
     if result.ul.ul_mg is not None:
@@ -234,9 +251,11 @@ def intake(bank: Bank, result: IntakeAnswer) -> str:
         )
     else:
         lines.append(f"• Upper limit: {esc(result.ul.note or 'not set')}")
-    cited = list(dict.fromkeys(table.rda_sources + table.ul_sources))
+    others = _other_values(bank, result)
+    cited = list(dict.fromkeys(table.rda_sources + table.ul_sources + [v.source for v in others]))
     paragraphs = [
         "\n".join(lines),
+        *([_other_values_block(others, person.sex)] if others else []),
         esc(table.rda_note),
         esc(table.ul_note),
         "<i>These are population reference values, not a personal dose. Ask your doctor or "
@@ -244,6 +263,33 @@ def intake(bank: Bank, result: IntakeAnswer) -> str:
         f"<b>Sources</b>\n{citations(bank, cited)}",
     ]
     return "\n\n".join(paragraphs)
+
+
+def _other_values(bank: Bank, result: IntakeAnswer) -> list[ReferenceValue]:
+    age = result.person.age
+    if result.person.stage is not LifeStage.GENERAL and age < 18:
+        return []
+    return [v for v in bank.intakes.other_values if v.age_min <= age <= v.age_max]
+
+
+def _other_values_block(values: list[ReferenceValue], sex: Sex) -> str:
+    suffix = {
+        ReferenceMeasure.INTAKE: " a day",
+        ReferenceMeasure.SUPPLEMENT_LIMIT: " a day from supplements",
+        ReferenceMeasure.LABEL_REFERENCE: "",
+    }
+    lines = ["<i>European and UK reference values</i>"]
+    for value in values:
+        note = f" ({esc(value.note)})" if value.note else ""
+        lines.append(
+            f"• {esc(value.name)}: <b>{value.mg_for(sex)} mg</b>{suffix[value.measure]}{note}"
+        )
+    return "\n".join(lines)
+
+
+def _starts_with_vowel_sound(age: int) -> bool:
+    """ "an 8-year-old", "an 11-year-old", "an 18-year-old", "an 80-year-old"; "a 67-year-old"."""
+    return str(age).startswith("8") or age in (11, 18)
 
 
 def _person_word(age: int, sex: Sex) -> str:

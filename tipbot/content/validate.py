@@ -19,7 +19,15 @@ import textstat
 from tipbot.content import render
 from tipbot.content.intake import Person, answer
 from tipbot.content.loader import BankError, LoadedBank, Problem, load_bank
-from tipbot.content.models import Bank, EvidenceLevel, FoodGroup, LifeStage, Sex, Topic
+from tipbot.content.models import (
+    Bank,
+    EvidenceLevel,
+    FoodGroup,
+    LifeStage,
+    Sex,
+    SourceKind,
+    Topic,
+)
 from tipbot.telegram_html import check_html
 
 
@@ -57,6 +65,7 @@ def check(loaded: LoadedBank, rules: Rules = Rules()) -> Iterator[Problem]:
     yield from _unique_ids(loaded)
     citation_problems = list(_citations(loaded))
     yield from citation_problems
+    yield from _official_before_commercial(loaded)
     coverage_problems = list(_intake_coverage(loaded, rules))
     yield from coverage_problems
     yield from _bank_rules(loaded, rules)
@@ -99,12 +108,16 @@ def cited_sources(bank: Bank) -> Iterator[tuple[str, tuple[str | int, ...]]]:
             yield sid, ("forms", n, "sources", k)
     for k, sid in enumerate(bank.interactions.sources):
         yield sid, ("interactions", "sources", k)
+    for k, sid in enumerate(bank.interactions.kidney_caution_sources):
+        yield sid, ("interactions", "kidney_caution_sources", k)
     for n, cls in enumerate(bank.interactions.classes):
         for k, sid in enumerate(cls.sources):
             yield sid, ("interactions", "classes", n, "sources", k)
     for key in ("rda_sources", "ul_sources"):
         for k, sid in enumerate(getattr(bank.intakes, key)):
             yield sid, ("intakes", key, k)
+    for n, value in enumerate(bank.intakes.other_values):
+        yield value.source, ("intakes", "other_values", n, "source")
 
 
 def _citations(loaded: LoadedBank) -> Iterator[Problem]:
@@ -112,6 +125,34 @@ def _citations(loaded: LoadedBank) -> Iterator[Problem]:
     for sid, loc in cited_sources(loaded.bank):
         if sid not in known:
             yield loaded.problem(f"unknown source id {sid!r} (not in sources)", *loc)
+
+
+OFFICIAL_KINDS = frozenset({SourceKind.LABEL, SourceKind.REGULATOR})
+
+
+def _official_before_commercial(loaded: LoadedBank) -> Iterator[Problem]:
+    """A commercial summary of a medicine is allowed only while the bank has no official source.
+
+    People act on timing advice, so it must come from the label itself; GoodRx or Drugs.com may
+    paraphrase an old version. Matching is by the `medicine` both sources name.
+    """
+    sources = loaded.bank.sources
+    official: dict[str, str] = {}
+    for source in sources:
+        if source.kind in OFFICIAL_KINDS and source.medicine:
+            official.setdefault(source.medicine.casefold(), source.id)
+    for n, source in enumerate(sources):
+        if source.kind is not SourceKind.COMMERCIAL or not source.medicine:
+            continue
+        label = official.get(source.medicine.casefold())
+        if label:
+            yield loaded.problem(
+                f"source {source.id!r} is a commercial page about {source.medicine}, but the bank "
+                f"has the official source {label!r} for it: cite that instead",
+                "sources",
+                n,
+                "kind",
+            )
 
 
 def _intake_coverage(loaded: LoadedBank, rules: Rules) -> Iterator[Problem]:
@@ -218,6 +259,7 @@ class Report:
     hardest: list[tuple[float, str]] = field(default_factory=list)
     sources_cited: Counter[str] = field(default_factory=Counter)
     sources_never_cited: list[str] = field(default_factory=list)
+    sources_by_kind: dict[str, list[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
@@ -237,6 +279,10 @@ class Report:
         out += [f"  {sid:<28} {n:>3}x" for sid, n in self.sources_cited.most_common()]
         never = ", ".join(self.sources_never_cited) or "none"
         out += [f"Sources never cited: {never}"]
+        out += ["", "Sources by kind:"]
+        for kind in SourceKind:
+            ids = self.sources_by_kind.get(kind.value, [])
+            out.append(f"  {kind.value:<12} {len(ids):>3}: {', '.join(ids) or '-'}")
         return out
 
 
@@ -251,6 +297,9 @@ def report(bank: Bank) -> Report:
         hardest=sorted(grades, reverse=True)[:3],
         sources_cited=cited,
         sources_never_cited=[s.id for s in bank.sources if s.id not in cited],
+        sources_by_kind={
+            kind.value: sorted(s.id for s in bank.sources if s.kind is kind) for kind in SourceKind
+        },
         counts={
             "tips": len(bank.tips),
             "sources": len(bank.sources),
