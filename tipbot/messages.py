@@ -58,7 +58,13 @@ ABOUT = (
     "<b>About this bot</b>\n"
     "tipbot shares short tips about magnesium and bone health. Every tip cites the study or "
     "official fact sheet it comes from (see /sources), and says how strong the evidence is.\n\n"
+    "Magnesium is <b>not a treatment for osteoporosis</b>. Keep taking the bone medicine your "
+    "doctor prescribed; calcium, vitamin D, protein, exercise and preventing falls matter more for "
+    "your bones.\n\n"
     + DISCLAIMER
+    + "\n\n🚨 <b>Emergency.</b> Severe muscle weakness, slow or weak breathing, confusion or "
+    "fainting after taking magnesium products can mean too much magnesium in the blood: call your "
+    "local emergency number straight away."
     + "\n\n<b>Your data.</b> If you subscribe, the bot stores your chat id, the time and time zone "
     "you chose, whether tips are paused, and which tips you have received (so none repeats too "
     "soon). It does not store what you write. Send /forget at any time to delete all of it."
