@@ -74,6 +74,25 @@ ADDED_FOODS: tuple[UsdaFood, ...] = (
         "Lentils, boiled", "usda_fdc_172421", 172421, 36, 99, "1/2 cup", FoodGroup.LEGUMES_SOY
     ),
     UsdaFood(
+        "Sunflower seeds, hulled, dried",
+        "usda_fdc_170562",
+        170562,
+        325,
+        28.35,
+        "1 oz",
+        FoodGroup.NUTS_SEEDS,
+    ),
+    UsdaFood(
+        "Oats, rolled or quick, dry",
+        "usda_fdc_173904",
+        173904,
+        138,
+        40.5,
+        "1/2 cup",
+        FoodGroup.WHOLE_GRAINS,
+    ),
+    UsdaFood("Flaxseed", "usda_fdc_169414", 169414, 392, 10, "1 tablespoon", FoodGroup.NUTS_SEEDS),
+    UsdaFood(
         "Sesame seeds, whole, dried",
         "usda_fdc_170150",
         170150,
@@ -158,7 +177,8 @@ TIP_FIGURES: dict[str, tuple[str, ...]] = {
     ),
     "lentils-chickpeas": ("Lentils, boiled", "Chickpeas, boiled"),
     "tofu-label": ("Tofu, firm (set with calcium sulfate and nigari)",),
-    "seeds-sprinkle": ("Sesame seeds, whole, dried",),
+    "seeds-sprinkle": ("Flaxseed", "Sesame seeds, whole, dried", "Sunflower seeds, hulled, dried"),
+    "fortified-not-whole-grain": ("Oats, rolled or quick, dry",),
     "chard-and-spinach-oxalate": ("Swiss chard, boiled", "Spinach, boiled"),
 }
 
@@ -352,3 +372,11 @@ def test_about_has_an_emergency_line() -> None:
     assert "emergency" in about
     for sign in ("muscle weakness", "slow", "breathing", "confusion"):
         assert sign in about
+
+
+def test_sleep_myth_gives_the_reviews_pooled_figure(bank: Bank) -> None:
+    tip = bank.tip("myth-sleep")
+    assert tip is not None
+    # Mah & Pitre 2021: 3 trials, 151 older adults; asleep 17.36 min sooner, low-quality evidence.
+    assert f"about {whole_mg(17.36)} minutes sooner" in tip.text
+    assert "three small trials" in tip.text and "uncertain" in tip.text
