@@ -58,9 +58,13 @@ ABOUT = (
     "<b>About this bot</b>\n"
     "tipbot shares short tips about magnesium and bone health. Every tip cites the study or "
     "official fact sheet it comes from (see /sources), and says how strong the evidence is.\n\n"
+    "Magnesium is <b>not a treatment for osteoporosis</b>. Keep taking the bone medicine your "
+    "doctor prescribed; calcium, vitamin D, protein, exercise and preventing falls matter more for "
+    "your bones.\n\n"
     + DISCLAIMER
-    + "\n\n<b>In an emergency</b> (severe weakness, drowsiness or confusion, slow breathing, "
-    "a slow or uneven heartbeat), call your local emergency number."
+    + "\n\n🚨 <b>Emergency.</b> Severe muscle weakness, drowsiness or confusion, slow or weak "
+    "breathing, or a slow or uneven heartbeat after taking magnesium products can mean too much "
+    "magnesium in the blood: call your local emergency number straight away."
     + "\n\n<b>Your data.</b> If you subscribe, the bot stores your chat id, the time and time zone "
     "you chose, whether tips are paused, and which tips you have received (so none repeats too "
     "soon). It does not store what you write. Send /forget at any time to delete all of it."
@@ -75,6 +79,10 @@ ERROR = "Sorry, something went wrong on my side. Please try again in a minute."
 BUSY = "I'm answering a lot of people right now. Please send your command again in a minute."
 
 FOODS_HEADER = "<b>Foods rich in magnesium</b>"
+FOODS_TOP_HEADER = (
+    "<b>The {count} foods richest in magnesium</b> (per serving). Tap a group for more, or "
+    "All foods for the whole list."
+)
 FOODS_FOOTER = (
     "%DV = share of the US Daily Value of {dv} mg on US food labels. Food is the safest way to "
     "get magnesium: the upper limit applies only to supplements and medicines."

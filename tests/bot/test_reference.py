@@ -55,7 +55,20 @@ async def test_foods_lists_best_first_and_filters_by_group(
     [edited] = await user.press(reply, "foods:legumes_soy")
     assert "Black beans" in edited.plain
     assert "Pumpkin seeds" not in edited.plain
-    assert "foods:all" in button_data(edited)
+    assert "foods:top" in button_data(edited)
+
+
+async def test_foods_first_screen_holds_the_ten_richest_and_all_foods_pages(
+    user: User, bank: Bank
+) -> None:
+    [reply] = await user.send("/foods")
+    shown = [line for line in reply.plain.splitlines() if line.startswith("•")]
+    assert len(shown) == render.TOP_FOODS < len(bank.foods.items)
+    pages = render.foods_all(bank)
+    everything = await user.press(reply, "foods:every", replies=len(pages))
+    listed = [line for m in everything for line in m.plain.splitlines() if line.startswith("•")]
+    assert len(listed) == len(bank.foods.items)
+    assert all(len(m.plain) <= 4096 for m in everything)
 
 
 async def test_forms_counts_elemental_magnesium(user: User, bank: Bank) -> None:

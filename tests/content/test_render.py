@@ -112,4 +112,5 @@ def test_no_entry_is_never_called_safe() -> None:
     from tipbot import messages
 
     assert "no entry does not mean a combination is safe" in messages.INTERACTIONS_FOOTER
-    assert "In an emergency" in messages.ABOUT
+    assert "<b>Emergency.</b>" in messages.ABOUT
+    assert "drowsiness" in messages.ABOUT

@@ -125,7 +125,11 @@ def test_invalid_html_from_a_renderer_bug_is_caught(
     monkeypatch.setattr(render, "tip", broken)
     problems = problems_in(bank_copy)
     assert problems
-    assert all("would be rejected by Telegram" in p and "tips.yaml" in p for p in problems)
+    tip_files = {
+        str(path) for path in bank_copy.glob("*.yaml") if "\ntips:" in "\n" + path.read_text()
+    }
+    assert all("would be rejected by Telegram" in p for p in problems)
+    assert {p.split(":")[0] for p in problems} == tip_files, "every file holding tips is checked"
 
 
 def test_too_few_tips_and_topic_spread(bank_copy: Path) -> None:

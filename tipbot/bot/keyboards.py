@@ -58,8 +58,10 @@ def foods(selected: FoodGroup | None) -> InlineKeyboardMarkup:
     groups = [g for g in FoodGroup if g is not selected]
     for i in range(0, len(groups), 2):
         rows.append([button(FOOD_GROUP_NAMES[g], "foods", g.value) for g in groups[i : i + 2]])
+    last = [button("📋 All foods", "foods", "every")]
     if selected is not None:
-        rows.append([button("⬅️ All foods", "foods", "all")])
+        last.insert(0, button("⬅️ Top foods", "foods", "top"))
+    rows.append(last)
     return markup(rows)
 
 

@@ -124,10 +124,14 @@ async def menu(update: Update, context: Context) -> None:
 
 
 async def food_group(update: Update, context: Context) -> None:
-    """`foods:<group>` or `foods:all`: filter the food list in place."""
+    """`foods:<group>` shows one group in place, `foods:every` the whole list (several
+    messages), anything else (`foods:top`, an old `foods:all`) the richest foods again."""
     value = callback_part(update, 1)
-    group = FoodGroup(value) if value in FoodGroup._value2member_map_ else None
     bank = services(context).bank
+    if value == "every":
+        await answer(update, render.foods_all(bank), keyboards.foods(None))
+        return
+    group = FoodGroup(value) if value in FoodGroup._value2member_map_ else None
     await answer(update, render.foods(bank, group), keyboards.foods(group), edit=True)
 
 

@@ -132,7 +132,10 @@ def load_bank(directory: Path | None = None) -> LoadedBank:
     except ValidationError as exc:
         raise BankError(
             [
-                Problem(*_where(sections, items, directory, error["loc"]), _message(error))
+                Problem(
+                    *_where(sections, items, directory, error["loc"]),
+                    _message({**error, "loc": _local_loc(items, error["loc"])}),
+                )
                 for error in exc.errors()
             ]
         ) from None
@@ -174,6 +177,24 @@ def _where(
             break
         node = child
     return (located.file, node.start_mark.line + 1)
+
+
+def _local_loc(
+    items: dict[str, list[_Located]], loc: tuple[str | int, ...]
+) -> tuple[str | int, ...]:
+    """Number a list item within its own file: `sources.0` is the first source of that file.
+
+    List sections are merged from several files, so pydantic's index counts the items of every
+    file read before; the editor looking at one file needs the position in that file.
+    """
+    if len(loc) < 2 or not isinstance(loc[1], int) or loc[0] not in items:
+        return loc
+    located = items[str(loc[0])]
+    if loc[1] >= len(located):
+        return loc
+    file = located[loc[1]].file
+    local = sum(1 for item in located[: loc[1]] if item.file == file)
+    return (loc[0], local, *loc[2:])
 
 
 def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:

@@ -14,6 +14,7 @@ from tipbot import messages
 from tipbot.content.intake import IntakeAnswer
 from tipbot.content.lookup import LookupResult
 from tipbot.content.models import (
+    Food,
     Bank,
     EvidenceLevel,
     FoodGroup,
@@ -111,28 +112,49 @@ def tip(bank: Bank, item: Tip) -> str:
     )
 
 
+#: The first /foods screen shows this many foods, the richest per serving (phone-sized).
+TOP_FOODS = 10
+
+
 def foods(bank: Bank, group: FoodGroup | None = None) -> str:
-    table = bank.foods
+    """One short screen: the richest foods overall, or every food of one group."""
     items = sorted(
-        (f for f in table.items if group is None or f.group is group),
-        key=lambda f: -f.mg,
+        (f for f in bank.foods.items if group is None or f.group is group), key=lambda f: -f.mg
     )
-    title = messages.FOODS_HEADER
-    if group is not None:
-        title += f" · {esc(FOOD_GROUP_NAMES[group])}"
-    lines = [
+    if group is None:
+        title = messages.FOODS_TOP_HEADER.format(count=TOP_FOODS)
+        items = items[:TOP_FOODS]
+    else:
+        title = f"{messages.FOODS_HEADER} · {esc(FOOD_GROUP_NAMES[group])}"
+    return "\n\n".join([title, _food_lines(items), *_foods_footer(bank, items)])
+
+
+def foods_all(bank: Bank) -> list[str]:
+    """Every food, richest first, over as many messages as it takes."""
+    items = sorted(bank.foods.items, key=lambda f: -f.mg)
+    return split_paragraphs(
+        [messages.FOODS_HEADER, _food_lines(items), *_foods_footer(bank, items)]
+    )
+
+
+def _food_lines(items: list[Food]) -> str:
+    return "\n".join(
         f"• {esc(f.name)}, {esc(f.serving)}: <b>{_mg(f.mg)} mg</b> ({f.pct_dv}% DV)"
         + (f"\n  <i>{esc(f.note)}</i>" if f.note else "")
         for f in items
-    ]
+    )
+
+
+def _foods_footer(bank: Bank, items: list[Food]) -> list[str]:
+    """The reference values explained, and the sources of exactly the foods shown."""
+    table = bank.foods
     sources = sorted({f.source for f in items} | {table.daily_value_source})
     footer = esc(messages.FOODS_FOOTER.format(dv=table.daily_value_mg))
     nrv = _label_reference(bank)
     if nrv is not None:
         footer += " " + esc(messages.FOODS_FOOTER_NRV.format(nrv=nrv.mg_for(Sex.FEMALE)))
         sources.append(nrv.source)
-    parts = [title, "\n".join(lines), footer, f"<b>Sources</b>\n{citations(bank, sources)}"]
-    return "\n\n".join(parts)
+    return [footer, f"<b>Sources</b>\n{citations(bank, sources)}"]
 
 
 def _mg(value: float) -> str:

@@ -220,6 +220,7 @@ def _rendering(loaded: LoadedBank) -> Iterator[Problem]:
     for n, tip in enumerate(bank.tips):
         outputs.append((("tips", n), partial(render.tip, bank, tip)))
     outputs.append((("foods",), partial(render.foods, bank)))
+    outputs.append((("foods",), partial(render.foods_all, bank)))
     for group in FoodGroup:
         outputs.append((("foods",), partial(render.foods, bank, group)))
     outputs.append((("forms",), partial(render.forms, bank)))
