@@ -76,6 +76,17 @@ FOODS_FOOTER = (
     "%DV = share of the Daily Value of {dv} mg on US food labels. Food is the safest way to get "
     "magnesium: the upper limit applies only to supplements and medicines."
 )
+# --- The /foods chart (plain text: drawn into the picture, or escaped into the caption) ---
+CHART_TITLE = "Magnesium in one serving"
+CHART_X_LABEL = "Magnesium per serving (mg)"
+CHART_Y_LABEL = "Food (serving)"
+CHART_REFERENCE = "{label}: {mg} mg a day"
+CHART_NOTE = "* See the note on these foods in the list below."
+CHART_ALT = (
+    "Chart: magnesium in one serving of the {count} richest foods. {items}. "
+    "A dashed line marks the {label} of {mg} mg a day."
+)
+CHART_REFERENCE_DV = "Daily Value"
 FORMS_HEADER = "<b>Magnesium supplement forms</b>"
 FORMS_FOOTER = (
     "The label's <b>elemental magnesium</b> (the mg of magnesium itself) is what counts, not the "

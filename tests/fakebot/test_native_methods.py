@@ -3,8 +3,6 @@ driven by a real python-telegram-bot client: each test is one Telegram rule the 
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -21,27 +19,11 @@ from telegram.error import BadRequest, RetryAfter
 
 from tests.fakebot import FakeBotApi
 from tests.fakebot.fixtures import fake_api  # noqa: F401 - a fixture, used by name
+from tests.fakebot.images import png
 from tests.fakebot.server import ANONYMOUS_ADMIN_ID
 
 CHAT = 1001
 GROUP = -1_001_234_567_890
-
-
-def png(width: int, height: int) -> bytes:
-    """A valid grey PNG of the given size (no imaging library needed)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 @pytest.fixture(autouse=True)

@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from tipbot.bot.photos import PhotoCache
 from tipbot.config import Settings
+from tipbot.content.chart import default_cache_dir
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
 from tipbot.delivery.sweep import Deliverer
@@ -38,6 +41,10 @@ class Services:
     #: Broadcast drafts waiting for the admin's confirmation, by short id (memory only: a draft
     #: lost in a restart is simply written again).
     drafts: dict[str, str] = field(default_factory=dict)
+    #: Photos sent by file_id after their first upload (the /foods chart).
+    photos: PhotoCache = field(default_factory=PhotoCache)
+    #: Where rendered charts are kept between requests and restarts.
+    chart_dir: Path = field(default_factory=default_cache_dir)
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
