@@ -87,6 +87,11 @@ CHART_ALT = (
     "A dashed line marks the {label} of {mg} mg a day."
 )
 CHART_REFERENCE_DV = "Daily Value"
+# --- Inline mode cards (plain text, escaped where used) ---
+INLINE_FOOD = "{mg} mg of magnesium in {serving} ({dv}% of the Daily Value)"
+INLINE_DV = "The Daily Value on US food labels is {dv} mg."
+INLINE_FORM = "About {percent}% of the compound is magnesium itself (elemental magnesium)"
+INLINE_TIMING = "Timing with magnesium: {medicines}"
 FORMS_HEADER = "<b>Magnesium supplement forms</b>"
 FORMS_FOOTER = (
     "The label's <b>elemental magnesium</b> (the mg of magnesium itself) is what counts, not the "

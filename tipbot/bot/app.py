@@ -26,6 +26,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     ExtBot,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -33,7 +34,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from tipbot import messages
-from tipbot.bot import admin, keyboards, reference, subscription
+from tipbot.bot import admin, inline, keyboards, reference, subscription
 from tipbot.bot.outbox import Composer
 from tipbot.bot.services import KEY, Services, app_services
 from tipbot.config import Role, Settings
@@ -167,6 +168,7 @@ def register_handlers(
     for pattern, callback in buttons:
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(_stale_button))
+    application.add_handler(InlineQueryHandler(inline.inline_query))
 
     application.add_handler(
         ChatMemberHandler(subscription.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)

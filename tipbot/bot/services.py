@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from tipbot.bot.photos import PhotoCache
 from tipbot.config import Settings
 from tipbot.content.chart import default_cache_dir
+from tipbot.content.inline_search import InlineIndex
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
 from tipbot.delivery.sweep import Deliverer
@@ -45,6 +46,11 @@ class Services:
     photos: PhotoCache = field(default_factory=PhotoCache)
     #: Where rendered charts are kept between requests and restarts.
     chart_dir: Path = field(default_factory=default_cache_dir)
+    #: Inline mode's cards, rendered once from the bank.
+    inline: InlineIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inline = InlineIndex(self.bank)
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
