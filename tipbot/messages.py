@@ -19,6 +19,7 @@ class Command:
 #: The command menu (setMyCommands) and /help are both built from this list.
 COMMANDS: tuple[Command, ...] = (
     Command("tip", "A tip about magnesium and bone health"),
+    Command("quiz", "A quick quiz question from the tips"),
     Command("foods", "Foods rich in magnesium"),
     Command("forms", "Supplement forms and what the evidence says"),
     Command("interactions", "Medicines that interact with magnesium"),
@@ -87,6 +88,13 @@ CHART_ALT = (
     "A dashed line marks the {label} of {mg} mg a day."
 )
 CHART_REFERENCE_DV = "Daily Value"
+# --- /quiz ---
+QUIZ_PRIVATE_ONLY = (
+    "Quiz questions come in a private chat with me, so nobody else sees your answers. Open a "
+    "chat with me and send /quiz."
+)
+QUIZ_EMPTY = "There are no quiz questions yet. Try /tip for a tip instead."
+
 # --- Inline mode cards (plain text, escaped where used) ---
 INLINE_FOOD = "{mg} mg of magnesium in {serving} ({dv}% of the Daily Value)"
 INLINE_DV = "The Daily Value on US food labels is {dv} mg."

@@ -34,7 +34,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from tipbot import messages
-from tipbot.bot import admin, inline, keyboards, reference, subscription
+from tipbot.bot import admin, inline, keyboards, quiz, reference, subscription
 from tipbot.bot.outbox import Composer
 from tipbot.bot.services import KEY, Services, app_services
 from tipbot.config import Role, Settings
@@ -139,6 +139,7 @@ def register_handlers(
         ("help", reference.help_command),
         ("about", reference.about),
         ("tip", reference.tip),
+        ("quiz", quiz.quiz),
         ("foods", reference.foods),
         ("forms", reference.forms),
         ("interactions", reference.interactions),
