@@ -55,3 +55,18 @@ async def test_concurrent_first_sends_upload_once(fake_api: FakeBotApi, tmp_path
     assert fake_api.photo_uploads == 1
     assert len({m.photo[-1].file_id for m in sent}) == 1
     assert cache.file_id("k1") == sent[0].photo[-1].file_id
+
+
+async def test_a_refused_file_id_is_uploaded_again(fake_api: FakeBotApi, tmp_path: Path) -> None:
+    picture = tmp_path / "chart.png"
+    picture.write_bytes(png(30, 30))
+    cache = PhotoCache()
+    async with telegram.Bot(fake_api.token, base_url=fake_api.base_url) as bot:
+        first = await cache.send(bot, 7001, "k1", picture)
+        fake_api.forget_files()
+        second = await cache.send(bot, 7002, "k1", picture)
+        third = await cache.send(bot, 7003, "k1", picture)
+    assert fake_api.photo_uploads == 2
+    assert second.photo[-1].file_id != first.photo[-1].file_id
+    assert third.photo[-1].file_id == second.photo[-1].file_id
+    assert [p.uploaded for p in fake_api.photos] == [True, True, False]

@@ -1025,10 +1025,7 @@ class FakeBotApi:
         text, parse_mode = self._check_text(params)
         markup = self._check_markup(params)
         thread_id = self._thread_id(params)
-        self._check_blocked(chat_id)
-        self._check_rate(chat_id)
-        now = time.time()
-        message_id = self._new_message_id(chat_id)
+        message_id, now = self._accept_send(chat_id)
         self.sent_count += 1
         self.per_chat_counts[chat_id] += 1
         if self.record_text:
@@ -1204,6 +1201,10 @@ class FakeBotApi:
     def polls_for(self, chat_id: int) -> list[SentPoll]:
         return [p for p in self.polls if p.chat_id == chat_id]
 
+    def forget_files(self) -> None:
+        """Make every file_id handed out so far unknown, as after Telegram expires them."""
+        self._files.clear()
+
     def set_inline_mode(self, enabled: bool = True) -> None:
         """What BotFather's /setinline does: without it Telegram sends no inline queries."""
         self.bot_user["supports_inline_queries"] = enabled
@@ -1301,6 +1302,13 @@ class FakeBotApi:
             message["entities"] = entities
         return self._enqueue("message", message)
 
+    def _accept_send(self, chat_id: int) -> tuple[int, float]:
+        """What every send passes after checking its own fields: the blocked check and the
+        rate limits; then the new message's id and time."""
+        self._check_blocked(chat_id)
+        self._check_rate(chat_id)
+        return self._new_message_id(chat_id), time.time()
+
     def _thread_id(self, params: JSON) -> int | None:
         raw = params.get("message_thread_id")
         if raw is None or raw == "":
@@ -1371,8 +1379,7 @@ class FakeBotApi:
             file_id, *_ = self._upload(photo)
             self.photo_uploads += 1
         width, height, size = self._files[file_id]
-        now = time.time()
-        message_id = self._new_message_id(chat_id)
+        message_id, now = self._new_message_id(chat_id), time.time()
         self.photos.append(
             SentPhoto(
                 chat_id, message_id, file_id, uploaded, caption, parse_mode, markup, now, thread_id
@@ -1394,16 +1401,13 @@ class FakeBotApi:
                 }
             ],
         }
+        rendered = self._rendered(caption or "", parse_mode, markup)
+        shown = rendered.pop("text")
         if caption is not None:
-            rendered = self._rendered(caption, parse_mode, markup)
-            message["caption"] = rendered.pop("text")
+            message["caption"] = shown
             if "entities" in rendered:
                 message["caption_entities"] = rendered.pop("entities")
-            message.update(rendered)
-        elif markup:
-            message.update(
-                {k: v for k, v in self._rendered("x", None, markup).items() if k != "text"}
-            )
+        message.update(rendered)  # the inline keyboard, as Telegram echoes it
         return message
 
     async def _send_poll(self, params: JSON) -> JSON:
@@ -1456,10 +1460,7 @@ class FakeBotApi:
         anonymous = True if raw_anonymous in (None, "") else _as_bool(raw_anonymous)
         markup = self._check_markup(params)
         thread_id = self._thread_id(params)
-        self._check_blocked(chat_id)
-        self._check_rate(chat_id)
-        now = time.time()
-        message_id = self._new_message_id(chat_id)
+        message_id, now = self._accept_send(chat_id)
         self._poll_seq += 1
         poll = SentPoll(
             chat_id,
