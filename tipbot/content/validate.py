@@ -56,13 +56,14 @@ def validate_dir(
 
 
 def check(loaded: LoadedBank, rules: Rules = Rules()) -> Iterator[Problem]:
-    yield from _unique_ids(loaded)
+    id_problems = list(_unique_ids(loaded))
+    yield from id_problems
     citation_problems = list(_citations(loaded))
     yield from citation_problems
     coverage_problems = list(_intake_coverage(loaded, rules))
     yield from coverage_problems
     yield from _bank_rules(loaded, rules)
-    yield from _quiz(loaded, rules)
+    yield from _quiz(loaded, rules, check_tips=not id_problems)  # a duplicate tip id is ambiguous
     if not citation_problems and not coverage_problems:  # rendering needs both to hold
         yield from _rendering(loaded)
 
@@ -145,7 +146,7 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER_RE.findall(text)}
 
 
-def _quiz(loaded: LoadedBank, rules: Rules) -> Iterator[Problem]:
+def _quiz(loaded: LoadedBank, rules: Rules, *, check_tips: bool = True) -> Iterator[Problem]:
     """Each question must come from an existing tip and cite one of that tip's sources, and
     every number in its question, answer and explanation must appear in the tip: a quiz repeats
     what a tip says, it never adds a claim of its own."""
@@ -154,6 +155,8 @@ def _quiz(loaded: LoadedBank, rules: Rules) -> Iterator[Problem]:
         yield loaded.problem(
             f"the quiz has {len(bank.quiz)} questions; at least {rules.min_quiz} needed", "quiz"
         )
+    if not check_tips:
+        return
     for n, question in enumerate(bank.quiz):
         tip = bank.tip(question.tip)
         if tip is None:
