@@ -209,7 +209,7 @@ class SentPhoto(NamedTuple):
 
 
 class SentPoll(NamedTuple):
-    """One accepted sendPoll, with what a test checks about a quiz."""
+    """One accepted sendPoll, with what a test checks about a quiz (texts as users see them)."""
 
     chat_id: int
     message_id: int
@@ -1412,12 +1412,14 @@ class FakeBotApi:
 
     async def _send_poll(self, params: JSON) -> JSON:
         chat_id = self._chat_id(params)
-        question, _ = self._check_text(
-            params,
-            "question",
-            "question_parse_mode",
-            limit=300,
-            too_long="poll question length must not exceed 300",
+        question = _visible(
+            *self._check_text(
+                params,
+                "question",
+                "question_parse_mode",
+                limit=300,
+                too_long="poll question length must not exceed 300",
+            )
         )
         raw_options = _as_json(params.get("options"), "options")
         if not isinstance(raw_options, list) or not 2 <= len(raw_options) <= 10:
@@ -1425,7 +1427,13 @@ class FakeBotApi:
         options: list[str] = []
         for option in raw_options:
             text = option.get("text") if isinstance(option, dict) else option
-            if not isinstance(text, str) or not 1 <= utf16_length(text.strip()) <= 100:
+            mode = option.get("text_parse_mode") if isinstance(option, dict) else None
+            if not isinstance(text, str):
+                raise _bad("poll options length must be 1-100 characters")
+            if mode is not None and str(mode).upper() == "HTML" and parse_html(text).problems:
+                raise _bad(f"can't parse option entities: {parse_html(text).problems[0]}")
+            text = _visible(text, mode)
+            if not 1 <= utf16_length(text.strip()) <= 100:
                 raise _bad("poll options length must be 1-100 characters")
             options.append(text)
         kind = str(params.get("type") or "regular")
@@ -1446,12 +1454,14 @@ class FakeBotApi:
             correct = tuple(ids)
         explanation = None
         if kind == "quiz" and params.get("explanation"):
-            explanation, _ = self._check_text(
-                params,
-                "explanation",
-                "explanation_parse_mode",
-                limit=200,
-                too_long="poll explanation length must not exceed 200",
+            explanation = _visible(
+                *self._check_text(
+                    params,
+                    "explanation",
+                    "explanation_parse_mode",
+                    limit=200,
+                    too_long="poll explanation length must not exceed 200",
+                )
             )
             if explanation.count("\n") > 2:
                 raise _bad("poll explanation may have at most 2 line feeds")
@@ -1905,6 +1915,13 @@ def _check_inline_keyboard(rows: Any) -> None:
                 url = button["url"]
                 if not isinstance(url, str) or not _BUTTON_URL_RE.fullmatch(url):
                     raise _bad("BUTTON_URL_INVALID")
+
+
+def _visible(text: str, parse_mode: str | None) -> str:
+    """The text as a user reads it: HTML tags removed and entities decoded."""
+    if parse_mode is not None and str(parse_mode).upper() == "HTML":
+        return parse_html(text).text
+    return text
 
 
 def _command_entities(text: str) -> list[JSON]:

@@ -97,7 +97,7 @@ async def test_quiz_poll_is_recorded_and_answers_come_back(
     message = await bot.send_poll(
         CHAT,
         "Which has more magnesium?",
-        ["Almonds", InputPollOption("Rice")],
+        ["Almonds", InputPollOption("Rice &amp; beans", text_parse_mode=ParseMode.HTML)],
         type="quiz",
         correct_option_ids=[0],
         explanation="Almonds: 80 mg per ounce.",
@@ -106,7 +106,7 @@ async def test_quiz_poll_is_recorded_and_answers_come_back(
     assert message.poll is not None
     [poll] = fake_api.polls_for(CHAT)
     assert (poll.type, poll.correct_option_ids, poll.is_anonymous) == ("quiz", (0,), False)
-    assert poll.options == ("Almonds", "Rice")
+    assert poll.options == ("Almonds", "Rice & beans")
     assert poll.explanation == "Almonds: 80 mg per ounce."
 
     fake_api.push_poll_answer(poll.poll_id, 77, [1])
