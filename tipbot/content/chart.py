@@ -6,7 +6,9 @@ once per (language, reference, food data) and kept on disk; the key hashes the f
 edit to `tips/foods.yaml` makes a new file instead of serving a stale one.
 
 matplotlib's object API (`Figure` + the Agg canvas) is used rather than pyplot: it keeps no global
-state, so a figure can be drawn in a worker thread while the bot's event loop keeps running.
+state, so a figure can be drawn in a worker thread while the bot's event loop keeps running. It is
+imported on first use: it takes most of a second and tens of MB, which a process that never draws
+(a delivery worker, a bot whose chart is already on disk) should not pay.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, NamedTuple
 
 from tipbot import messages
 from tipbot.content.models import Food, FoodTable
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: How many foods the chart shows: enough to compare, few enough for large type on a phone.
 CHART_FOODS = 10
@@ -95,6 +97,9 @@ def chart_key(foods: list[Food], reference: Reference, language: str) -> str:
 
 def build_figure(foods: list[Food], reference: Reference) -> Figure:
     """Draw the chart (richest food at the top) and return the figure, not yet saved."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=FIGURE_INCHES, dpi=DPI, facecolor="white")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
