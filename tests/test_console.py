@@ -58,3 +58,14 @@ def test_console_command_reads_stdin_until_its_end() -> None:
     assert "Hello, You!" in result.stdout
     assert "Sorry, I don't know that command" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+async def test_the_food_chart_and_a_quiz_show_as_text(bank: Bank) -> None:
+    out, status = await chat(bank, "/foods\n/quiz\n")
+    assert status == 0
+    assert "[picture] Chart: magnesium in one serving of the 10 richest foods." in out
+    assert out.index("[picture]") < out.index("The 10 foods richest in magnesium")
+    [quiz] = [block for block in out.split("\n\n") if block.startswith("[quiz] ")]
+    question = quiz.splitlines()[0].removeprefix("[quiz] ")
+    [asked] = [q for q in bank.quiz if q.question == question]
+    assert f"  1. {asked.options[0]}" in quiz

@@ -103,6 +103,59 @@ class ConsoleRequest(BaseRequest):
     def _api_editMessageText(self, params: dict[str, Any]) -> object:
         return self._show(params, int(params.get("message_id", 0)), edited=True)
 
+    def _api_sendPhoto(self, params: dict[str, Any]) -> object:
+        """A picture cannot be shown in a terminal: print its caption (the chart's alt text)."""
+        caption = str(params.get("caption") or "")
+        problems = check_html(caption) if caption else []
+        if problems:
+            self.problems += problems
+            return self._bad("can't parse entities: " + "; ".join(problems))
+        self.out.write(f"[picture] {visible_text(caption)}\n\n")
+        self.out.flush()
+        message_id = next(self._message_ids)
+        file_id = f"console-photo-{message_id}"
+        return {
+            **self._sent(message_id),
+            "photo": [{"file_id": file_id, "file_unique_id": file_id, "width": 1, "height": 1}],
+        }
+
+    def _api_sendPoll(self, params: dict[str, Any]) -> object:
+        """Print a quiz poll: its question and numbered options (voting needs Telegram)."""
+        options = params.get("options") or []
+        if isinstance(options, str):
+            options = json.loads(options)
+        texts = [str(o.get("text", "") if isinstance(o, dict) else o) for o in options]
+        lines = [f"[quiz] {visible_text(str(params.get('question', '')))}"]
+        lines += [f"  {n}. {visible_text(text)}" for n, text in enumerate(texts, start=1)]
+        self.out.write("\n".join(lines) + "\n(answer it in Telegram)\n\n")
+        self.out.flush()
+        message_id = next(self._message_ids)
+        poll = {
+            "id": f"console-poll-{message_id}",
+            "question": visible_text(str(params.get("question", ""))),
+            "options": [
+                {"text": visible_text(t), "voter_count": 0, "persistent_id": str(n)}
+                for n, t in enumerate(texts)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": False,
+            "type": str(params.get("type") or "regular"),
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+        }
+        return {**self._sent(message_id), "poll": poll}
+
+    @staticmethod
+    def _sent(message_id: int) -> dict[str, Any]:
+        return {
+            "message_id": message_id,
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": CHAT,
+            "from": BOT_USER,
+        }
+
     def _api_answerCallbackQuery(self, params: dict[str, Any]) -> object:
         if params.get("text"):
             self.out.write(f"[popup] {params['text']}\n")

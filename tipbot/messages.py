@@ -19,6 +19,7 @@ class Command:
 #: The command menu (setMyCommands) and /help are both built from this list.
 COMMANDS: tuple[Command, ...] = (
     Command("tip", "A tip about magnesium and bone health"),
+    Command("quiz", "A quick quiz question from the tips"),
     Command("foods", "Foods rich in magnesium"),
     Command("forms", "Supplement forms and what the evidence says"),
     Command("interactions", "Medicines that interact with magnesium"),
@@ -88,6 +89,29 @@ FOODS_FOOTER = (
     "get magnesium: the upper limit applies only to supplements and medicines."
 )
 FOODS_FOOTER_NRV = "EU food labels give %NRV instead, based on {nrv} mg."
+# --- The /foods chart (plain text: drawn into the picture, or escaped into the caption) ---
+CHART_TITLE = "Magnesium in one serving"
+CHART_X_LABEL = "Magnesium per serving (mg)"
+CHART_Y_LABEL = "Food (serving)"
+CHART_REFERENCE = "{label}: {mg} mg a day"
+CHART_NOTE = "* See the note on these foods in the list below."
+CHART_ALT = (
+    "Chart: magnesium in one serving of the {count} richest foods. {items}. "
+    "A dashed line marks the {label} of {mg} mg a day."
+)
+CHART_REFERENCE_DV = "Daily Value"
+# --- /quiz ---
+QUIZ_PRIVATE_ONLY = (
+    "Quiz questions come in a private chat with me, so nobody else sees your answers. Open a "
+    "chat with me and send /quiz."
+)
+QUIZ_EMPTY = "There are no quiz questions yet. Try /tip for a tip instead."
+
+# --- Inline mode cards (plain text, escaped where used) ---
+INLINE_FOOD = "{mg} mg of magnesium in {serving} ({dv}% of the Daily Value)"
+INLINE_DV = "The Daily Value on US food labels is {dv} mg."
+INLINE_FORM = "About {percent}% of the compound is magnesium itself (elemental magnesium)"
+INLINE_TIMING = "Timing with magnesium: {medicines}"
 FORMS_HEADER = "<b>Magnesium supplement forms</b>"
 FORMS_FOOTER = (
     "The label's <b>elemental magnesium</b> (the mg of magnesium itself) is what counts, not the "

@@ -47,16 +47,21 @@ __all__ = [
     "CallbackAnswer",
     "FakeBotApi",
     "FakeConfig",
+    "InlineAnswer",
     "SentMessage",
+    "SentPhoto",
+    "SentPoll",
 ]
 
 JSON = dict[str, Any]
 
 #: Methods that deliver or change a message. Fault injection (5xx, drops, 429 storms) applies
 #: to these; getUpdates and the rest always work, as they mostly do on Telegram.
-SEND_METHODS = frozenset({"sendmessage", "editmessagetext", "editmessagereplymarkup"})
+SEND_METHODS = frozenset(
+    {"sendmessage", "editmessagetext", "editmessagereplymarkup", "sendphoto", "sendpoll"}
+)
 #: Methods counted against the global and per-chat rate limits.
-RATE_LIMITED_METHODS = frozenset({"sendmessage", "editmessagetext"})
+RATE_LIMITED_METHODS = frozenset({"sendmessage", "editmessagetext", "sendphoto", "sendpoll"})
 
 #: Update types Telegram delivers when allowed_updates was never set (or set to []).
 DEFAULT_ALLOWED_UPDATES = frozenset(
@@ -142,6 +147,7 @@ class SentMessage(NamedTuple):
     reply_markup: str | None
     time: float  # time.time() when accepted
     method: str = "sendMessage"
+    message_thread_id: int | None = None
 
     @property
     def markup(self) -> JSON | None:
@@ -169,6 +175,7 @@ class SentMessage(NamedTuple):
             "reply_markup": self.markup,
             "time": self.time,
             "method": self.method,
+            "message_thread_id": self.message_thread_id,
         }
 
 
@@ -178,6 +185,53 @@ class CallbackAnswer(NamedTuple):
     callback_query_id: str
     text: str | None
     show_alert: bool
+    time: float
+
+
+class SentPhoto(NamedTuple):
+    """One accepted sendPhoto: `uploaded` is True when the bytes came with it (not a file_id)."""
+
+    chat_id: int
+    message_id: int
+    file_id: str
+    uploaded: bool
+    caption: str | None
+    parse_mode: str | None
+    reply_markup: str | None
+    time: float
+    message_thread_id: int | None = None
+
+    @property
+    def plain_caption(self) -> str:
+        if self.caption and self.parse_mode and self.parse_mode.upper() == "HTML":
+            return parse_html(self.caption).text
+        return self.caption or ""
+
+
+class SentPoll(NamedTuple):
+    """One accepted sendPoll, with what a test checks about a quiz (texts as users see them)."""
+
+    chat_id: int
+    message_id: int
+    poll_id: str
+    question: str
+    options: tuple[str, ...]
+    type: str
+    correct_option_ids: tuple[int, ...]
+    explanation: str | None
+    is_anonymous: bool
+    time: float
+    message_thread_id: int | None = None
+
+
+class InlineAnswer(NamedTuple):
+    """One answerInlineQuery call: the results as sent, and the caching the bot asked for."""
+
+    inline_query_id: str
+    results: list[JSON]
+    cache_time: int
+    is_personal: bool
+    next_offset: str
     time: float
 
 
@@ -201,6 +255,9 @@ class FakeConfig:
     drop_after_accept_probability: float = 0.0
     #: Seconds added before every Bot API request is handled.
     latency: float = 0.0
+    #: Messages per sliding minute into one group, supergroup or channel (negative chat id);
+    #: Telegram: about 20.
+    per_group_per_minute: int | None = 20
 
 
 class _ApiError(Exception):
@@ -319,6 +376,13 @@ class FakeBotApi:
         self._webhook_wake: asyncio.Event | None = None
         self._webhook_error: tuple[int, str] | None = None
 
+        # Kept across reset(), as Telegram keeps them: uploaded files, chat membership, the
+        # inline-mode switch (BotFather's /setinline).
+        self._files: dict[str, tuple[int, int, int]] = {}  # file_id -> width, height, size
+        self._members: dict[tuple[int, int], JSON] = {}
+        self._poll_seq = 0
+        self._inline_seq = 0
+
         self._reset_state()
 
     # ------------------------------------------------------------------ state
@@ -355,10 +419,12 @@ class FakeBotApi:
         self._open_callbacks: set[str] = set()
         self._global_window: deque[float] = deque()
         self._buckets: dict[int, _TokenBucket] = {}
+        self._group_windows: dict[int, deque[float]] = {}
         self._prune_at = 50_000
         self._storm_until = 0.0
         self._storm_retry_after = 5
         self._change_waiters: list[asyncio.Future[None]] = []
+        self._reset_native_state()
 
     def reset(self) -> None:
         """Forget messages, counters, queued updates, rate-limit state and any 429 storm.
@@ -386,6 +452,8 @@ class FakeBotApi:
                 if key in ("global_rate", "per_chat_rate", "per_chat_burst"):
                     self._global_window.clear()
                     self._buckets.clear()
+                if key == "per_group_per_minute":
+                    self._group_windows.clear()
             elif key == "blocked":
                 self.blocked = {int(c) for c in value}
             elif key == "unknown_chats":
@@ -889,10 +957,25 @@ class FakeBotApi:
                 raise _ApiError(
                     429, f"Too Many Requests: retry after {retry}", {"retry_after": retry}
                 )
+        group_window = self._group_window(chat_id, now)
+        if group_window is not None and len(group_window) >= (cfg.per_group_per_minute or 0):
+            retry = _retry_after(group_window[0] + 60.0 - now)
+            raise _ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
         if cfg.global_rate:
             window.append(now)
         if bucket is not None:
             bucket.tokens -= 1
+        if group_window is not None:
+            group_window.append(now)
+
+    def _group_window(self, chat_id: int, now: float) -> deque[float] | None:
+        """The sends of the last minute into a group or channel (None for private chats)."""
+        if chat_id >= 0 or not self.config.per_group_per_minute:
+            return None
+        window = self._group_windows.setdefault(chat_id, deque())
+        while window and window[0] <= now - 60.0:
+            window.popleft()
+        return window
 
     def _prune_buckets(self, now: float) -> None:
         """Drop buckets that have refilled completely: they behave like new ones."""
@@ -930,11 +1013,19 @@ class FakeBotApi:
                 {"migrate_to_chat_id": self.migrated[chat_id]},
             )
 
-    def _check_text(self, params: JSON) -> tuple[str, str | None]:
-        text = params.get("text")
+    def _check_text(
+        self,
+        params: JSON,
+        field: str = "text",
+        mode_field: str = "parse_mode",
+        limit: int = MAX_MESSAGE_LENGTH,
+        too_long: str = "message is too long",
+    ) -> tuple[str, str | None]:
+        """Check a text field as Telegram does: HTML that parses, visible length within `limit`."""
+        text = params.get(field)
         if not isinstance(text, str) or not text:
             raise _bad("message text is empty")
-        parse_mode = params.get("parse_mode") or None
+        parse_mode = params.get(mode_field) or None
         if parse_mode is not None and str(parse_mode).upper() != "HTML":
             raise _bad(f"unsupported parse_mode {parse_mode!r} (the fake Bot API implements HTML)")
         if parse_mode is None:
@@ -951,8 +1042,8 @@ class FakeBotApi:
             visible = parsed.text
         if not visible.strip():
             raise _bad("message text is empty")
-        if utf16_length(visible) > MAX_MESSAGE_LENGTH:
-            raise _bad("message is too long")
+        if utf16_length(visible) > limit:
+            raise _bad(too_long)
         return text, parse_mode
 
     def _check_markup(self, params: JSON) -> str | None:
@@ -1049,6 +1140,7 @@ class FakeBotApi:
             "getwebhookinfo": self._get_webhook_info,
             "sendchataction": self._send_chat_action,
             "deletemessage": self._delete_message,
+            **self._native_methods(),
             "close": self._true,
             "logout": self._true,
         }
@@ -1063,15 +1155,15 @@ class FakeBotApi:
         chat_id = self._chat_id(params)
         text, parse_mode = self._check_text(params)
         markup = self._check_markup(params)
-        self._check_blocked(chat_id)
-        self._check_rate(chat_id)
-        now = time.time()
-        message_id = self._new_message_id(chat_id)
+        thread_id = self._thread_id(params)
+        message_id, now = self._accept_send(chat_id)
         self.sent_count += 1
         self.per_chat_counts[chat_id] += 1
         self.first_send_at.setdefault(chat_id, now)
         if self.record_text:
-            record = SentMessage(chat_id, message_id, text, parse_mode, markup, now)
+            record = SentMessage(
+                chat_id, message_id, text, parse_mode, markup, now, message_thread_id=thread_id
+            )
             self.messages.append(record)
             self._by_chat.setdefault(chat_id, []).append(record)
             self._current[(chat_id, message_id)] = _Current(
@@ -1212,6 +1304,383 @@ class FakeBotApi:
 
     async def _delete_my_commands(self, params: JSON) -> bool:
         self.commands.pop(self._commands_key(params), None)
+        return True
+
+    # ------------------------------- photos, polls, inline mode, chat members
+
+    def _reset_native_state(self) -> None:
+        #: Accepted sendPhoto calls, and how many of them carried the file's bytes.
+        self.photos: list[SentPhoto] = []
+        self.photo_uploads = 0
+        #: Accepted sendPoll calls, by order; answers already pushed, per poll id.
+        self.polls: list[SentPoll] = []
+        self._poll_voters: dict[str, set[int]] = {}
+        #: answerInlineQuery calls; ids of inline queries not answered yet.
+        self.inline_answers: list[InlineAnswer] = []
+        self._open_inline: set[str] = set()
+
+    def _native_methods(self) -> dict[str, Callable[[JSON], Awaitable[Any]]]:
+        return {
+            "sendphoto": self._send_photo,
+            "sendpoll": self._send_poll,
+            "answerinlinequery": self._answer_inline_query,
+            "getchatmember": self._get_chat_member,
+        }
+
+    def photos_for(self, chat_id: int) -> list[SentPhoto]:
+        return [p for p in self.photos if p.chat_id == chat_id]
+
+    def polls_for(self, chat_id: int) -> list[SentPoll]:
+        return [p for p in self.polls if p.chat_id == chat_id]
+
+    def forget_files(self) -> None:
+        """Make every file_id handed out so far unknown, as after Telegram expires them."""
+        self._files.clear()
+
+    def set_inline_mode(self, enabled: bool = True) -> None:
+        """What BotFather's /setinline does: without it Telegram sends no inline queries."""
+        self.bot_user["supports_inline_queries"] = enabled
+
+    def set_chat_member(self, chat_id: int, user_id: int, status: str, **fields: Any) -> None:
+        """Make getChatMember(chat_id, user_id) answer `status` (creator, administrator,
+        member, left, kicked); `fields` add or override rights such as can_post_messages."""
+        if status not in _MEMBER_FIELDS:
+            raise ValueError(f"unknown chat member status {status!r}")
+        self._members[(chat_id, user_id)] = {"status": status, **fields}
+
+    def push_inline_query(
+        self,
+        user_id: int,
+        query: str,
+        *,
+        offset: str = "",
+        chat_type: str = "sender",
+        first_name: str = "Test",
+    ) -> JSON:
+        """Queue what Telegram sends while a user types ``@bot query`` in any chat."""
+        if not self.bot_user["supports_inline_queries"]:
+            raise LookupError("inline mode is off for this bot (BotFather: /setinline)")
+        if len(query) > 256:
+            raise ValueError("inline queries are at most 256 characters")
+        self._inline_seq += 1
+        query_id = f"iq{self._inline_seq}"
+        self._open_inline.add(query_id)
+        return self._enqueue(
+            "inline_query",
+            {
+                "id": query_id,
+                "from": self._user(user_id, first_name),
+                "query": query,
+                "offset": offset,
+                "chat_type": chat_type,
+            },
+        )
+
+    def push_poll_answer(
+        self, poll_id: str, user_id: int, option_ids: list[int], *, first_name: str = "Test"
+    ) -> JSON:
+        """Queue a user's vote in a poll the bot sent (then the poll's new state, as Telegram).
+
+        Telegram reports votes only in non-anonymous polls, and a quiz can be answered once.
+        """
+        poll = next((p for p in self.polls if p.poll_id == poll_id), None)
+        if poll is None:
+            raise LookupError(f"the bot sent no poll {poll_id!r}")
+        if poll.is_anonymous:
+            raise LookupError("votes in anonymous polls are not reported to the bot")
+        voters = self._poll_voters.setdefault(poll_id, set())
+        if poll.type == "quiz" and user_id in voters:
+            raise LookupError("a quiz can be answered only once")
+        if not option_ids or any(not 0 <= i < len(poll.options) for i in option_ids):
+            raise ValueError(f"option ids {option_ids} out of range")
+        voters.add(user_id)
+        update = self._enqueue(
+            "poll_answer",
+            {
+                "poll_id": poll_id,
+                "user": self._user(user_id, first_name),
+                "option_ids": list(option_ids),
+                "option_persistent_ids": [str(i) for i in option_ids],
+            },
+        )
+        self._enqueue("poll", self._poll_json(poll, voters=len(voters)))
+        return update
+
+    def push_anonymous_admin_message(
+        self, chat_id: int, text: str, *, message_thread_id: int | None = None
+    ) -> JSON:
+        """Queue a group message from an admin posting anonymously: Telegram sends it from
+        GroupAnonymousBot with the group itself as `sender_chat`."""
+        if chat_id >= 0:
+            raise ValueError("anonymous admins exist in groups and supergroups only")
+        message: JSON = {
+            "message_id": self._new_message_id(chat_id),
+            "from": {
+                "id": ANONYMOUS_ADMIN_ID,
+                "is_bot": True,
+                "first_name": "Group",
+                "username": "GroupAnonymousBot",
+            },
+            "sender_chat": self._chat(chat_id),
+            "chat": self._chat(chat_id),
+            "date": int(time.time()),
+            "text": text,
+        }
+        if message_thread_id is not None:
+            message["message_thread_id"] = message_thread_id
+            message["is_topic_message"] = True
+        entities = _command_entities(text)
+        if entities:
+            message["entities"] = entities
+        return self._enqueue("message", message)
+
+    def _accept_send(self, chat_id: int) -> tuple[int, float]:
+        """What every send passes after checking its own fields: the blocked check and the
+        rate limits; then the new message's id and time."""
+        self._check_blocked(chat_id)
+        self._check_rate(chat_id)
+        return self._new_message_id(chat_id), time.time()
+
+    def _thread_id(self, params: JSON) -> int | None:
+        raw = params.get("message_thread_id")
+        if raw is None or raw == "":
+            return None
+        thread_id = _as_int(raw, "message_thread_id", 0)
+        if thread_id <= 0:
+            raise _bad("message thread not found")
+        return thread_id
+
+    def _member_json(self, chat_id: int, user_id: int) -> JSON:
+        user = (
+            self._bot_user_short()
+            if user_id == self.bot_user["id"]
+            else self._user(user_id, "Test")
+        )
+        configured = self._members.get((chat_id, user_id))
+        if configured is None:
+            # A private chat holds its user and the bot; in a group nobody is known as a member
+            # unless a test says so (the bot itself is a plain member there).
+            known = user_id == chat_id or user_id == self.bot_user["id"]
+            configured = {"status": "member" if known else "left"}
+        status = configured["status"]
+        return {"user": user, "status": status, **_MEMBER_FIELDS[status], **configured}
+
+    async def _get_chat_member(self, params: JSON) -> JSON:
+        chat_id = self._chat_id(params)
+        user_id = _as_int(params.get("user_id"), "user_id", 0)
+        if user_id <= 0:
+            raise _bad("invalid user_id specified")
+        if chat_id > 0 and user_id not in (chat_id, self.bot_user["id"]):
+            raise _bad("user not found")
+        return self._member_json(chat_id, user_id)
+
+    def _upload(self, field: Any) -> tuple[str, int, int, int]:
+        """Store an uploaded photo like Telegram: check it is an image, hand out a file_id."""
+        data = field.file.read() if isinstance(field, web.FileField) else b""
+        if not data:
+            raise _bad("there is no photo in the request")
+        if len(data) > 10 * 1024 * 1024:
+            raise _bad("PHOTO_INVALID_DIMENSIONS: the photo is larger than 10 MB")
+        width, height = _image_size(data)
+        if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+            raise _bad("PHOTO_INVALID_DIMENSIONS")
+        file_id = f"AgACAgFake{len(self._files) + 1:06d}{self._rng.getrandbits(32):08x}"
+        self._files[file_id] = (width, height, len(data))
+        return file_id, width, height, len(data)
+
+    async def _send_photo(self, params: JSON) -> JSON:
+        chat_id = self._chat_id(params)
+        photo = params.get("photo")
+        if isinstance(photo, str) and photo.startswith("attach://"):
+            photo = params.get(photo.removeprefix("attach://"))
+        caption, parse_mode = None, None
+        if params.get("caption"):
+            caption, parse_mode = self._check_text(
+                params, "caption", limit=1024, too_long="message caption is too long"
+            )
+        markup = self._check_markup(params)
+        thread_id = self._thread_id(params)
+        uploaded = isinstance(photo, web.FileField)
+        if not uploaded:
+            if not isinstance(photo, str) or photo not in self._files:
+                raise _bad("wrong file identifier/HTTP URL specified")
+            file_id = photo
+        self._check_blocked(chat_id)
+        self._check_rate(chat_id)
+        if uploaded:
+            file_id, *_ = self._upload(photo)
+            self.photo_uploads += 1
+        width, height, size = self._files[file_id]
+        message_id, now = self._new_message_id(chat_id), time.time()
+        self.photos.append(
+            SentPhoto(
+                chat_id, message_id, file_id, uploaded, caption, parse_mode, markup, now, thread_id
+            )
+        )
+        self._notify_change()
+        message: JSON = {
+            "message_id": message_id,
+            "from": self._bot_user_short(),
+            "chat": self._chat(chat_id),
+            "date": int(now),
+            "photo": [
+                {
+                    "file_id": file_id,
+                    "file_unique_id": file_id[-12:],
+                    "width": width,
+                    "height": height,
+                    "file_size": size,
+                }
+            ],
+        }
+        rendered = self._rendered(caption or "", parse_mode, markup)
+        shown = rendered.pop("text")
+        if caption is not None:
+            message["caption"] = shown
+            if "entities" in rendered:
+                message["caption_entities"] = rendered.pop("entities")
+        message.update(rendered)  # the inline keyboard, as Telegram echoes it
+        return message
+
+    async def _send_poll(self, params: JSON) -> JSON:
+        chat_id = self._chat_id(params)
+        question = _visible(
+            *self._check_text(
+                params,
+                "question",
+                "question_parse_mode",
+                limit=300,
+                too_long="poll question length must not exceed 300",
+            )
+        )
+        raw_options = _as_json(params.get("options"), "options")
+        if not isinstance(raw_options, list) or not 2 <= len(raw_options) <= 10:
+            raise _bad("poll must have 2-10 options")
+        options: list[str] = []
+        for option in raw_options:
+            text = option.get("text") if isinstance(option, dict) else option
+            mode = option.get("text_parse_mode") if isinstance(option, dict) else None
+            if not isinstance(text, str):
+                raise _bad("poll options length must be 1-100 characters")
+            if mode is not None and str(mode).upper() == "HTML" and parse_html(text).problems:
+                raise _bad(f"can't parse option entities: {parse_html(text).problems[0]}")
+            text = _visible(text, mode)
+            if not 1 <= utf16_length(text.strip()) <= 100:
+                raise _bad("poll options length must be 1-100 characters")
+            options.append(text)
+        kind = str(params.get("type") or "regular")
+        if kind not in ("regular", "quiz"):
+            raise _bad("wrong poll type specified")
+        correct: tuple[int, ...] = ()
+        if kind == "quiz":
+            ids = _as_json(params.get("correct_option_ids"), "correct_option_ids")
+            if ids is None and params.get("correct_option_id") not in (None, ""):
+                ids = [_as_int(params.get("correct_option_id"), "correct_option_id", -1)]
+            if (
+                not isinstance(ids, list)
+                or not ids
+                or not all(isinstance(i, int) and 0 <= i < len(options) for i in ids)
+                or ids != sorted(set(ids))
+            ):
+                raise _bad("wrong correct option ID specified")
+            correct = tuple(ids)
+        explanation = None
+        if kind == "quiz" and params.get("explanation"):
+            explanation = _visible(
+                *self._check_text(
+                    params,
+                    "explanation",
+                    "explanation_parse_mode",
+                    limit=200,
+                    too_long="poll explanation length must not exceed 200",
+                )
+            )
+            if explanation.count("\n") > 2:
+                raise _bad("poll explanation may have at most 2 line feeds")
+        # Telegram's default is an anonymous poll.
+        raw_anonymous = params.get("is_anonymous")
+        anonymous = True if raw_anonymous in (None, "") else _as_bool(raw_anonymous)
+        markup = self._check_markup(params)
+        thread_id = self._thread_id(params)
+        message_id, now = self._accept_send(chat_id)
+        self._poll_seq += 1
+        poll = SentPoll(
+            chat_id,
+            message_id,
+            f"poll{self._poll_seq}",
+            question,
+            tuple(options),
+            kind,
+            correct,
+            explanation,
+            anonymous,
+            now,
+            thread_id,
+        )
+        self.polls.append(poll)
+        self._notify_change()
+        message: JSON = {
+            "message_id": message_id,
+            "from": self._bot_user_short(),
+            "chat": self._chat(chat_id),
+            "date": int(now),
+            "poll": self._poll_json(poll, voters=0),
+        }
+        if markup:
+            message["reply_markup"] = json.loads(markup)
+        return message
+
+    @staticmethod
+    def _poll_json(poll: SentPoll, *, voters: int) -> JSON:
+        data: JSON = {
+            "id": poll.poll_id,
+            "question": poll.question,
+            "options": [
+                {"text": text, "voter_count": 0, "persistent_id": str(n)}
+                for n, text in enumerate(poll.options)
+            ],
+            "total_voter_count": voters,
+            "is_closed": False,
+            "is_anonymous": poll.is_anonymous,
+            "type": poll.type,
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+        }
+        if poll.type == "quiz":
+            data["correct_option_ids"] = list(poll.correct_option_ids)
+            if poll.explanation:
+                data["explanation"] = poll.explanation
+        return data
+
+    async def _answer_inline_query(self, params: JSON) -> bool:
+        query_id = str(params.get("inline_query_id") or "")
+        if query_id not in self._open_inline:
+            raise _bad("query is too old and response timeout expired or query ID is invalid")
+        results = _as_json(params.get("results"), "results")
+        if not isinstance(results, list):
+            raise _bad("can't parse inline query results JSON object")
+        if len(results) > 50:
+            raise _bad("RESULTS_TOO_MUCH")
+        seen: set[str] = set()
+        for result in results:
+            _check_inline_result(result)
+            if result["id"] in seen:
+                raise _bad("RESULT_ID_DUPLICATE")
+            seen.add(result["id"])
+        cache_time = _as_int(params.get("cache_time"), "cache_time", 300)
+        self._open_inline.discard(query_id)
+        self.inline_answers.append(
+            InlineAnswer(
+                query_id,
+                results,
+                cache_time,
+                _as_bool(params.get("is_personal")),
+                str(params.get("next_offset") or ""),
+                time.time(),
+            )
+        )
+        self._notify_change()
         return True
 
     # --------------------------------------------------------------- updates
@@ -1520,6 +1989,49 @@ class FakeBotApi:
         return await self._control(request, action)
 
 
+#: The user Telegram shows as the sender of an anonymous group admin's messages.
+ANONYMOUS_ADMIN_ID = 1087968824
+
+_ADMIN_RIGHTS: JSON = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+}
+#: The fields each ChatMember kind carries besides `user` and `status`.
+_MEMBER_FIELDS: dict[str, JSON] = {
+    "creator": {"is_anonymous": False},
+    "administrator": _ADMIN_RIGHTS,
+    "member": {},
+    "left": {},
+    "kicked": {"until_date": 0},
+}
+_INLINE_RESULT_TYPES = frozenset(
+    {
+        "article",
+        "photo",
+        "gif",
+        "mpeg4_gif",
+        "video",
+        "audio",
+        "voice",
+        "document",
+        "location",
+        "venue",
+        "contact",
+        "game",
+        "sticker",
+    }
+)
+
 _REASONS = {
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -1565,6 +2077,79 @@ def _check_inline_keyboard(rows: Any) -> None:
                 url = button["url"]
                 if not isinstance(url, str) or not _BUTTON_URL_RE.fullmatch(url):
                     raise _bad("BUTTON_URL_INVALID")
+
+
+def _visible(text: str, parse_mode: str | None) -> str:
+    """The text as a user reads it: HTML tags removed and entities decoded."""
+    if parse_mode is not None and str(parse_mode).upper() == "HTML":
+        return parse_html(text).text
+    return text
+
+
+def _command_entities(text: str) -> list[JSON]:
+    """bot_command entities as Telegram adds them (offsets in UTF-16)."""
+    return [
+        {
+            "type": "bot_command",
+            "offset": utf16_length(text[: m.start()]),
+            "length": utf16_length(m.group(0)),
+        }
+        for m in _COMMAND_RE.finditer(text)
+        if m.start() == 0 or text[m.start() - 1].isspace()
+    ]
+
+
+def _check_inline_result(result: Any) -> None:
+    """An InlineQueryResult as Telegram checks it: id, type, and an article's message."""
+    if not isinstance(result, dict):
+        raise _bad("can't parse inline query result")
+    result_id = result.get("id")
+    if not isinstance(result_id, str) or not 1 <= len(result_id.encode("utf-8")) <= 64:
+        raise _bad("RESULT_ID_INVALID")
+    if result.get("type") not in _INLINE_RESULT_TYPES:
+        raise _bad("RESULT_TYPE_INVALID")
+    if "reply_markup" in result:
+        markup = result["reply_markup"]
+        if not isinstance(markup, dict) or "inline_keyboard" not in markup:
+            raise _bad("REPLY_MARKUP_INVALID")
+        _check_inline_keyboard(markup["inline_keyboard"])
+    if result["type"] != "article":
+        return
+    if not isinstance(result.get("title"), str) or not result["title"].strip():
+        raise _bad("RESULT_TITLE_EMPTY")
+    content = result.get("input_message_content")
+    if not isinstance(content, dict) or "message_text" not in content:
+        raise _bad("MESSAGE_EMPTY")
+    text = content["message_text"]
+    parse_mode = content.get("parse_mode")
+    if not isinstance(text, str) or not text.strip():
+        raise _bad("MESSAGE_EMPTY")
+    if parse_mode is not None and str(parse_mode).upper() == "HTML":
+        parsed = parse_html(text)
+        if parsed.problems:
+            raise _bad(f"can't parse entities: {parsed.problems[0]}")
+        text = parsed.text
+    elif _HTML_LIKE_RE.search(text):
+        raise _bad("can't parse entities: the text has HTML markup but parse_mode is not HTML")
+    if utf16_length(text) > MAX_MESSAGE_LENGTH:
+        raise _bad("MESSAGE_TOO_LONG")
+
+
+def _image_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG or JPEG; anything else is not a photo to Telegram."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:2] == b"\xff\xd8":
+        i = 2
+        while i + 9 < len(data):
+            if data[i] != 0xFF:
+                break
+            marker, length = data[i + 1], int.from_bytes(data[i + 2 : i + 4], "big")
+            if marker in (0xC0, 0xC1, 0xC2):
+                height = int.from_bytes(data[i + 5 : i + 7], "big")
+                return int.from_bytes(data[i + 7 : i + 9], "big"), height
+            i += 2 + length
+    raise _bad("IMAGE_PROCESS_FAILED")
 
 
 def _is_loopback(host: str) -> bool:
@@ -1613,7 +2198,7 @@ def _as_json(value: Any, name: str) -> Any:
 
 
 async def _read_params(request: web.Request) -> JSON:
-    """Query string plus body: JSON, form-urlencoded or multipart (file parts are ignored)."""
+    """Query string plus body: JSON, form-urlencoded or multipart (file parts as FileField)."""
     params: JSON = dict(request.query)
     if not request.can_read_body:
         return params
@@ -1626,7 +2211,7 @@ async def _read_params(request: web.Request) -> JSON:
             params.update(body)
     elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.post()
-        params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        params.update({k: v for k, v in form.items() if isinstance(v, str | web.FileField)})
     else:
         await request.read()
     return params

@@ -27,6 +27,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     ExtBot,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -34,7 +35,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from tipbot import messages
-from tipbot.bot import admin, keyboards, reference, subscription
+from tipbot.bot import admin, inline, keyboards, quiz, reference, subscription
 from tipbot.bot.outbox import Composer
 from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.bot.services import KEY, Services, app_services
@@ -147,6 +148,7 @@ def register_handlers(
         ("help", reference.help_command),
         ("about", reference.about),
         ("tip", reference.tip),
+        ("quiz", quiz.quiz),
         ("foods", reference.foods),
         ("forms", reference.forms),
         ("interactions", reference.interactions),
@@ -167,6 +169,7 @@ def register_handlers(
         pattern = rf"^{re.escape(kind)}(?:{re.escape(keyboards.SEP)}|$)"
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(_stale_button))
+    application.add_handler(InlineQueryHandler(inline.inline_query))
 
     application.add_handler(
         ChatMemberHandler(subscription.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)

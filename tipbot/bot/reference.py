@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 
 from tipbot import messages
 from tipbot.bot import keyboards, subscription
+from tipbot.bot.charts import send_food_chart
 from tipbot.bot.replies import answer, callback_part, command_args
 from tipbot.bot.services import services
 from tipbot.content import intake as intake_domain
@@ -58,6 +59,7 @@ async def tip(update: Update, context: Context) -> None:
 
 
 async def foods(update: Update, context: Context) -> None:
+    await send_food_chart(update, services(context))
     await answer(update, render.foods(services(context).bank), keyboards.foods(None))
 
 

@@ -10,12 +10,16 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from tipbot.bot.photos import PhotoCache
 from tipbot.config import Settings
+from tipbot.content.chart import default_cache_dir
+from tipbot.content.inline_search import InlineIndex
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
 from tipbot.delivery.budget import Budget
@@ -44,6 +48,15 @@ class Services:
     #: Broadcast drafts waiting for the admin's confirmation, by short id (memory only: a draft
     #: lost in a restart is simply written again).
     drafts: dict[str, str] = field(default_factory=dict)
+    #: Photos sent by file_id after their first upload (the /foods chart).
+    photos: PhotoCache = field(default_factory=PhotoCache)
+    #: Where rendered charts are kept between requests and restarts.
+    chart_dir: Path = field(default_factory=default_cache_dir)
+    #: Inline mode's cards, rendered once from the bank.
+    inline: InlineIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inline = InlineIndex(self.bank)
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tipbot.telegram_html import utf16_length
+
 #: Ids appear inside callback_data (64 bytes at most), so they stay short and plain.
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", min_length=1, max_length=40)]
 
@@ -247,6 +249,47 @@ class IntakeTable(Strict):
     other_values: list[ReferenceValue] = Field(default_factory=list)
 
 
+#: Telegram's limits for a quiz poll, counted in UTF-16 code units as Telegram counts them.
+QUIZ_QUESTION_MAX = 300
+QUIZ_OPTION_MAX = 100
+QUIZ_EXPLANATION_MAX = 200
+QUIZ_MAX_OPTIONS = 10
+
+
+class QuizQuestion(Strict):
+    """One quiz poll, drawn from one tip: the tip is where a reader can learn more."""
+
+    id: Slug
+    tip: Slug
+    question: str = Field(min_length=5)
+    options: list[str] = Field(min_length=2, max_length=QUIZ_MAX_OPTIONS)
+    #: The correct option, written out exactly as in `options` (robust to reordering them).
+    answer: str
+    explanation: str = Field(min_length=5)
+    source: Slug
+
+    @model_validator(mode="after")
+    def _telegram_limits(self) -> QuizQuestion:
+        if utf16_length(self.question) > QUIZ_QUESTION_MAX:
+            raise ValueError(f"question: at most {QUIZ_QUESTION_MAX} characters")
+        for option in self.options:
+            if not 1 <= utf16_length(option) <= QUIZ_OPTION_MAX:
+                raise ValueError(f"option {option!r}: 1 to {QUIZ_OPTION_MAX} characters")
+        if len(set(self.options)) != len(self.options):
+            raise ValueError("options must all differ")
+        if self.answer not in self.options:
+            raise ValueError(f"answer {self.answer!r} is not one of the options")
+        if utf16_length(self.explanation) > QUIZ_EXPLANATION_MAX:
+            raise ValueError(f"explanation: at most {QUIZ_EXPLANATION_MAX} characters")
+        if self.explanation.count("\n") > 2:
+            raise ValueError("explanation: at most 2 line breaks")
+        return self
+
+    @property
+    def correct_index(self) -> int:
+        return self.options.index(self.answer)
+
+
 class Bank(Strict):
     """The whole validated bank, as the bot uses it."""
 
@@ -256,6 +299,7 @@ class Bank(Strict):
     forms: list[Form]
     interactions: InteractionTable
     intakes: IntakeTable
+    quiz: list[QuizQuestion] = Field(default_factory=list)
 
     @cached_property
     def source_index(self) -> dict[str, Source]:

@@ -14,9 +14,9 @@ from tipbot import messages
 from tipbot.content.intake import IntakeAnswer
 from tipbot.content.lookup import LookupResult
 from tipbot.content.models import (
-    Food,
     Bank,
     EvidenceLevel,
+    Food,
     FoodGroup,
     InteractionClass,
     LifeStage,

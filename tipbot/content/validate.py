@@ -7,6 +7,7 @@ enough tips spread over the topics, and plain-enough language for older readers.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -38,6 +39,7 @@ class Rules:
     max_mean_grade: float = 9.0
     max_tip_grade: float = 12.0
     max_age: int = 120
+    min_quiz: int = 30
     #: Reading grades need textstat's pronouncing dictionary: about 1 s and 70 MB. `tipbot run`
     #: skips this editorial check (it cannot make a message wrong or rejected); `tipbot validate`
     #: and the test suite always make it.
@@ -62,13 +64,15 @@ def validate_dir(
 
 
 def check(loaded: LoadedBank, rules: Rules = Rules()) -> Iterator[Problem]:
-    yield from _unique_ids(loaded)
+    id_problems = list(_unique_ids(loaded))
+    yield from id_problems
     citation_problems = list(_citations(loaded))
     yield from citation_problems
     yield from _official_before_commercial(loaded)
     coverage_problems = list(_intake_coverage(loaded, rules))
     yield from coverage_problems
     yield from _bank_rules(loaded, rules)
+    yield from _quiz(loaded, rules, check_tips=not id_problems)  # a duplicate tip id is ambiguous
     if not citation_problems and not coverage_problems:  # rendering needs both to hold
         yield from _rendering(loaded)
 
@@ -79,6 +83,7 @@ def _unique_ids(loaded: LoadedBank) -> Iterator[Problem]:
         ("sources", [s.id for s in bank.sources]),
         ("tips", [t.id for t in bank.tips]),
         ("forms", [f.id for f in bank.forms]),
+        ("quiz", [q.id for q in bank.quiz]),
     ]
     for section, ids in groups:
         seen: set[str] = set()
@@ -172,6 +177,50 @@ def _intake_coverage(loaded: LoadedBank, rules: Rules) -> Iterator[Problem]:
         if not any(u.age_min <= age <= u.age_max for u in table.ul):
             yield loaded.problem(f"no upper-limit row for age {age}", "intakes", "ul")
             return
+
+
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers in a text, thousands commas removed ("1,800" and "1800" are one number)."""
+    return {n.replace(",", "") for n in _NUMBER_RE.findall(text)}
+
+
+def _quiz(loaded: LoadedBank, rules: Rules, *, check_tips: bool = True) -> Iterator[Problem]:
+    """Each question must come from an existing tip and cite one of that tip's sources, and
+    every number in its question, answer and explanation must appear in the tip: a quiz repeats
+    what a tip says, it never adds a claim of its own."""
+    bank = loaded.bank
+    if len(bank.quiz) < rules.min_quiz:
+        yield loaded.problem(
+            f"the quiz has {len(bank.quiz)} questions; at least {rules.min_quiz} needed", "quiz"
+        )
+    if not check_tips:
+        return
+    for n, question in enumerate(bank.quiz):
+        tip = bank.tip(question.tip)
+        if tip is None:
+            yield loaded.problem(f"unknown tip id {question.tip!r} (not in tips)", "quiz", n, "tip")
+            continue
+        if question.source not in tip.sources:
+            yield loaded.problem(
+                f"source {question.source!r} is not one of tip {tip.id!r}'s sources "
+                f"({', '.join(tip.sources)})",
+                "quiz",
+                n,
+                "source",
+            )
+        in_tip = numbers(tip.text)
+        for field_name in ("question", "answer", "explanation"):
+            extra = sorted(numbers(getattr(question, field_name)) - in_tip)
+            if extra:
+                yield loaded.problem(
+                    f"{field_name} has {', '.join(extra)}, which tip {tip.id!r} does not say",
+                    "quiz",
+                    n,
+                    field_name,
+                )
 
 
 def _bank_rules(loaded: LoadedBank, rules: Rules) -> Iterator[Problem]:
@@ -307,5 +356,6 @@ def report(bank: Bank) -> Report:
             "foods": len(bank.foods.items),
             "forms": len(bank.forms),
             "interaction classes": len(bank.interactions.classes),
+            "quiz questions": len(bank.quiz),
         },
     )

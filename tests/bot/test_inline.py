@@ -1,0 +1,58 @@
+"""Inline mode end to end: a typed query is answered with shareable cards, cached for everyone."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fakebot.server import FakeBotApi, InlineAnswer
+from tipbot import messages
+from tipbot.bot.inline import CACHE_SECONDS
+from tipbot.runner import Runner
+from tipbot.telegram_html import parse_html
+
+pytestmark = pytest.mark.usefixtures("runner")
+
+
+async def ask(fake: FakeBotApi, query: str) -> InlineAnswer:
+    fake.set_inline_mode()
+    query_id = fake.push_inline_query(31337, query)["inline_query"]["id"]
+    await fake.wait_for(
+        lambda: any(a.inline_query_id == query_id for a in fake.inline_answers),
+        what=f"an answer to inline query {query!r}",
+    )
+    return next(a for a in fake.inline_answers if a.inline_query_id == query_id)
+
+
+@pytest.mark.parametrize(
+    ("query", "card_id", "expected"),
+    [
+        ("almonds", "food:almonds-dry-roasted", "80 mg of magnesium in 1 oz"),
+        ("alendronate", "ix:bisphosphonates", "Timing:"),
+        ("citrate", "form:citrate", "elemental magnesium"),
+    ],
+)
+async def test_query_answers_with_a_card(
+    fake_api: FakeBotApi, query: str, card_id: str, expected: str
+) -> None:
+    answer = await ask(fake_api, query)
+    assert (answer.cache_time, answer.is_personal) == (CACHE_SECONDS, False)
+    [result] = answer.results
+    assert result["id"] == card_id and result["type"] == "article"
+    content = result["input_message_content"]
+    assert content["parse_mode"] == "HTML"
+    shown = parse_html(content["message_text"]).text
+    assert expected in shown
+    assert messages.DISCLAIMER_SHORT in shown
+
+
+async def test_empty_query_offers_cards(fake_api: FakeBotApi) -> None:
+    answer = await ask(fake_api, "")
+    assert len(answer.results) >= 3
+
+
+async def test_no_match_is_an_empty_answer_not_an_error(
+    fake_api: FakeBotApi, runner: Runner
+) -> None:
+    answer = await ask(fake_api, "zzz unknown thing")
+    assert answer.results == []
+    assert fake_api.messages == []  # no error notice sent anywhere

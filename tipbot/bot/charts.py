@@ -1,0 +1,43 @@
+"""The /foods chart as a photo: drawn off the event loop, then sent through the `PhotoCache`.
+
+The chart is an extra: if drawing or sending it fails, the text answer still goes out, so a
+broken font cache or a full disk never costs a user their food list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from tipbot import messages
+from tipbot.bot.services import Services
+from tipbot.content import render
+from tipbot.content.chart import Reference, render_chart
+
+log = logging.getLogger(__name__)
+
+#: Telegram's limit on a photo caption, counted on the visible text.
+MAX_CAPTION = 1024
+
+
+async def send_food_chart(update: Update, svc: Services) -> None:
+    """Send the food chart for the Daily Value (a user's own reference comes with profiles)."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    table = svc.bank.foods
+    reference = Reference(table.daily_value_mg, messages.CHART_REFERENCE_DV)
+    try:
+        chart = await asyncio.to_thread(render_chart, table, reference, svc.chart_dir)
+        await svc.photos.send(
+            chat.get_bot(),
+            chat.id,
+            chart.key,
+            chart.path,
+            caption=render.esc(chart.alt_text[:MAX_CAPTION]),
+        )
+    except (OSError, ValueError, TelegramError):
+        log.warning("could not send the food chart", exc_info=True)
