@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tipbot.content.loader import LIST_SECTIONS
 from tipbot.content.models import Bank, Topic
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,6 +40,8 @@ def load_bank_from_yaml(tips_dir: Path = TIPS_DIR) -> Bank:
     for path in sorted(tips_dir.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert isinstance(data, dict), f"{path.name}: expected a mapping at the top level"
+        for key in LIST_SECTIONS & merged.keys() & data.keys():  # e.g. sources over two files
+            merged[key] = merged[key] + data.pop(key)
         overlap = merged.keys() & data.keys()
         assert not overlap, (
             f"{path.name}: top-level key(s) {sorted(overlap)} already defined in another file"
@@ -304,6 +307,9 @@ def _cited_source_ids(bank: Bank) -> dict[str, set[str]]:
             add(s, f"interaction {cls.id}")
     for s in [*bank.intakes.rda_sources, *bank.intakes.ul_sources]:
         add(s, "intakes")
+    for rule in bank.doses:
+        for s in rule.sources:
+            add(s, f"dose rule {rule.id}")
     return cited
 
 

@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from tipbot.content.models import Bank
 
 #: Top-level keys that hold lists may be split over several files (e.g. tips by topic).
-LIST_SECTIONS = frozenset({"sources", "tips", "forms"})
-SECTIONS = frozenset({"sources", "tips", "foods", "forms", "interactions", "intakes"})
+LIST_SECTIONS = frozenset({"sources", "tips", "forms", "doses"})
+SECTIONS = frozenset({"sources", "tips", "foods", "forms", "interactions", "intakes", "doses"})
 
 
 @dataclass(frozen=True, order=True)

@@ -19,7 +19,7 @@ import textstat
 from tipbot.content import render
 from tipbot.content.intake import Person, answer
 from tipbot.content.loader import BankError, LoadedBank, Problem, load_bank
-from tipbot.content.models import Bank, EvidenceLevel, FoodGroup, LifeStage, Sex, Topic
+from tipbot.content.models import AudienceTag, Bank, EvidenceLevel, FoodGroup, LifeStage, Sex, Topic
 from tipbot.telegram_html import check_html
 
 
@@ -55,6 +55,7 @@ def validate_dir(
 
 def check(loaded: LoadedBank, rules: Rules = Rules()) -> Iterator[Problem]:
     yield from _unique_ids(loaded)
+    yield from _audience_tags(loaded)
     citation_problems = list(_citations(loaded))
     yield from citation_problems
     coverage_problems = list(_intake_coverage(loaded, rules))
@@ -70,6 +71,7 @@ def _unique_ids(loaded: LoadedBank) -> Iterator[Problem]:
         ("sources", [s.id for s in bank.sources]),
         ("tips", [t.id for t in bank.tips]),
         ("forms", [f.id for f in bank.forms]),
+        ("doses", [d.id for d in bank.doses]),
     ]
     for section, ids in groups:
         seen: set[str] = set()
@@ -84,6 +86,28 @@ def _unique_ids(loaded: LoadedBank) -> Iterator[Problem]:
                 f"duplicate id {cls.id!r} in interactions", "interactions", "classes", n, "id"
             )
         seen.add(cls.id)
+
+
+#: Tags that have a caution text in the bank (interactions.kidney_caution); others cannot be used.
+CAUTIONS = frozenset({AudienceTag.KIDNEY})
+
+
+def _audience_tags(loaded: LoadedBank) -> Iterator[Problem]:
+    """A tip cannot be both for and not for the same people: one of the two lines is a mistake."""
+    for n, tip in enumerate(loaded.bank.tips):
+        for tag in sorted(set(tip.for_) & set(tip.not_for)):
+            yield loaded.problem(
+                f"tip {tip.id!r} is both for and not_for {tag.value!r}", "tips", n, "not_for"
+            )
+        for tag in tip.caution_for:
+            if tag not in CAUTIONS:
+                known = ", ".join(sorted(c.value for c in CAUTIONS))
+                yield loaded.problem(
+                    f"caution_for {tag.value!r} has no caution text in the bank (known: {known})",
+                    "tips",
+                    n,
+                    "caution_for",
+                )
 
 
 def cited_sources(bank: Bank) -> Iterator[tuple[str, tuple[str | int, ...]]]:
@@ -105,6 +129,9 @@ def cited_sources(bank: Bank) -> Iterator[tuple[str, tuple[str | int, ...]]]:
     for key in ("rda_sources", "ul_sources"):
         for k, sid in enumerate(getattr(bank.intakes, key)):
             yield sid, ("intakes", key, k)
+    for n, rule in enumerate(bank.doses):
+        for k, sid in enumerate(rule.sources):
+            yield sid, ("doses", n, "sources", k)
 
 
 def _citations(loaded: LoadedBank) -> Iterator[Problem]:
