@@ -1,0 +1,99 @@
+"""Which bone medicine a person means, and which label rule belongs to it.
+
+People type what is on the box: `Fosamax`, `alendronate`, `Atelvia`, `Actonel DR`, or a near miss.
+A name resolves only to a product whose label rules are in the bank (tips/doses.yaml); anything else
+gets "I have no label rule for it", because a reminder must never carry an invented rule. Fuzzy
+matches use the same high bar as /interactions (content/lookup.py).
+
+One generic can be sold in forms taken differently (risedronate: Actonel on an empty stomach,
+Atelvia right after breakfast), so a generic name resolves to the plain product listed first in the
+bank and the match names the other forms, for the caller to point out.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from tipbot.content.lookup import ACCEPT_RATIO, MAX_QUERY_CHARS, SUGGEST_RATIO, normalise
+from tipbot.content.models import AudienceTag, Bank, DoseRule
+
+#: Which audience tag each product (a tips/doses.yaml id) gives a profile. Oral bisphosphonates
+#: share one tag because the timing tips (magnesium after the tablet) apply to all of them; the
+#: injections differ. A test checks that every product in the bank has a tag here.
+MEDICINE_TAGS: dict[str, AudienceTag] = {
+    "alendronate": AudienceTag.BISPHOSPHONATE,
+    "binosto": AudienceTag.BISPHOSPHONATE,
+    "risedronate": AudienceTag.BISPHOSPHONATE,
+    "atelvia": AudienceTag.BISPHOSPHONATE,
+    "ibandronate": AudienceTag.BISPHOSPHONATE,
+    "denosumab": AudienceTag.DENOSUMAB,
+    "zoledronic-acid": AudienceTag.ZOLEDRONIC_ACID,
+}
+
+
+class UnknownMedicine(ValueError):
+    """No label rule for this name: the message says so and names the closest known ones."""
+
+
+@dataclass(frozen=True)
+class MedicineMatch:
+    rule: DoseRule
+    #: Other products with the same generic but their own rules (e.g. Atelvia for risedronate).
+    other_forms: tuple[str, ...] = ()
+
+
+class MedicineCatalogue:
+    """Every product name in tips/doses.yaml, folded for comparison, pointing at its rule."""
+
+    def __init__(self, bank: Bank) -> None:
+        self._rules = {rule.id: rule for rule in bank.doses}
+        self._by_name: dict[str, DoseRule] = {}
+        for rule in bank.doses:  # brands first: `Actonel DR` must not fall back to `Actonel`
+            for brand in rule.brands:
+                self._by_name.setdefault(normalise(brand), rule)
+        for rule in bank.doses:
+            self._by_name.setdefault(normalise(rule.generic), rule)
+            self._by_name.setdefault(normalise(rule.id), rule)
+
+    def rule(self, rule_id: str) -> DoseRule | None:
+        return self._rules.get(rule_id)
+
+    def resolve(self, name: str) -> MedicineMatch:
+        """The product meant by `name`; raise UnknownMedicine with a clear message otherwise."""
+        key = normalise(name)[:MAX_QUERY_CHARS]
+        if not key:
+            raise UnknownMedicine("write the name of the medicine, for example alendronate")
+        rule = self._by_name.get(key)
+        if rule is None:
+            close = difflib.get_close_matches(key, self._by_name, n=3, cutoff=SUGGEST_RATIO)
+            if close and difflib.SequenceMatcher(None, key, close[0]).ratio() >= ACCEPT_RATIO:
+                rule = self._by_name[close[0]]
+            else:
+                raise UnknownMedicine(_unknown_message(name, [self._display(c) for c in close]))
+        others = tuple(
+            r.name for r in self._rules.values() if r.generic == rule.generic and r.id != rule.id
+        )
+        return MedicineMatch(rule, others)
+
+    def _display(self, key: str) -> str:
+        rule = self._by_name[key]
+        for candidate in (*rule.brands, rule.generic):
+            if normalise(candidate) == key:
+                return candidate
+        return rule.generic
+
+    @property
+    def names(self) -> list[str]:
+        """Generic names, then brands, as a person would pick them from a list."""
+        generics = dict.fromkeys(r.generic for r in self._rules.values())
+        brands = [b for r in self._rules.values() for b in r.brands]
+        return [*generics, *brands]
+
+
+def _unknown_message(name: str, suggestions: list[str]) -> str:
+    shown = name.strip()[:MAX_QUERY_CHARS]
+    message = f"I have no label rule for {shown}; ask your pharmacist how to take it."
+    if suggestions:
+        message += " Did you mean " + " or ".join(dict.fromkeys(suggestions)) + "?"
+    return message
