@@ -136,7 +136,7 @@ def test_no_profile_and_empty_profile_have_no_tags() -> None:
         (Profile(diet=Diet.VEGAN), {T.VEGAN, T.VEGETARIAN, T.NO_DAIRY}),
         (Profile(diet=Diet.VEGETARIAN), {T.VEGETARIAN}),
         (Profile(medicine="alendronate"), {T.BISPHOSPHONATE}),
-        (Profile(medicine="atelvia"), {T.BISPHOSPHONATE}),
+        (Profile(medicine="atelvia"), {T.BISPHOSPHONATE, T.BISPHOSPHONATE_AFTER_BREAKFAST}),
         (Profile(medicine="denosumab"), {T.DENOSUMAB}),
         (Profile(medicine="zoledronic-acid"), {T.ZOLEDRONIC_ACID}),
         (Profile(age_band=AgeBand.AGE_71_PLUS), {T.AGE_71_PLUS}),

@@ -18,17 +18,19 @@ from dataclasses import dataclass
 from tipbot.content.lookup import ACCEPT_RATIO, MAX_QUERY_CHARS, SUGGEST_RATIO, normalise
 from tipbot.content.models import AudienceTag, Bank, DoseRule
 
-#: Which audience tag each product (a tips/doses.yaml id) gives a profile. Oral bisphosphonates
+_ORAL = frozenset({AudienceTag.BISPHOSPHONATE})
+#: Which audience tags each product (a tips/doses.yaml id) gives a profile. Oral bisphosphonates
 #: share one tag because the timing tips (magnesium after the tablet) apply to all of them; the
-#: injections differ. A test checks that every product in the bank has a tag here.
-MEDICINE_TAGS: dict[str, AudienceTag] = {
-    "alendronate": AudienceTag.BISPHOSPHONATE,
-    "binosto": AudienceTag.BISPHOSPHONATE,
-    "risedronate": AudienceTag.BISPHOSPHONATE,
-    "atelvia": AudienceTag.BISPHOSPHONATE,
-    "ibandronate": AudienceTag.BISPHOSPHONATE,
-    "denosumab": AudienceTag.DENOSUMAB,
-    "zoledronic-acid": AudienceTag.ZOLEDRONIC_ACID,
+#: delayed-release form taken after breakfast has a second tag, so that tips about the fasting
+#: rule can be `not_for` it; the injections differ. A test checks every product has tags here.
+MEDICINE_TAGS: dict[str, frozenset[AudienceTag]] = {
+    "alendronate": _ORAL,
+    "binosto": _ORAL,
+    "risedronate": _ORAL,
+    "atelvia": _ORAL | {AudienceTag.BISPHOSPHONATE_AFTER_BREAKFAST},
+    "ibandronate": _ORAL,
+    "denosumab": frozenset({AudienceTag.DENOSUMAB}),
+    "zoledronic-acid": frozenset({AudienceTag.ZOLEDRONIC_ACID}),
 }
 
 

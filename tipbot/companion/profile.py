@@ -134,7 +134,7 @@ def audience_tags(profile: Profile | None) -> frozenset[AudienceTag]:
     if profile.diet is not None:
         tags |= _DIET_TAGS[profile.diet]
     if profile.medicine is not None and profile.medicine in MEDICINE_TAGS:
-        tags.add(MEDICINE_TAGS[profile.medicine])
+        tags |= MEDICINE_TAGS[profile.medicine]
     return frozenset(tags)
 
 

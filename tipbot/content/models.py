@@ -102,6 +102,9 @@ class AudienceTag(StrEnum):
     AGE_71_PLUS = "age-71-plus"
     KIDNEY = "kidney"
     BISPHOSPHONATE = "bisphosphonate"
+    #: Delayed-release risedronate (Atelvia, Actonel DR) is taken right after breakfast, so a tip
+    #: that says "on an empty stomach, then wait before breakfast" must be `not_for` this tag.
+    BISPHOSPHONATE_AFTER_BREAKFAST = "bisphosphonate-after-breakfast"
     DENOSUMAB = "denosumab"
     ZOLEDRONIC_ACID = "zoledronic-acid"
     VEGETARIAN = "vegetarian"
