@@ -18,9 +18,11 @@ from tipbot.companion.profile import (
     SexAnswer,
     ShowProfile,
     audience_tags,
+    intake_person,
     parse_profile_command,
 )
-from tipbot.content.models import AudienceTag, Bank
+from tipbot.content.intake import IntakeInputError, Person, answer
+from tipbot.content.models import AudienceTag, Bank, LifeStage, Sex
 
 T = AudienceTag
 
@@ -155,3 +157,31 @@ def test_every_product_in_the_bank_has_a_tag(bank: Bank) -> None:
 def test_age_band_gives_an_age_inside_it() -> None:
     for band in AgeBand:
         assert AgeBand.of(band.youngest) is band
+
+
+def test_intake_person_needs_age_and_sex(bank: Bank) -> None:
+    assert intake_person(None) is None
+    assert intake_person(Profile(age_band=AgeBand.AGE_71_PLUS)) is None
+    assert intake_person(Profile(sex=SexAnswer.FEMALE)) is None
+    person = intake_person(Profile(age_band=AgeBand.AGE_71_PLUS, sex=SexAnswer.FEMALE))
+    assert person == Person(71, Sex.FEMALE, LifeStage.GENERAL)
+    assert [r.group for r in answer(bank.intakes, person).rda_rows] == ["Adults over 70"]
+
+
+def test_intake_person_for_pregnancy_uses_the_pregnancy_rows(bank: Bank) -> None:
+    person = intake_person(Profile(age_band=AgeBand.AGE_31_50, sex=SexAnswer.PREGNANT))
+    assert person == Person(31, Sex.FEMALE, LifeStage.PREGNANCY)
+    assert answer(bank.intakes, person).rda_rows[0].group == "Pregnancy 31-50 years"
+
+
+@pytest.mark.parametrize("band", list(AgeBand))
+@pytest.mark.parametrize("sex", list(SexAnswer))
+def test_every_band_gives_the_rows_of_its_ages(bank: Bank, band: AgeBand, sex: SexAnswer) -> None:
+    person = intake_person(Profile(age_band=band, sex=sex))
+    assert person is not None
+    if person.stage is not LifeStage.GENERAL and person.age > 50:
+        with pytest.raises(IntakeInputError):  # the tables stop at 50; /intake says so itself
+            answer(bank.intakes, person)
+        return
+    rows = answer(bank.intakes, person).rda_rows
+    assert all(r.age_min <= person.age <= r.age_max for r in rows)

@@ -15,7 +15,13 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from tipbot.content.lookup import ACCEPT_RATIO, MAX_QUERY_CHARS, SUGGEST_RATIO, normalise
+from tipbot.content.lookup import (
+    ACCEPT_RATIO,
+    MAX_QUERY_CHARS,
+    SUGGEST_RATIO,
+    MedicineIndex,
+    normalise,
+)
 from tipbot.content.models import AudienceTag, Bank, DoseRule
 
 _ORAL = frozenset({AudienceTag.BISPHOSPHONATE})
@@ -50,6 +56,7 @@ class MedicineCatalogue:
 
     def __init__(self, bank: Bank) -> None:
         self._rules = {rule.id: rule for rule in bank.doses}
+        self._interactions = MedicineIndex(bank.interactions)
         self._by_name: dict[str, DoseRule] = {}
         for rule in bank.doses:  # brands first: `Actonel DR` must not fall back to `Actonel`
             for brand in rule.brands:
@@ -66,17 +73,53 @@ class MedicineCatalogue:
         key = normalise(name)[:MAX_QUERY_CHARS]
         if not key:
             raise UnknownMedicine("write the name of the medicine, for example alendronate")
-        rule = self._by_name.get(key)
+        rule = self._by_name.get(key) or self._by_prefix(key)
         if rule is None:
             close = difflib.get_close_matches(key, self._by_name, n=3, cutoff=SUGGEST_RATIO)
             if close and difflib.SequenceMatcher(None, key, close[0]).ratio() >= ACCEPT_RATIO:
                 rule = self._by_name[close[0]]
             else:
-                raise UnknownMedicine(_unknown_message(name, [self._display(c) for c in close]))
+                raise UnknownMedicine(self._unknown(name, [self._display(c) for c in close]))
         others = tuple(
             r.name for r in self._rules.values() if r.generic == rule.generic and r.id != rule.id
         )
         return MedicineMatch(rule, others)
+
+    def _by_prefix(self, key: str) -> DoseRule | None:
+        """`fosamax 70 mg` -> Fosamax: a known name, then extra words (as in /interactions).
+
+        A generic followed by more words (`risedronate delayed release`, `alendronate fizzy`) may
+        mean another form of it, taken differently, so it is refused with the forms to choose from.
+        """
+        words = key.split(" ")
+        for end in range(len(words) - 1, 0, -1):
+            prefix = " ".join(words[:end])
+            rule = self._by_name.get(prefix)
+            if rule is None:
+                continue
+            forms = [r for r in self._rules.values() if r.generic == rule.generic]
+            if prefix == normalise(rule.generic) and len(forms) > 1:
+                choices = " or ".join(r.name for r in forms)
+                raise UnknownMedicine(
+                    f"Which {rule.generic} is it: {choices}? They are taken differently, so "
+                    "write the brand name from the box, or the generic alone for the first one."
+                )
+            return rule
+        return None
+
+    def _unknown(self, name: str, suggestions: list[str]) -> str:
+        """Say plainly when the name is a medicine the bank knows, but not a bone medicine."""
+        shown = name.strip()[:MAX_QUERY_CHARS]
+        message = f"I have no label rule for {shown}; ask your pharmacist how to take it."
+        known = self._interactions.lookup(name).matches
+        if known:
+            message += (
+                f" {known[0].name} is in /interactions, but it is not one of the bone medicines "
+                "the dose companion has label rules for."
+            )
+        elif suggestions:
+            message += " Did you mean " + " or ".join(dict.fromkeys(suggestions)) + "?"
+        return message
 
     def _display(self, key: str) -> str:
         rule = self._by_name[key]
@@ -91,11 +134,3 @@ class MedicineCatalogue:
         generics = dict.fromkeys(r.generic for r in self._rules.values())
         brands = [b for r in self._rules.values() for b in r.brands]
         return [*generics, *brands]
-
-
-def _unknown_message(name: str, suggestions: list[str]) -> str:
-    shown = name.strip()[:MAX_QUERY_CHARS]
-    message = f"I have no label rule for {shown}; ask your pharmacist how to take it."
-    if suggestions:
-        message += " Did you mean " + " or ".join(dict.fromkeys(suggestions)) + "?"
-    return message

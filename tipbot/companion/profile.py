@@ -16,7 +16,8 @@ from enum import StrEnum
 from typing import TypeVar
 
 from tipbot.companion.medicines import MEDICINE_TAGS, MedicineCatalogue, UnknownMedicine
-from tipbot.content.models import AudienceTag
+from tipbot.content.intake import Person
+from tipbot.content.models import AudienceTag, LifeStage, Sex
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -138,6 +139,24 @@ def audience_tags(profile: Profile | None) -> frozenset[AudienceTag]:
     return frozenset(tags)
 
 
+def intake_person(profile: Profile | None) -> Person | None:
+    """Who `/intake` with no arguments answers for, or None when age or sex is not given.
+
+    The band's youngest age picks the same reference row as any age in the band, because the
+    bands are the reference tables' own age groups.
+    """
+    if profile is None or profile.age_band is None or profile.sex is None:
+        return None
+    sex, stage = _INTAKE_SEX[profile.sex]
+    return Person(profile.age_band.youngest, sex, stage)
+
+
+_INTAKE_SEX = {
+    SexAnswer.FEMALE: (Sex.FEMALE, LifeStage.GENERAL),
+    SexAnswer.MALE: (Sex.MALE, LifeStage.GENERAL),
+    SexAnswer.PREGNANT: (Sex.FEMALE, LifeStage.PREGNANCY),
+    SexAnswer.BREASTFEEDING: (Sex.FEMALE, LifeStage.LACTATION),
+}
 _SEX_TAGS = {
     SexAnswer.FEMALE: AudienceTag.FEMALE,
     SexAnswer.MALE: AudienceTag.MALE,
