@@ -113,3 +113,19 @@ def test_the_bundled_dose_rules(bank_copy: Path) -> None:
     assert DoseKind.DAILY not in rules["alendronate"].missed
     assert DoseKind.DAILY not in rules["risedronate"].missed
     assert rules["zoledronic-acid"].missed == {}
+
+
+def test_a_hard_to_read_dose_rule_names_file_and_line(bank_copy: Path) -> None:
+    path = bank_copy / "doses.yaml"
+    text = path.read_text()
+    old = "There is no timing rule between this infusion and calcium, magnesium, iron or antacids"
+    hard = (
+        "Notwithstanding pharmacokinetic considerations, concomitant administration of multivalent "
+        "cation-containing preparations necessitates individualised consideration by prescribers"
+    )
+    assert old in text
+    line = text[: text.index(old)].count("\n")  # the `minerals: >-` line just above
+    path.write_text(text.replace(old, hard))
+    _, found = validate_dir(bank_copy, Rules())
+    [problem] = [str(p) for p in found]
+    assert problem.startswith(f"{path}:{line}: dose rule 'zoledronic-acid' minerals reads at grade")

@@ -190,6 +190,19 @@ def _bank_rules(loaded: LoadedBank, rules: Rules) -> Iterator[Problem]:
                 n,
                 "text",
             )
+    for n, rule in enumerate(loaded.bank.doses):  # dose reminders are read by the same people
+        texts = [("how_to_take", rule.how_to_take), ("minerals", rule.minerals)]
+        texts += [("missed", text) for text in rule.missed.values()]
+        for field_name, text in texts:
+            grade = reading_grade(text)
+            if grade > rules.max_tip_grade:
+                yield loaded.problem(
+                    f"dose rule {rule.id!r} {field_name} reads at grade {grade:.1f}, above "
+                    f"{rules.max_tip_grade:g}: use shorter sentences and simpler words",
+                    "doses",
+                    n,
+                    field_name,
+                )
     if grades and statistics.fmean(grades) > rules.max_mean_grade:
         yield loaded.problem(
             f"the tips' mean reading grade is {statistics.fmean(grades):.1f}, "
