@@ -403,3 +403,20 @@ def test_describe(catalogue: MedicineCatalogue) -> None:
         "the last day of each month"
         in setup("ibandronate monthly last 08:00", catalogue).schedule.describe()
     )
+
+
+def test_monthly_last_day_on_a_spring_forward_day() -> None:
+    # 31 March 2024 was both the last day of the month and the day Berlin moved to CEST.
+    schedule = DoseSchedule(Repeat.MONTHLY, 2 * 60 + 30, BERLIN, last_day=True)
+    march = next_occurrence(schedule, utc(2024, 3, 15))
+    assert march.local_date == date(2024, 3, 31)
+    assert march.at == utc(2024, 3, 31, 1, 30)
+    assert local(march.at) == datetime(2024, 3, 31, 3, 30)  # an hour later on the wall clock
+
+
+def test_monthly_last_day_on_a_fall_back_day() -> None:
+    # 31 October 2027 is both the last day of the month and the day Berlin returns to CET.
+    schedule = DoseSchedule(Repeat.MONTHLY, 2 * 60 + 30, BERLIN, last_day=True)
+    october = list(islice(occurrences(schedule, utc(2027, 10, 15)), 2))
+    assert october[0].at == utc(2027, 10, 31, 0, 30)  # the first 02:30, CEST
+    assert october[1].local_date == date(2027, 11, 30)  # once, then next month
