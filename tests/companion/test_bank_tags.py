@@ -108,7 +108,7 @@ def test_the_bundled_dose_rules(bank_copy: Path) -> None:
     assert rules["ibandronate"].food_wait_minutes == 60
     assert rules["atelvia"].timing is Timing.AFTER_BREAKFAST
     assert rules["denosumab"].schedules == [DoseKind.EVERY_6_MONTHS]
-    assert rules["zoledronic-acid"].schedules == [DoseKind.YEARLY]
+    assert rules["zoledronic-acid"].schedules == [DoseKind.YEARLY, DoseKind.EVERY_2_YEARS]
     # Never invent a rule: the labels give no missed-dose rule for these.
     assert DoseKind.DAILY not in rules["alendronate"].missed
     assert DoseKind.DAILY not in rules["risedronate"].missed

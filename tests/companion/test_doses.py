@@ -196,6 +196,17 @@ def test_zoledronic_acid_yearly() -> None:
     assert got[0].at == utc(2028, 2, 22, 10)
 
 
+def test_zoledronic_acid_every_two_years() -> None:
+    schedule = DoseSchedule(Repeat.EVERY_2_YEARS, 10 * 60, "UTC", anchor=date(2027, 5, 10))
+    got = list(islice(occurrences(schedule, utc(2027, 1, 1)), 2))
+    assert [o.appointment for o in got] == [date(2027, 5, 10), date(2029, 5, 10)]
+
+
+def test_an_appointment_schedule_needs_its_date() -> None:
+    with pytest.raises(ValueError, match="needs its next date"):
+        DoseSchedule(Repeat.YEARLY, 600, "UTC")
+
+
 def test_add_months_clamps_to_the_month_end_but_keeps_the_anchor_day() -> None:
     assert add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
     assert add_months(date(2026, 8, 31), 12) == date(2027, 8, 31)
@@ -332,6 +343,14 @@ def test_zone_defaults_to_the_subscriptions(catalogue: MedicineCatalogue) -> Non
             "Reclast appointment 2027-03-01 09:00 Europe/London",
             DoseSchedule(Repeat.YEARLY, 540, "Europe/London", anchor=date(2027, 3, 1)),
         ),
+        (
+            "zoledronic acid appointment every 2 years 2027-03-01 09:00",
+            DoseSchedule(Repeat.EVERY_2_YEARS, 540, "UTC", anchor=date(2027, 3, 1)),
+        ),
+        (
+            "Prolia appointment every 6 months 2027-03-01 09:00",
+            DoseSchedule(Repeat.EVERY_6_MONTHS, 540, "UTC", anchor=date(2027, 3, 1)),
+        ),
     ],
 )
 def test_one_line_forms(args: str, schedule: DoseSchedule, catalogue: MedicineCatalogue) -> None:
@@ -375,7 +394,10 @@ def test_off(catalogue: MedicineCatalogue) -> None:
         ("alendronate every 3 weeks 08:00", "write every N days"),
         ("denosumab weekly mon 09:00", "appointment YYYY-MM-DD HH:MM"),
         ("denosumab appointment 2027-02-30 09:00", "is not a date"),
-        ("denosumab appointment next-month 09:00", "is not a date"),
+        ("denosumab appointment next-month 09:00", "appointment YYYY-MM-DD HH:MM"),
+        ("denosumab appointment 2027-3-1 09:00", "write it as YYYY-MM-DD"),
+        ("denosumab appointment yearly 2027-03-01 09:00", "gives appointments every 6 months"),
+        ("reclast appointment monthly 2027-03-01 09:00", "not an interval I know"),
         ("alendronate appointment 2027-03-01 09:00", "is taken at home"),
         ("omeprazole daily 08:00", "I have no label rule for omeprazole; ask your pharmacist"),
         ("vitamin d daily 08:00", "I have no label rule for vitamin d"),

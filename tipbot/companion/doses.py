@@ -2,7 +2,8 @@
 
 A schedule is a local time in a zone plus a repeat: daily, one day a week, one date a month (1-28
 or the last day), every N days, or an appointment (denosumab every 6 months, zoledronic acid once
-a year) that gets a reminder a week before instead of a dose reminder.
+a year, or every 2 years when used for prevention) that gets a reminder a week before instead of
+a dose reminder.
 
 Local time becomes UTC with the same rules as daily tips (delivery/schedule.py): a time that does
 not exist on a spring-forward day is reminded one hour later on the wall clock, and a repeated time
@@ -59,6 +60,7 @@ class Repeat(StrEnum):
     EVERY_N_DAYS = "every_n_days"
     EVERY_6_MONTHS = "every_6_months"
     YEARLY = "yearly"
+    EVERY_2_YEARS = "every_2_years"
 
     @property
     def label_kind(self) -> DoseKind | None:
@@ -67,7 +69,15 @@ class Repeat(StrEnum):
 
     @property
     def is_appointment(self) -> bool:
-        return self in (Repeat.EVERY_6_MONTHS, Repeat.YEARLY)
+        return self in _APPOINTMENT_MONTHS
+
+    @property
+    def months(self) -> int:
+        """Months between appointments (appointments only)."""
+        return _APPOINTMENT_MONTHS[self]
+
+
+_APPOINTMENT_MONTHS = {Repeat.EVERY_6_MONTHS: 6, Repeat.YEARLY: 12, Repeat.EVERY_2_YEARS: 24}
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,7 @@ class DoseSchedule:
     """When doses (or appointment reminders) fall, in the person's local time and zone.
 
     `anchor` is the first dose date for every-N-days, and the next appointment date for
-    appointments (later ones follow every 6 or 12 months from it).
+    appointments (later ones follow every 6, 12 or 24 months from it).
     """
 
     repeat: Repeat
@@ -98,9 +108,9 @@ class DoseSchedule:
             Repeat.EVERY_N_DAYS: self.every_days is not None
             and 1 <= self.every_days <= MAX_EVERY_DAYS
             and self.anchor is not None,
-            Repeat.EVERY_6_MONTHS: self.anchor is not None,
-            Repeat.YEARLY: self.anchor is not None,
         }
+        if self.repeat.is_appointment and self.anchor is None:
+            raise ValueError(f"an appointment schedule needs its next date: {self}")
         if not checks.get(self.repeat, True):
             raise ValueError(f"incomplete {self.repeat.value} schedule: {self}")
 
@@ -117,7 +127,7 @@ class DoseSchedule:
             return f"on {day} of each month {at}"
         if self.repeat is Repeat.EVERY_N_DAYS:
             return f"every {self.every_days} days from {self.anchor} {at}"
-        months = 6 if self.repeat is Repeat.EVERY_6_MONTHS else 12
+        months = self.repeat.months
         return (
             f"a reminder a week before each appointment, {at}; the next appointment is on "
             f"{self.anchor}, then every {months} months"
@@ -145,7 +155,7 @@ def _dose_dates(schedule: DoseSchedule, start: date) -> Iterator[tuple[date, dat
     """Local dates with a reminder on or after `start`, in order, each with its appointment."""
     if schedule.repeat.is_appointment:
         assert schedule.anchor is not None
-        months = 6 if schedule.repeat is Repeat.EVERY_6_MONTHS else 12
+        months = schedule.repeat.months
         k = 0
         while True:
             appointment = add_months(schedule.anchor, k * months)
@@ -281,6 +291,15 @@ USAGE = (
 )
 _REPEAT_WORDS = {"daily", "weekly", "monthly", "every", "appointment"}
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+#: What may stand between `appointment` and the date; nothing means the label's usual interval.
+_INTERVALS: dict[str, Repeat | None] = {
+    "": None,
+    "every 6 months": Repeat.EVERY_6_MONTHS,
+    "yearly": Repeat.YEARLY,
+    "every year": Repeat.YEARLY,
+    "every 2 years": Repeat.EVERY_2_YEARS,
+}
 
 
 def parse_dose_command(
@@ -345,14 +364,21 @@ def _parse_repeat(
             raise DoseInputError(
                 f"{rule.name} is taken at home, so it needs daily, weekly or monthly. " + USAGE
             )
-        if head != "appointment" or len(words) < 2:
+        at = next((i for i, w in enumerate(words) if _DATE_LIKE.match(w)), None)
+        if head != "appointment" or at is None:
             raise DoseInputError(
                 f"{rule.name} is given by a health professional, so I remind you a week before "
                 f"each appointment: write /dose {rule.generic} appointment YYYY-MM-DD HH:MM "
                 "with the date of your next appointment."
             )
-        repeat = Repeat(rule.schedules[0].value)
-        return repeat, _Fields(anchor=_parse_date(words[1])), words[2:]
+        interval = " ".join(w.casefold() for w in words[1:at])
+        if interval not in _INTERVALS:
+            raise DoseInputError(
+                f"{' '.join(words[1:at])[:30]} is not an interval I know: write every 6 months, "
+                "yearly or every 2 years before the date, or nothing for the usual one"
+            )
+        repeat = _INTERVALS[interval] or Repeat(rule.schedules[0].value)
+        return _allowed(repeat, rule), _Fields(anchor=_parse_date(words[at])), words[at + 1 :]
     if head == "daily":
         return _allowed(Repeat.DAILY, rule), _Fields(), words[1:]
     if head == "weekly":
@@ -376,9 +402,12 @@ def _allowed(repeat: Repeat, rule: DoseRule) -> Repeat:
     """A schedule the label does not give is refused: its reminder would carry the wrong rules."""
     if repeat.label_kind in rule.schedules:
         return repeat
-    given = " or ".join(k.value for k in rule.schedules)
+    given = " or ".join(k.value.replace("_", " ") for k in rule.schedules)
+    asked = repeat.value.replace("_", " ")
+    if repeat.is_appointment:
+        raise DoseInputError(f"The label of {rule.name} gives appointments {given}, not {asked}.")
     raise DoseInputError(
-        f"The label of {rule.name} gives a {given} schedule, not {repeat.value}. Check the "
+        f"The label of {rule.name} gives a {given} schedule, not {asked}. Check the "
         "schedule on your prescription, or write every N days if your doctor set another one."
     )
 

@@ -183,6 +183,7 @@ class DoseKind(StrEnum):
     MONTHLY = "monthly"
     EVERY_6_MONTHS = "every_6_months"
     YEARLY = "yearly"
+    EVERY_2_YEARS = "every_2_years"
 
 
 class Timing(StrEnum):
@@ -219,7 +220,7 @@ class DoseRule(Strict):
     def _consistent(self) -> DoseRule:
         appointment = self.timing is Timing.APPOINTMENT
         if appointment and any(k not in _APPOINTMENT_KINDS for k in self.schedules):
-            raise ValueError("an appointment medicine is given every 6 months or yearly")
+            raise ValueError("an appointment medicine is given every 6 months, 1 year or 2 years")
         if not appointment and any(k in _APPOINTMENT_KINDS for k in self.schedules):
             raise ValueError("a tablet is taken daily, weekly or monthly")
         if self.timing is Timing.FASTING and self.food_wait_minutes is None:
@@ -235,7 +236,7 @@ class DoseRule(Strict):
         return self
 
 
-_APPOINTMENT_KINDS = frozenset({DoseKind.EVERY_6_MONTHS, DoseKind.YEARLY})
+_APPOINTMENT_KINDS = frozenset({DoseKind.EVERY_6_MONTHS, DoseKind.YEARLY, DoseKind.EVERY_2_YEARS})
 
 
 class Sex(StrEnum):
