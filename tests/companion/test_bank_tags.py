@@ -129,3 +129,13 @@ def test_a_hard_to_read_dose_rule_names_file_and_line(bank_copy: Path) -> None:
     _, found = validate_dir(bank_copy, Rules())
     [problem] = [str(p) for p in found]
     assert problem.startswith(f"{path}:{line}: dose rule 'zoledronic-acid' minerals reads at grade")
+
+
+def test_a_brand_under_two_products_names_file_and_line(bank_copy: Path) -> None:
+    path = bank_copy / "doses.yaml"
+    text = path.read_text()
+    old = "    brands: [Binosto]\n"
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, "    brands: [Binosto, FOSAMAX]\n"))
+    [problem] = problems(bank_copy)
+    assert problem == f"{path}:{line}: brand 'FOSAMAX' is already listed under 'alendronate'"

@@ -19,6 +19,7 @@ import textstat
 from tipbot.content import render
 from tipbot.content.intake import Person, answer
 from tipbot.content.loader import BankError, LoadedBank, Problem, load_bank
+from tipbot.content.lookup import normalise
 from tipbot.content.models import AudienceTag, Bank, EvidenceLevel, FoodGroup, LifeStage, Sex, Topic
 from tipbot.telegram_html import check_html
 
@@ -56,6 +57,7 @@ def validate_dir(
 def check(loaded: LoadedBank, rules: Rules = Rules()) -> Iterator[Problem]:
     yield from _unique_ids(loaded)
     yield from _audience_tags(loaded)
+    yield from _dose_names(loaded)
     citation_problems = list(_citations(loaded))
     yield from citation_problems
     coverage_problems = list(_intake_coverage(loaded, rules))
@@ -108,6 +110,23 @@ def _audience_tags(loaded: LoadedBank) -> Iterator[Problem]:
                     n,
                     "caution_for",
                 )
+
+
+def _dose_names(loaded: LoadedBank) -> Iterator[Problem]:
+    """A brand names one product: `/dose NAME` must never pick between two label rules silently."""
+    seen: dict[str, str] = {}
+    for n, rule in enumerate(loaded.bank.doses):
+        for k, brand in enumerate(rule.brands):
+            key = normalise(brand)
+            if key in seen and seen[key] != rule.id:
+                yield loaded.problem(
+                    f"brand {brand!r} is already listed under {seen[key]!r}",
+                    "doses",
+                    n,
+                    "brands",
+                    k,
+                )
+            seen.setdefault(key, rule.id)
 
 
 def cited_sources(bank: Bank) -> Iterator[tuple[str, tuple[str | int, ...]]]:
