@@ -442,3 +442,10 @@ def test_monthly_last_day_on_a_fall_back_day() -> None:
     october = list(islice(occurrences(schedule, utc(2027, 10, 15)), 2))
     assert october[0].at == utc(2027, 10, 31, 0, 30)  # the first 02:30, CEST
     assert october[1].local_date == date(2027, 11, 30)  # once, then next month
+
+
+def test_an_appointment_less_than_a_week_away_has_no_reminder_left() -> None:
+    schedule = DoseSchedule(Repeat.EVERY_6_MONTHS, 9 * 60, "UTC", anchor=date(2026, 6, 5))
+    first = next_occurrence(schedule, utc(2026, 6, 1, 12))  # the 29 May reminder is past
+    assert first.appointment == date(2026, 12, 5)
+    assert first.local_date == date(2026, 11, 28)

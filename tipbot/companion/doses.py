@@ -190,7 +190,12 @@ def _dose_dates(schedule: DoseSchedule, start: date) -> Iterator[tuple[date, dat
 
 
 def occurrences(schedule: DoseSchedule, after: datetime) -> Iterator[Occurrence]:
-    """Every reminder strictly after `after` (naive UTC), in order, without end."""
+    """Every reminder strictly after `after` (naive UTC), in order, without end.
+
+    An appointment whose week-before reminder is already past (set up less than a week ahead)
+    gets none; the first occurrence then names a later appointment, which the caller can compare
+    with the date it was given and say so.
+    """
     zone = tz_from_key(schedule.zone)
     start = local_date_of(after, zone) - timedelta(days=1)  # a zone ahead of UTC starts earlier
     for day, appointment in _dose_dates(schedule, start):
