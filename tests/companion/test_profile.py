@@ -64,6 +64,7 @@ def set_(args: str, catalogue: MedicineCatalogue, current: Profile = EMPTY) -> S
         ("set medicine Prolia", Profile(medicine="denosumab")),
         ("set medicine zoledronic acid", Profile(medicine="zoledronic-acid")),
         ("set medicine alendronat", Profile(medicine="alendronate")),  # a near miss
+        ("set medicine None", Profile(medicine="none")),
     ],
 )
 def test_one_line_forms(args: str, expected: Profile, catalogue: MedicineCatalogue) -> None:
@@ -81,6 +82,22 @@ def test_risedronate_names_the_delayed_release_form(catalogue: MedicineCatalogue
     assert command.profile.medicine == "risedronate"
     assert command.question is Question.MEDICINE
     assert any("Atelvia" in name for name in command.other_forms)
+
+
+def test_clear_one_answer(catalogue: MedicineCatalogue) -> None:
+    current = Profile(region=Region.US, kidney=Kidney.YES, medicine="alendronate")
+    assert set_("clear kidney", catalogue, current).profile == Profile(
+        region=Region.US, medicine="alendronate"
+    )
+    assert set_("clear medicine", catalogue, current).profile == Profile(
+        region=Region.US, kidney=Kidney.YES
+    )
+    with pytest.raises(ProfileInputError, match="I can store these answers"):
+        parse_profile_command("clear height", current, catalogue)
+
+
+def test_no_medicine_gives_no_medicine_tag() -> None:
+    assert audience_tags(Profile(medicine="none")) == frozenset()
 
 
 def test_show_and_clear(catalogue: MedicineCatalogue) -> None:
@@ -101,7 +118,8 @@ def test_show_and_clear(catalogue: MedicineCatalogue) -> None:
         ("set height 170", "I can store these answers: age, sex, region"),
         ("set age", "/profile set age 70"),
         ("delete", "/profile clear"),
-        ("clear everything", "/profile clear"),
+        ("clear everything", "I can store these answers"),
+        ("clear all the things", "/profile clear"),
         ("set medicine omeprazole", "I have no label rule for omeprazole; ask your pharmacist"),
         ("set medicine xyzzy", "I have no label rule for xyzzy"),
     ],

@@ -103,7 +103,7 @@ class Profile:
     sex: SexAnswer | None = None
     region: Region | None = None
     #: The product's id in tips/doses.yaml (`alendronate`, `atelvia`): the product, not only the
-    #: generic, because forms of one generic are taken differently.
+    #: generic, because forms of one generic are taken differently; `none` if the person said so.
     medicine: str | None = None
     kidney: Kidney | None = None
     diet: Diet | None = None
@@ -183,7 +183,7 @@ class ClearProfile:
 
 @dataclass(frozen=True)
 class SetAnswer:
-    """`/profile set QUESTION VALUE`; `profile` is the result of applying it."""
+    """`/profile set QUESTION VALUE` or `/profile clear QUESTION`; `profile` is the result."""
 
     question: Question
     profile: Profile
@@ -193,11 +193,12 @@ class SetAnswer:
 
 ProfileCommand = ShowProfile | ClearProfile | SetAnswer
 
+NO_MEDICINE = "none"
 USAGE = (
     "Write /profile set age 70, /profile set sex female (or male, pregnant, breastfeeding), "
     "/profile set region eu (us, eu, uk), /profile set kidney no (yes, unsure), "
-    "/profile set diet vegan (vegetarian, no-dairy, none), /profile set medicine alendronate, "
-    "or /profile clear."
+    "/profile set diet vegan (vegetarian, no-dairy, none), /profile set medicine alendronate "
+    "(or none), /profile clear age (one answer) or /profile clear (all)."
 )
 
 
@@ -211,14 +212,15 @@ def parse_profile_command(
     verb = words[0].casefold()
     if verb == "clear" and len(words) == 1:
         return ClearProfile()
+    if verb == "clear" and len(words) == 2:
+        question = _question(words[1])
+        return SetAnswer(question, dataclasses.replace(current, **{_FIELDS[question]: None}))
     if verb != "set" or len(words) < 3:
         raise ProfileInputError(USAGE)
-    try:
-        question = Question(words[1].casefold())
-    except ValueError:
-        known = ", ".join(q.value for q in Question)
-        raise ProfileInputError(f"I can store these answers: {known}. {USAGE}") from None
+    question = _question(words[1])
     value = " ".join(words[2:])
+    if question is Question.MEDICINE and value.strip().casefold() == NO_MEDICINE:
+        return SetAnswer(question, dataclasses.replace(current, medicine=NO_MEDICINE))
     if question is Question.MEDICINE:
         try:
             match = medicines.resolve(value)
@@ -227,6 +229,24 @@ def parse_profile_command(
         updated = dataclasses.replace(current, medicine=match.rule.id)
         return SetAnswer(question, updated, match.other_forms)
     return SetAnswer(question, _apply(question, value, current))
+
+
+def _question(word: str) -> Question:
+    try:
+        return Question(word.casefold())
+    except ValueError:
+        known = ", ".join(q.value for q in Question)
+        raise ProfileInputError(f"I can store these answers: {known}. {USAGE}") from None
+
+
+_FIELDS = {
+    Question.AGE: "age_band",
+    Question.SEX: "sex",
+    Question.REGION: "region",
+    Question.MEDICINE: "medicine",
+    Question.KIDNEY: "kidney",
+    Question.DIET: "diet",
+}
 
 
 def _apply(question: Question, value: str, current: Profile) -> Profile:
