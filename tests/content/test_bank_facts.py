@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.content.test_added_facts import ADDED_FOODS
+from tipbot.content.loader import LIST_SECTIONS
 from tipbot.content.models import Bank, Topic
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,7 +36,6 @@ MAX_TIP_FK_GRADE = 12.0
 
 
 #: Sections that may be split over several files, as the loader allows (tipbot/content/loader.py).
-LIST_SECTIONS = frozenset({"sources", "tips", "forms"})
 
 
 def load_bank_from_yaml(tips_dir: Path = TIPS_DIR) -> Bank:
@@ -44,14 +44,13 @@ def load_bank_from_yaml(tips_dir: Path = TIPS_DIR) -> Bank:
     for path in sorted(tips_dir.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert isinstance(data, dict), f"{path.name}: expected a mapping at the top level"
-        for key, value in data.items():
-            if key in LIST_SECTIONS and isinstance(value, list):
-                merged.setdefault(key, []).extend(value)
-                continue
-            assert key not in merged, (
-                f"{path.name}: top-level key {key!r} already defined in another file"
-            )
-            merged[key] = value
+        for key in LIST_SECTIONS & merged.keys() & data.keys():  # e.g. sources over two files
+            merged[key] = merged[key] + data.pop(key)
+        overlap = merged.keys() & data.keys()
+        assert not overlap, (
+            f"{path.name}: top-level key(s) {sorted(overlap)} already defined in another file"
+        )
+        merged.update(data)
     return Bank.model_validate(merged)
 
 
@@ -317,6 +316,9 @@ def _cited_source_ids(bank: Bank) -> dict[str, set[str]]:
         add(s, "intakes")
     for value in bank.intakes.other_values:
         add(value.source, f"intakes.other_values {value.name}")
+    for rule in bank.doses:
+        for s in rule.sources:
+            add(s, f"dose rule {rule.id}")
     return cited
 
 

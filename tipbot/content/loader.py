@@ -17,8 +17,10 @@ from pydantic import ValidationError
 from tipbot.content.models import Bank
 
 #: Top-level keys that hold lists may be split over several files (e.g. tips by topic).
-LIST_SECTIONS = frozenset({"sources", "tips", "forms", "quiz"})
-SECTIONS = frozenset({"sources", "tips", "foods", "forms", "interactions", "intakes", "quiz"})
+LIST_SECTIONS = frozenset({"sources", "tips", "forms", "quiz", "doses"})
+SECTIONS = frozenset(
+    {"sources", "tips", "foods", "forms", "interactions", "intakes", "quiz", "doses"}
+)
 
 
 @dataclass(frozen=True, order=True)

@@ -108,6 +108,31 @@ class Source(Strict):
         return self
 
 
+class AudienceTag(StrEnum):
+    """Who a tip is written for; a profile has some of these tags (tipbot/companion/profile.py).
+
+    A fixed set, so that a typo such as `not_for: [pregnat]` fails at load time instead of silently
+    letting a tip through to the very people it was meant to skip.
+    """
+
+    FEMALE = "female"
+    MALE = "male"
+    PREGNANT = "pregnant"
+    BREASTFEEDING = "breastfeeding"
+    AGE_51_70 = "age-51-70"
+    AGE_71_PLUS = "age-71-plus"
+    KIDNEY = "kidney"
+    BISPHOSPHONATE = "bisphosphonate"
+    #: Delayed-release risedronate (Atelvia, Actonel DR) is taken right after breakfast, so a tip
+    #: that says "on an empty stomach, then wait before breakfast" must be `not_for` this tag.
+    BISPHOSPHONATE_AFTER_BREAKFAST = "bisphosphonate-after-breakfast"
+    DENOSUMAB = "denosumab"
+    ZOLEDRONIC_ACID = "zoledronic-acid"
+    VEGETARIAN = "vegetarian"
+    VEGAN = "vegan"
+    NO_DAIRY = "no-dairy"
+
+
 class Tip(Strict):
     id: Slug
     topic: Topic
@@ -115,6 +140,12 @@ class Tip(Strict):
     text: str = Field(min_length=20, max_length=TIP_MAX_CHARS)
     sources: list[Slug] = Field(min_length=1)
     evidence: EvidenceLevel
+    #: Optional audience tags (`for:` is a Python keyword, hence the alias): the tips that fit
+    #: a profile come first, a `not_for` tip is never sent to that profile, and
+    #: `caution_for: [kidney]` adds the kidney caution. A tip without tags goes to everyone.
+    for_: list[AudienceTag] = Field(default_factory=list, alias="for")
+    not_for: list[AudienceTag] = Field(default_factory=list)
+    caution_for: list[AudienceTag] = Field(default_factory=list)
 
 
 class Food(Strict):
@@ -165,6 +196,70 @@ class InteractionTable(Strict):
     kidney_caution_sources: list[Slug] = Field(min_length=1)
     sources: list[Slug] = Field(min_length=1)
     classes: list[InteractionClass] = Field(min_length=1)
+
+
+class DoseKind(StrEnum):
+    """How often a medicine is given; the dose companion's schedules are built on these."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    EVERY_6_MONTHS = "every_6_months"
+    YEARLY = "yearly"
+    EVERY_2_YEARS = "every_2_years"
+
+
+class Timing(StrEnum):
+    """When a dose is taken relative to food: it decides which follow-up messages exist."""
+
+    FASTING = "fasting"  # on rising, before the first food, drink or medicine of the day
+    AFTER_BREAKFAST = "after_breakfast"  # Atelvia / Actonel DR
+    APPOINTMENT = "appointment"  # given by a health professional: a reminder a week before
+
+
+class DoseRule(Strict):
+    """One bone medicine's rules as its official label states them, in our own words.
+
+    Every number here is read by the dose companion (the "you may eat now" follow-up is sent at
+    `food_wait_minutes`), so each is cited, and a rule the label does not give is left out rather
+    than filled in: `missed` holds only the schedules whose missed-dose rule the label states.
+    """
+
+    id: Slug
+    name: str = Field(min_length=3)
+    generic: str = Field(min_length=3)
+    brands: list[str] = Field(default_factory=list)
+    schedules: list[DoseKind] = Field(min_length=1)
+    timing: Timing
+    how_to_take: str = Field(min_length=20, max_length=TIP_MAX_CHARS)
+    food_wait_minutes: int | None = Field(default=None, ge=1, le=240)
+    upright_minutes: int | None = Field(default=None, ge=1, le=240)
+    minerals_wait_minutes: int | None = Field(default=None, ge=1, le=240)
+    minerals: str = Field(min_length=20, max_length=TIP_MAX_CHARS)
+    missed: dict[DoseKind, str] = Field(default_factory=dict)
+    sources: list[Slug] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DoseRule:
+        appointment = self.timing is Timing.APPOINTMENT
+        if appointment and any(k not in _APPOINTMENT_KINDS for k in self.schedules):
+            raise ValueError("an appointment medicine is given every 6 months, 1 year or 2 years")
+        if not appointment and any(k in _APPOINTMENT_KINDS for k in self.schedules):
+            raise ValueError("a tablet is taken daily, weekly or monthly")
+        if self.timing is Timing.FASTING and self.food_wait_minutes is None:
+            raise ValueError("a fasting medicine needs food_wait_minutes from its label")
+        if self.timing is not Timing.FASTING and self.food_wait_minutes is not None:
+            raise ValueError("food_wait_minutes applies only to a medicine taken fasting")
+        minerals, food = self.minerals_wait_minutes, self.food_wait_minutes
+        if minerals is not None and food is not None and minerals < food:
+            raise ValueError("minerals cannot follow sooner than food")
+        for kind in self.missed:
+            if kind not in self.schedules:
+                raise ValueError(f"missed rule for {kind.value!r}, not one of its schedules")
+        return self
+
+
+_APPOINTMENT_KINDS = frozenset({DoseKind.EVERY_6_MONTHS, DoseKind.YEARLY, DoseKind.EVERY_2_YEARS})
 
 
 class Sex(StrEnum):
@@ -300,6 +395,9 @@ class Bank(Strict):
     interactions: InteractionTable
     intakes: IntakeTable
     quiz: list[QuizQuestion] = Field(default_factory=list)
+    #: Label rules per bone medicine (tips/doses.yaml); optional so that a bank without the dose
+    #: companion still loads.
+    doses: list[DoseRule] = Field(default_factory=list)
 
     @cached_property
     def source_index(self) -> dict[str, Source]:

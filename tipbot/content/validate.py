@@ -20,7 +20,9 @@ import textstat
 from tipbot.content import render
 from tipbot.content.intake import Person, answer
 from tipbot.content.loader import BankError, LoadedBank, Problem, load_bank
+from tipbot.content.lookup import normalise
 from tipbot.content.models import (
+    AudienceTag,
     Bank,
     EvidenceLevel,
     FoodGroup,
@@ -66,6 +68,8 @@ def validate_dir(
 def check(loaded: LoadedBank, rules: Rules = Rules()) -> Iterator[Problem]:
     id_problems = list(_unique_ids(loaded))
     yield from id_problems
+    yield from _audience_tags(loaded)
+    yield from _dose_names(loaded)
     citation_problems = list(_citations(loaded))
     yield from citation_problems
     yield from _official_before_commercial(loaded)
@@ -84,6 +88,7 @@ def _unique_ids(loaded: LoadedBank) -> Iterator[Problem]:
         ("tips", [t.id for t in bank.tips]),
         ("forms", [f.id for f in bank.forms]),
         ("quiz", [q.id for q in bank.quiz]),
+        ("doses", [d.id for d in bank.doses]),
     ]
     for section, ids in groups:
         seen: set[str] = set()
@@ -98,6 +103,45 @@ def _unique_ids(loaded: LoadedBank) -> Iterator[Problem]:
                 f"duplicate id {cls.id!r} in interactions", "interactions", "classes", n, "id"
             )
         seen.add(cls.id)
+
+
+#: Tags that have a caution text in the bank (interactions.kidney_caution); others cannot be used.
+CAUTIONS = frozenset({AudienceTag.KIDNEY})
+
+
+def _audience_tags(loaded: LoadedBank) -> Iterator[Problem]:
+    """A tip cannot be both for and not for the same people: one of the two lines is a mistake."""
+    for n, tip in enumerate(loaded.bank.tips):
+        for tag in sorted(set(tip.for_) & set(tip.not_for)):
+            yield loaded.problem(
+                f"tip {tip.id!r} is both for and not_for {tag.value!r}", "tips", n, "not_for"
+            )
+        for tag in tip.caution_for:
+            if tag not in CAUTIONS:
+                known = ", ".join(sorted(c.value for c in CAUTIONS))
+                yield loaded.problem(
+                    f"caution_for {tag.value!r} has no caution text in the bank (known: {known})",
+                    "tips",
+                    n,
+                    "caution_for",
+                )
+
+
+def _dose_names(loaded: LoadedBank) -> Iterator[Problem]:
+    """A brand names one product: `/dose NAME` must never pick between two label rules silently."""
+    seen: dict[str, str] = {}
+    for n, rule in enumerate(loaded.bank.doses):
+        for k, brand in enumerate(rule.brands):
+            key = normalise(brand)
+            if key in seen and seen[key] != rule.id:
+                yield loaded.problem(
+                    f"brand {brand!r} is already listed under {seen[key]!r}",
+                    "doses",
+                    n,
+                    "brands",
+                    k,
+                )
+            seen.setdefault(key, rule.id)
 
 
 def cited_sources(bank: Bank) -> Iterator[tuple[str, tuple[str | int, ...]]]:
@@ -123,6 +167,9 @@ def cited_sources(bank: Bank) -> Iterator[tuple[str, tuple[str | int, ...]]]:
             yield sid, ("intakes", key, k)
     for n, value in enumerate(bank.intakes.other_values):
         yield value.source, ("intakes", "other_values", n, "source")
+    for n, rule in enumerate(bank.doses):
+        for k, sid in enumerate(rule.sources):
+            yield sid, ("doses", n, "sources", k)
 
 
 def _citations(loaded: LoadedBank) -> Iterator[Problem]:
@@ -253,6 +300,19 @@ def _bank_rules(loaded: LoadedBank, rules: Rules) -> Iterator[Problem]:
                 n,
                 "text",
             )
+    for n, rule in enumerate(loaded.bank.doses):  # dose reminders are read by the same people
+        texts = [("how_to_take", rule.how_to_take), ("minerals", rule.minerals)]
+        texts += [("missed", text) for text in rule.missed.values()]
+        for field_name, text in texts:
+            grade = reading_grade(text)
+            if grade > rules.max_tip_grade:
+                yield loaded.problem(
+                    f"dose rule {rule.id!r} {field_name} reads at grade {grade:.1f}, above "
+                    f"{rules.max_tip_grade:g}: use shorter sentences and simpler words",
+                    "doses",
+                    n,
+                    field_name,
+                )
     if grades and statistics.fmean(grades) > rules.max_mean_grade:
         yield loaded.problem(
             f"the tips' mean reading grade is {statistics.fmean(grades):.1f}, "
