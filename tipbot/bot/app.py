@@ -42,6 +42,7 @@ from tipbot.bot.services import KEY, Services, app_services
 from tipbot.config import Role, Settings
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
+from tipbot.delivery import share
 from tipbot.delivery.budget import Budget
 from tipbot.delivery.sender import Sender
 from tipbot.delivery.sweep import Deliverer
@@ -91,7 +92,7 @@ def build_application(
     application.bot_data[KEY] = services
     if Role.DELIVERY in settings.roles:
         services.delivery_bot, services.deliverer = _build_deliverer(
-            settings, bank, engine, metrics, clock, request, token, budget
+            settings, bank, engine, metrics, clock, request, token, budget, services.owner
         )
     register_handlers(application, settings)
     return application
@@ -204,6 +205,7 @@ def _build_deliverer(
     request: BaseRequest | None,
     token: str,
     budget: Budget,
+    owner: str,
 ) -> tuple[ExtBot[None], Deliverer]:
     """Deliveries use their own bot and connection pool, so a broadcast never queues replies."""
     concurrency = delivery_concurrency(settings.max_rate)
@@ -231,6 +233,8 @@ def _build_deliverer(
         sweep_interval=settings.sweep_seconds,
         max_rate=settings.max_rate,
         retention=timedelta(days=settings.retention_days),
+        roles=tuple(sorted(settings.roles)),
+        owner=owner,
     )
     return bot, deliverer
 
@@ -238,7 +242,8 @@ def _build_deliverer(
 async def start_services(
     application: Application[Any, Any, Any, Any, Any, Any], *, schedule_sweeps: bool = True
 ) -> None:
-    """After `initialize`: migrate the schema, publish the command menu, start delivering."""
+    """After `initialize`: migrate the schema, publish the command menu, start delivering (or,
+    without the delivery role, start renewing this process's share of the bot's rate)."""
     services = app_services(application)
     await db.migrate(services.engine)
     commands = [BotCommand(c.name, c.description) for c in messages.COMMANDS]
@@ -249,6 +254,18 @@ async def start_services(
             services.delivery_task = asyncio.create_task(
                 services.deliverer.run(), name="tipbot-delivery"
             )
+    elif schedule_sweeps:
+        services.share_task = asyncio.create_task(
+            share.keep_share(
+                services.engine,
+                services.owner,
+                sorted(services.settings.roles),
+                services.budget,
+                services.settings.max_rate,
+                services.clock,
+            ),
+            name="tipbot-rate-share",
+        )
 
 
 async def stop_delivery(
@@ -258,11 +275,13 @@ async def stop_delivery(
     services = app_services(application)
     if services.deliverer is not None:
         await services.deliverer.stop(grace=grace)
-    task = services.delivery_task
-    if task is not None and not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(task, 1.0)
+    for task in (services.delivery_task, services.share_task):
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, 1.0)
+    if services.share_task is not None:
+        await share.leave(services.engine, services.owner)
     await services.budget.close()
 
 

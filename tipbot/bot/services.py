@@ -23,7 +23,7 @@ from tipbot.content.inline_search import InlineIndex
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
 from tipbot.delivery.budget import Budget
-from tipbot.delivery.sweep import Deliverer
+from tipbot.delivery.sweep import Deliverer, default_owner
 from tipbot.observe import Metrics
 
 KEY = "tipbot"
@@ -43,6 +43,10 @@ class Services:
     delivery_bot: ExtBot[None] | None = None
     #: The supervised delivery loop (`Deliverer.run`), while it runs.
     delivery_task: asyncio.Task[None] | None = None
+    #: A process without the delivery role renews its share of the rate here instead.
+    share_task: asyncio.Task[None] | None = None
+    #: This process's name in the heartbeat table and on the delivery rows it claims.
+    owner: str = field(default_factory=default_owner)
     #: The /healthz database ping still under way, if any (see web.py).
     health_ping: asyncio.Task[None] | None = None
     #: Broadcast drafts waiting for the admin's confirmation, by short id (memory only: a draft

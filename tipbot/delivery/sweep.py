@@ -30,17 +30,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import InlineKeyboardMarkup
 
+from tipbot.delivery import share
 from tipbot.delivery.budget import Priority
 from tipbot.delivery.sender import Sender, SendResult, Verdict
 from tipbot.observe import Metrics
 from tipbot.storage import deliveries as store
-from tipbot.storage import processes, subscribers
+from tipbot.storage import subscribers
 from tipbot.storage.deliveries import ClaimedDelivery, Outcome
+from tipbot.storage.errors import DB_ERRORS
 from tipbot.storage.tables import DELIVERY_ROLE, DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,6 @@ RETRY_FAILED_AFTER = timedelta(seconds=30)
 RESTART_PAUSE = 2.0
 #: Finished deliveries older than the retention are deleted about this often.
 PRUNE_EVERY = 3600.0
-#: Database errors that are waited out (a restart, a lock, an exhausted pool), not crashes.
-DB_ERRORS = (OperationalError, DBAPIError, PoolTimeout, OSError)
 
 #: Turns a claimed row into the message to send (None: nothing to send any more, e.g. a tip
 #: that was removed from the bank).
@@ -212,6 +210,7 @@ class Deliverer:
         max_rate: float | None = None,
         retention: timedelta = timedelta(days=90),
         owner: str | None = None,
+        roles: tuple[str, ...] = (DELIVERY_ROLE,),
     ) -> None:
         self._engine = engine
         self._sender = sender
@@ -226,6 +225,7 @@ class Deliverer:
         self._max_rate = max_rate or sender.budget.rate
         self._retention = retention
         self.owner = owner or default_owner()
+        self._roles = roles  # this process's roles, announced with the heartbeat
         self.health = DeliveryHealth()
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
@@ -304,9 +304,7 @@ class Deliverer:
             async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
                 async with self._lock:  # the loop has seen `stopping` and ended
                     pass
-        with contextlib.suppress(*DB_ERRORS, TimeoutError):
-            async with asyncio.timeout(1.0):
-                await processes.leave(self._engine, self.owner)
+        await share.leave(self._engine, self.owner)
 
     # ------------------------------------------------------------------ the loop's tasks
 
@@ -532,8 +530,9 @@ class Deliverer:
         for job_id in ids:
             if job_id in self._lease_ends:
                 self._lease_ends[job_id] = renewed_until
-        live = await processes.beat(self._engine, self.owner, (DELIVERY_ROLE,), now, self._lease)
-        self._sender.budget.set_rate(self._max_rate / max(1, live))
+        await share.renew(
+            self._engine, self.owner, self._roles, self._sender.budget, self._max_rate, now
+        )
 
     async def _settle_after_crash(self) -> None:
         """After a failure: sends under way were cancelled with the loop, so whether they went

@@ -1,6 +1,6 @@
 """The running tipbot processes: each announces itself with a heartbeat row.
 
-Replicas share one Telegram rate limit per bot token; counting the live delivery processes lets
+Replicas share one Telegram rate limit per bot token; counting the live processes lets
 each take its share of `TIPBOT_MAX_RATE` without a coordinator. A process that dies simply stops
 beating and drops out of the count after `ttl`.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, literal, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tipbot.storage.subscribers import upsert
-from tipbot.storage.tables import DELIVERY_ROLE, processes
+from tipbot.storage.tables import processes
 
 #: Rows of processes silent this many `ttl`s are deleted (they no longer count anyway).
 FORGET_AFTER_TTLS = 10
@@ -23,8 +23,9 @@ FORGET_AFTER_TTLS = 10
 async def beat(
     engine: AsyncEngine, owner: str, roles: Iterable[str], now: datetime, ttl: timedelta
 ) -> int:
-    """Record that `owner` is alive at `now` with `roles`; return how many live processes (a
-    heartbeat within `ttl`, this one included) have the delivery role."""
+    """Record that `owner` is alive at `now` with `roles`; return how many processes are live (a
+    heartbeat within `ttl`, this one included), whatever their roles: every process sends
+    messages (replies or deliveries), so each takes a share of the bot's rate."""
     role_text = ",".join(sorted(set(roles)))
     async with engine.begin() as conn:
         stmt = upsert(conn)(processes).values(owner=owner, roles=role_text, heartbeat_at=now)
@@ -37,15 +38,8 @@ async def beat(
         await conn.execute(
             delete(processes).where(processes.c.heartbeat_at < now - ttl * FORGET_AFTER_TTLS)
         )
-        # The roles are a short list; bracketing it with commas makes the match exact.
-        padded = literal(",") + processes.c.roles + literal(",")
         live = await conn.scalar(
-            select(func.count())
-            .select_from(processes)
-            .where(
-                processes.c.heartbeat_at >= now - ttl,
-                padded.like(f"%,{DELIVERY_ROLE},%"),
-            )
+            select(func.count()).select_from(processes).where(processes.c.heartbeat_at >= now - ttl)
         )
     return int(live or 0)
 
