@@ -116,7 +116,7 @@ async def test_blocked_user_is_deactivated_and_not_retried(
     fake_api.block(301)
     await sweep(runner)
     blocked = await subs.get(runner.engine, 301)
-    assert blocked is not None and blocked.state is SubscriberState.BLOCKED
+    assert blocked is not None and blocked.blocked and not blocked.receiving
     forbidden = fake_api.status_counts["403"]
     clock.now = datetime(2026, 6, 2, 8, 0)
     await sweep(runner)
@@ -131,7 +131,7 @@ async def test_chat_not_found_deactivates(
     fake_api.configure(unknown_chats={310})
     await sweep(runner)
     gone = await subs.get(runner.engine, 310)
-    assert gone is not None and gone.state is SubscriberState.BLOCKED
+    assert gone is not None and gone.blocked
 
 
 async def test_server_errors_are_retried_until_delivered(
@@ -211,16 +211,16 @@ async def test_my_chat_member_blocks_and_unblocks(
 ) -> None:
     await subscribe_many(runner, clock, range(800, 801))
     fake_api.push_my_chat_member(800, "kicked")
-    await _wait_state(runner, 800, SubscriberState.BLOCKED)
+    await _wait_state(runner, 800, SubscriberState.ACTIVE, blocked=True)
     if status == "member":
         fake_api.push_my_chat_member(800, "member")
-        await _wait_state(runner, 800, SubscriberState.ACTIVE)
+        await _wait_state(runner, 800, SubscriberState.ACTIVE, blocked=False)
 
 
-async def _wait_state(runner: Runner, chat: int, state: SubscriberState) -> None:
+async def _wait_state(runner: Runner, chat: int, state: SubscriberState, *, blocked: bool) -> None:
     async with asyncio.timeout(5):
         while True:
             sub = await subs.get(runner.engine, chat)
-            if sub is not None and sub.state is state:
+            if sub is not None and (sub.state, sub.blocked) == (state, blocked):
                 return
             await asyncio.sleep(0.02)

@@ -7,7 +7,7 @@ the console can build the same Application around a different clock or database.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,9 +35,6 @@ class Services:
     delivery_bot: ExtBot[None] | None = None
     #: When the sweep job last ticked (for /healthz).
     last_tick: datetime | None = None
-    #: Broadcast drafts waiting for the admin's confirmation, by short id (memory only: a draft
-    #: lost in a restart is simply written again).
-    drafts: dict[str, str] = field(default_factory=dict)
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -17,8 +17,10 @@ from functools import lru_cache
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     and_,
     bindparam,
+    delete,
     func,
     insert,
     literal,
@@ -27,15 +29,18 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tipbot.delivery.rotation import RotationState, next_tip
 from tipbot.delivery.schedule import following_due, local_date_of, tz_from_key
-from tipbot.storage.subscribers import upsert
+from tipbot.storage.subscribers import cancel_open, upsert
 from tipbot.storage.tables import (
     CLAIMABLE,
+    FINAL,
+    OPEN,
     DeliveryStatus,
     SubscriberState,
+    broadcast_drafts,
     broadcasts,
     deliveries,
     subscribers,
@@ -71,6 +76,12 @@ class Outcome:
     message_id: int | None = None
     error: str | None = None
     retry_at: datetime | None = None
+
+
+#: Rows deleted per prune transaction.
+PRUNE_BATCH = 2000
+#: How long a /broadcast preview can still be confirmed.
+DRAFT_LIFETIME = timedelta(days=1)
 
 
 @lru_cache(maxsize=1024)
@@ -172,7 +183,12 @@ async def expire(engine: AsyncEngine, now: datetime) -> None:
             await conn.execute(
                 update(deliveries)
                 .where(deliveries.c.status == status, deliveries.c.expire_at <= now)
-                .values(status=DeliveryStatus.EXPIRED, error="catch-up window passed")
+                .values(
+                    status=DeliveryStatus.EXPIRED,
+                    error="catch-up window passed",
+                    finished_at=now,
+                    lease_until=None,
+                )
             )
 
 
@@ -203,6 +219,7 @@ def _subscriber_active() -> ColumnElement[bool]:
         .where(
             subscribers.c.chat_id == deliveries.c.chat_id,
             subscribers.c.state == SubscriberState.ACTIVE,
+            subscribers.c.blocked.is_(False),
         )
         .exists()
     )
@@ -304,7 +321,9 @@ async def record(engine: AsyncEngine, owner: str, outcomes: Sequence[Outcome]) -
             "b_sent_at": o.at if o.status is DeliveryStatus.SENT else None,
             "b_message_id": o.message_id,
             "b_error": (o.error or "")[:200] or None,
-            "b_due": o.retry_at or o.at,
+            # due_at only ever means "due": it moves for a retry or a hand-back, never otherwise.
+            "b_due": None if o.status in FINAL else (o.retry_at or o.at),
+            "b_finished": o.at if o.status in FINAL else None,
         }
         for o in outcomes
     ]
@@ -334,7 +353,8 @@ async def record(engine: AsyncEngine, owner: str, outcomes: Sequence[Outcome]) -
                 sent_at=bindparam("b_sent_at"),
                 message_id=bindparam("b_message_id"),
                 error=bindparam("b_error"),
-                due_at=bindparam("b_due"),
+                due_at=func.coalesce(bindparam("b_due", type_=DateTime), deliveries.c.due_at),
+                finished_at=bindparam("b_finished", type_=DateTime),
                 lease_until=None,
             ),
             params,
@@ -347,44 +367,97 @@ async def record(engine: AsyncEngine, owner: str, outcomes: Sequence[Outcome]) -
             }
         )
         if blocked:
+            # `subscriptions.blocked` for a batch: the flag, no next tip, nothing left queued.
             await conn.execute(
                 update(subscribers)
                 .where(subscribers.c.chat_id.in_(blocked))
-                .values(state=SubscriberState.BLOCKED, next_due_at=None)
+                .values(blocked=True, next_due_at=None)
             )
+            await cancel_open(conn, blocked, outcomes[-1].at)
     return len(params)
 
 
 async def create_broadcast(
     engine: AsyncEngine, text: str, admin_id: int, now: datetime, expire_after: timedelta
 ) -> tuple[int, int]:
-    """Store an announcement and one pending delivery per active subscriber, inside the database
-    (INSERT ... SELECT), so memory stays flat however many subscribers there are."""
+    """Store an announcement and one pending delivery per receiving subscriber."""
+    async with engine.begin() as conn:
+        return await _queue_broadcast(conn, text, admin_id, now, expire_after)
+
+
+async def _queue_broadcast(
+    conn: AsyncConnection, text: str, admin_id: int, now: datetime, expire_after: timedelta
+) -> tuple[int, int]:
+    """The announcement and its deliveries, inside the database (INSERT ... SELECT), so memory
+    stays flat however many subscribers there are."""
+    result = await conn.execute(
+        insert(broadcasts)
+        .values(text=text, created_by=admin_id, created_at=now, recipients=0)
+        .returning(broadcasts.c.id)
+    )
+    broadcast_id = int(result.scalar_one())
+    source = select(
+        subscribers.c.chat_id,
+        literal(broadcast_id),
+        literal(DeliveryStatus.PENDING.value),
+        literal(0),
+        literal(now),
+        literal(now + expire_after),
+    ).where(subscribers.c.state == SubscriberState.ACTIVE, subscribers.c.blocked.is_(False))
+    inserted = await conn.execute(
+        insert(deliveries).from_select(
+            ["chat_id", "broadcast_id", "status", "attempts", "due_at", "expire_at"], source
+        )
+    )
+    recipients = int(inserted.rowcount or 0)
+    await conn.execute(
+        update(broadcasts).where(broadcasts.c.id == broadcast_id).values(recipients=recipients)
+    )
+    return broadcast_id, recipients
+
+
+async def save_draft(engine: AsyncEngine, text: str, admin_id: int, now: datetime) -> int:
+    """Keep an admin's /broadcast text until its confirm button is pressed, on whichever replica
+    receives the press; drafts older than DRAFT_LIFETIME are dropped meanwhile."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            delete(broadcast_drafts).where(broadcast_drafts.c.created_at < now - DRAFT_LIFETIME)
+        )
+        result = await conn.execute(
+            insert(broadcast_drafts)
+            .values(created_by=admin_id, text=text, created_at=now)
+            .returning(broadcast_drafts.c.id)
+        )
+        return int(result.scalar_one())
+
+
+async def drop_draft(engine: AsyncEngine, draft_id: int) -> bool:
     async with engine.begin() as conn:
         result = await conn.execute(
-            insert(broadcasts)
-            .values(text=text, created_by=admin_id, created_at=now, recipients=0)
-            .returning(broadcasts.c.id)
+            delete(broadcast_drafts).where(broadcast_drafts.c.id == draft_id)
         )
-        broadcast_id = int(result.scalar_one())
-        source = select(
-            subscribers.c.chat_id,
-            literal(broadcast_id),
-            literal(DeliveryStatus.PENDING.value),
-            literal(0),
-            literal(now),
-            literal(now + expire_after),
-        ).where(subscribers.c.state == SubscriberState.ACTIVE)
-        inserted = await conn.execute(
-            insert(deliveries).from_select(
-                ["chat_id", "broadcast_id", "status", "attempts", "due_at", "expire_at"], source
+    return bool(result.rowcount)
+
+
+async def broadcast_draft(
+    engine: AsyncEngine, draft_id: int, admin_id: int, now: datetime, expire_after: timedelta
+) -> tuple[int, int] | None:
+    """Queue the draft as a broadcast and delete it, in one transaction: a second press (on any
+    replica) finds no draft, so an announcement is queued once. None if the draft is gone."""
+    async with engine.begin() as conn:
+        text = (
+            await conn.execute(
+                delete(broadcast_drafts)
+                .where(
+                    broadcast_drafts.c.id == draft_id,
+                    broadcast_drafts.c.created_at >= now - DRAFT_LIFETIME,
+                )
+                .returning(broadcast_drafts.c.text)
             )
-        )
-        recipients = int(inserted.rowcount or 0)
-        await conn.execute(
-            update(broadcasts).where(broadcasts.c.id == broadcast_id).values(recipients=recipients)
-        )
-    return broadcast_id, recipients
+        ).scalar_one_or_none()
+        if text is None:
+            return None
+        return await _queue_broadcast(conn, text, admin_id, now, expire_after)
 
 
 async def broadcast_text(engine: AsyncEngine, broadcast_id: int) -> str | None:
@@ -394,19 +467,43 @@ async def broadcast_text(engine: AsyncEngine, broadcast_id: int) -> str | None:
 
 
 async def counts_since(engine: AsyncEngine, since: datetime) -> dict[DeliveryStatus, int]:
-    """Deliveries by status that were sent, or last touched, since `since` (for /stats)."""
+    """For /stats: deliveries that finished since `since`, by status, and the ones still open
+    (pending, sending, failed-and-retrying) now. Both walk indexes, never the whole table."""
+    counts = dict.fromkeys(DeliveryStatus, 0)
     async with engine.connect() as conn:
-        rows = await conn.execute(
+        finished = await conn.execute(
             select(deliveries.c.status, func.count())
-            .where(
-                and_(
-                    func.coalesce(deliveries.c.sent_at, deliveries.c.due_at) >= since,
-                )
-            )
+            .where(deliveries.c.finished_at >= since)
             .group_by(deliveries.c.status)
         )
-        counts = {DeliveryStatus(s): int(n) for s, n in rows}
-    return {status: counts.get(status, 0) for status in DeliveryStatus}
+        for status, n in finished:
+            counts[DeliveryStatus(status)] += int(n)
+        for status in (*OPEN, DeliveryStatus.SENDING):  # one index range each
+            n = await conn.scalar(
+                select(func.count()).select_from(deliveries).where(deliveries.c.status == status)
+            )
+            counts[status] = int(n or 0)
+    return counts
+
+
+async def prune(engine: AsyncEngine, before: datetime, batch: int = PRUNE_BATCH) -> int:
+    """Delete deliveries that finished before `before`; return how many went.
+
+    Small batches, each its own transaction, so pruning a large backlog never holds SQLite's
+    write lock (or many PostgreSQL row locks) for long. Nothing else reads old rows: rotation
+    lives on the subscriber row, and a day's tip is checked against that day's row only.
+    """
+    total = 0
+    while True:
+        async with engine.begin() as conn:
+            ids = select(deliveries.c.id).where(deliveries.c.finished_at < before).limit(batch)
+            result = await conn.execute(
+                delete(deliveries).where(deliveries.c.id.in_(ids.scalar_subquery()))
+            )
+        gone = int(result.rowcount or 0)
+        total += gone
+        if gone < batch:
+            return total
 
 
 async def oldest_due(engine: AsyncEngine, now: datetime) -> datetime | None:
