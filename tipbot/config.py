@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(default=15.0, gt=0, le=30)
     claim_timeout_seconds: float = Field(default=60.0, gt=0)
     send_retry_seconds: float = Field(default=120.0, gt=0)
+    #: Finished deliveries older than this are pruned (at least a day: today's row is what stops a
+    #: second tip on the same local date).
+    retention_days: int = Field(default=90, ge=1, le=3650)
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

@@ -34,6 +34,7 @@ class Subscriber:
     tz: str
     next_due_at: datetime | None  # when the next tip is due; None unless receiving
     blocked: bool = False  # the user blocked the bot; `state` is what they had chosen
+    last_planned: date | None = None  # the local date that last had a tip planned
 
     @property
     def receiving(self) -> bool:
@@ -161,7 +162,8 @@ def parse_zone(text: str) -> ZoneMatch:
 
 
 def next_tip_at(sub: Subscriber, last_sent: date | None) -> datetime | None:
-    """The naive-UTC moment of the next tip, skipping a local day that already had its tip."""
+    """The naive-UTC moment of the next tip, skipping a local day that already had its tip
+    (`last_sent`, i.e. `Subscriber.last_planned`)."""
     if not sub.receiving or sub.next_due_at is None:
         return None
     zone = tz_from_key(sub.tz)

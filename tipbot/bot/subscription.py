@@ -43,8 +43,7 @@ def _chat_id(update: Update) -> int:
 
 
 async def _next_text(svc: Services, sub: Subscriber) -> str:
-    last = await subs.last_tip_date(svc.engine, sub.chat_id)
-    moment = subscriptions.next_tip_at(sub, last)
+    moment = subscriptions.next_tip_at(sub, sub.last_planned)
     return subscriptions.describe_local(moment, sub.tz) if moment else "not scheduled"
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
-from functools import lru_cache
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     DateTime,
     and_,
     bindparam,
@@ -26,13 +26,12 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tipbot.delivery.rotation import RotationState, next_tip
-from tipbot.delivery.schedule import following_due, local_date_of, tz_from_key
+from tipbot.delivery import planning
+from tipbot.delivery.rotation import RotationState
 from tipbot.storage.subscribers import cancel_open, upsert
 from tipbot.storage.tables import (
     CLAIMABLE,
@@ -84,11 +83,6 @@ PRUNE_BATCH = 2000
 DRAFT_LIFETIME = timedelta(days=1)
 
 
-@lru_cache(maxsize=1024)
-def _zone(key: str) -> tzinfo:
-    return tz_from_key(key)
-
-
 async def plan_due(
     engine: AsyncEngine,
     now: datetime,
@@ -96,7 +90,10 @@ async def plan_due(
     catchup: timedelta,
     limit: int,
 ) -> PlanResult:
-    """Create the delivery rows for up to `limit` subscribers whose tip is due at `now`."""
+    """Create the delivery rows for up to `limit` subscribers whose tip is due at `now`.
+
+    Storage reads the due subscribers (locked, so replicas plan disjoint sets), lets
+    `tipbot.delivery.planning.plan` decide for each, and writes the decisions."""
     pg = engine.dialect.name == "postgresql"
     async with engine.begin() as conn:
         query = (
@@ -108,6 +105,7 @@ async def plan_due(
                 subscribers.c.cycle,
                 subscribers.c.cycle_sent,
                 subscribers.c.seed,
+                subscribers.c.last_planned,
             )
             .where(subscribers.c.next_due_at <= now)
             .order_by(subscribers.c.next_due_at)
@@ -118,47 +116,37 @@ async def plan_due(
         rows = (await conn.execute(query)).all()
         if not rows:
             return PlanResult(0, 0, 0)
-
-        dated = [(row, local_date_of(row.next_due_at, _zone(row.tz))) for row in rows]
-        existing_q = select(deliveries.c.chat_id, deliveries.c.local_date).where(
-            tuple_(deliveries.c.chat_id, deliveries.c.local_date).in_(
-                [(row.chat_id, day) for row, day in dated]
+        plans = [
+            planning.plan(
+                planning.DueSubscriber(
+                    row.chat_id,
+                    row.send_minute,
+                    row.tz,
+                    row.next_due_at,
+                    RotationState.from_row(row.seed, row.cycle, row.cycle_sent),
+                    row.last_planned,
+                ),
+                now,
+                tip_ids,
+                catchup,
             )
-        )
-        existing = {(c, d) for c, d in await conn.execute(existing_q)}
-
-        new_rows: list[dict[str, object]] = []
-        updates: list[dict[str, object]] = []
-        skipped = 0
-        for row, day in dated:
-            zone = _zone(row.tz)
-            scheduled = row.next_due_at
-            following = following_due(scheduled, row.send_minute, zone, now, catchup)
-            state = RotationState.from_row(row.seed, row.cycle, row.cycle_sent)
-            if now - scheduled > catchup:
-                skipped += 1
-            elif (row.chat_id, day) not in existing:
-                tip_id, state = next_tip(tip_ids, state)
-                new_rows.append(
-                    {
-                        "chat_id": row.chat_id,
-                        "local_date": day,
-                        "tip_id": tip_id,
-                        "status": DeliveryStatus.PENDING,
-                        "attempts": 0,
-                        "due_at": now,
-                        "expire_at": scheduled + catchup,
-                    }
-                )
-            updates.append(
-                {
-                    "b_chat": row.chat_id,
-                    "b_due": following,
-                    "b_cycle": state.cycle,
-                    "b_sent": state.encode_sent(),
-                }
-            )
+            for row in rows
+        ]
+        new_rows = [
+            {
+                "chat_id": p.chat_id,
+                "local_date": p.tip.local_date,
+                "tip_id": p.tip.tip_id,
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "due_at": p.tip.due_at,
+                "expire_at": p.tip.expire_at,
+            }
+            for p in plans
+            if p.tip is not None
+        ]
         if new_rows:
+            # The unique (chat, local date) key stays the last line of defence.
             stmt = upsert(conn)(deliveries).on_conflict_do_nothing(
                 index_elements=[deliveries.c.chat_id, deliveries.c.local_date]
             )
@@ -170,10 +158,20 @@ async def plan_due(
                 next_due_at=bindparam("b_due"),
                 cycle=bindparam("b_cycle"),
                 cycle_sent=bindparam("b_sent"),
+                last_planned=bindparam("b_last", type_=Date),
             ),
-            updates,
+            [
+                {
+                    "b_chat": p.chat_id,
+                    "b_due": p.next_due_at,
+                    "b_cycle": p.rotation.cycle,
+                    "b_sent": p.rotation.encode_sent(),
+                    "b_last": p.last_planned,
+                }
+                for p in plans
+            ],
         )
-    return PlanResult(len(new_rows), skipped, len(rows))
+    return PlanResult(len(new_rows), sum(p.skipped for p in plans), len(rows))
 
 
 async def expire(engine: AsyncEngine, now: datetime) -> None:

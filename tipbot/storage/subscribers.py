@@ -7,8 +7,8 @@ finished before (its rows are cancelled here) or waits and then sees the subscri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -43,6 +43,7 @@ def _row(row: object) -> Subscriber:
         m["tz"],
         m["next_due_at"],
         bool(m["blocked"]),
+        m["last_planned"],
     )
 
 
@@ -111,8 +112,8 @@ async def subscribe(
                 "updated_at": now,
             },
         )
-        await conn.execute(stmt)
-    return sub
+        last_planned = (await conn.execute(stmt.returning(subscribers.c.last_planned))).scalar_one()
+    return replace(sub, last_planned=last_planned)
 
 
 async def change(engine: AsyncEngine, chat_id: int, now: datetime, rule: Rule) -> Change:
@@ -181,16 +182,6 @@ async def count_by_state(engine: AsyncEngine) -> dict[Standing, int]:
             standing = Standing.BLOCKED if is_blocked else Standing(state)
             counts[standing] += int(n)
     return counts
-
-
-async def last_tip_date(engine: AsyncEngine, chat_id: int) -> date | None:
-    async with engine.connect() as conn:
-        value = await conn.scalar(
-            select(func.max(deliveries.c.local_date)).where(
-                deliveries.c.chat_id == chat_id, deliveries.c.status == "sent"
-            )
-        )
-    return value if isinstance(value, date) else None
 
 
 async def move_chat(engine: AsyncEngine, old_chat_id: int, new_chat_id: int) -> bool:

@@ -79,6 +79,9 @@ subscribers = Table(
     Column("blocked", Boolean, nullable=False, default=False, server_default=false()),
     Column("cycle", Integer, nullable=False, default=0),
     Column("cycle_sent", Text, nullable=False, default=""),  # tip ids sent in this cycle
+    # The local date of the last tip planned: at most one a day, without reading old deliveries
+    # (which are pruned). Added by migration 3.
+    Column("last_planned", Date, nullable=True),
     Column("seed", Integer, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),

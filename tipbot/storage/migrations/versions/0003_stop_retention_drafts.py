@@ -3,6 +3,8 @@
 - `subscribers.blocked`: blocking the bot is a flag beside the state, so a user who had paused
   and blocked the bot is still paused after unblocking it. 0.1.0's `blocked` state becomes
   state `active` + the flag (0.1.0 did not keep what the state was before).
+- `subscribers.last_planned`: the local date of the last tip planned, so "one tip a day" no
+  longer reads old deliveries (filled from them here).
 - `deliveries.finished_at`: when a row reached a final status, so pruning and /stats read an
   index instead of the whole table; `due_at` goes back to meaning only "due". Rows 0.1.0
   finished get the time it recorded then (kept in `sent_at`, or in `due_at`).
@@ -32,6 +34,11 @@ def upgrade() -> None:
         sa.Column("blocked", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
     op.execute("UPDATE subscribers SET blocked = true, state = 'active' WHERE state = 'blocked'")
+    op.add_column("subscribers", sa.Column("last_planned", sa.Date(), nullable=True))
+    op.execute(
+        "UPDATE subscribers SET last_planned = (SELECT max(d.local_date) FROM deliveries d"
+        " WHERE d.chat_id = subscribers.chat_id)"
+    )
     op.add_column("deliveries", sa.Column("finished_at", sa.DateTime(), nullable=True))
     op.execute(
         "UPDATE deliveries SET finished_at = COALESCE(sent_at, due_at)"
