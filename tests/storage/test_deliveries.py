@@ -305,6 +305,31 @@ async def test_deliveries_past_the_catchup_window_expire(
     assert await count(engine, deliveries.c.status == DeliveryStatus.EXPIRED) == 1
 
 
+async def test_expiry_leaves_a_leased_row_to_its_owner_until_the_lease_lapses(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 2))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    clock.advance(hours=6, seconds=-10)  # just inside the catch-up window
+    [job] = await store.claim(engine, clock(), "one", 100, LEASE)
+    clock.advance(seconds=30)  # the window closes while "one" is sending
+    await store.expire(engine, clock())
+    assert await store.record(engine, "one", [Outcome(job, DeliveryStatus.SENT, clock(), 9)]) == 1
+    assert await count(engine, deliveries.c.status == DeliveryStatus.SENT) == 1
+
+
+async def test_a_lapsed_lease_past_the_window_expires(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 2))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    clock.advance(hours=6, seconds=-10)
+    await store.claim(engine, clock(), "one", 100, LEASE)
+    clock.advance(seconds=61)  # "one" died
+    await store.expire(engine, clock())
+    assert await count(engine, deliveries.c.status == DeliveryStatus.EXPIRED) == 1
+
+
 async def test_broadcast_queues_one_delivery_per_active_subscriber(
     engine: AsyncEngine, clock: FakeClock
 ) -> None:

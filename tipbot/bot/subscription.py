@@ -42,7 +42,7 @@ def _chat_id(update: Update) -> int:
     return chat.id
 
 
-async def _next_text(svc: Services, sub: Subscriber) -> str:
+def _next_text(sub: Subscriber) -> str:
     moment = subscriptions.next_tip_at(sub, sub.last_planned)
     return subscriptions.describe_local(moment, sub.tz) if moment else "not scheduled"
 
@@ -52,7 +52,7 @@ async def _finish(update: Update, context: Context, minute: int, zone: str, assu
     _set_flow(context, None)
     sub = await subs.subscribe(svc.engine, _chat_id(update), minute, zone, svc.clock())
     text = messages.SUB_DONE.format(
-        schedule=esc(subscriptions.describe_schedule(sub)), next=esc(await _next_text(svc, sub))
+        schedule=esc(subscriptions.describe_schedule(sub)), next=esc(_next_text(sub))
     )
     if assumed:
         text += messages.SUB_UTC_ASSUMED.format(time=format_minute(minute))
@@ -234,7 +234,7 @@ async def _change(
     await answer(
         update,
         messages.SUB_CHANGED.format(
-            schedule=esc(subscriptions.describe_schedule(sub)), next=esc(await _next_text(svc, sub))
+            schedule=esc(subscriptions.describe_schedule(sub)), next=esc(_next_text(sub))
         ),
     )
 
@@ -244,7 +244,7 @@ async def _status_text(svc: Services, sub: Subscriber) -> str:
     if sub.state is SubscriberState.PAUSED:
         return messages.SUB_STATUS_PAUSED.format(schedule=schedule)
     if sub.state is SubscriberState.ACTIVE:
-        return messages.SUB_STATUS.format(schedule=schedule, next=esc(await _next_text(svc, sub)))
+        return messages.SUB_STATUS.format(schedule=schedule, next=esc(_next_text(sub)))
     return messages.SUB_STATUS_STOPPED
 
 
@@ -275,9 +275,7 @@ async def resume(update: Update, context: Context) -> None:
     elif done.after is None:
         await answer(update, messages.SUB_NOT_PAUSED)
     else:
-        await answer(
-            update, messages.SUB_RESUMED.format(next=esc(await _next_text(svc, done.after)))
-        )
+        await answer(update, messages.SUB_RESUMED.format(next=esc(_next_text(done.after))))
 
 
 async def unsubscribe(update: Update, context: Context) -> None:

@@ -175,12 +175,15 @@ async def plan_due(
 
 
 async def expire(engine: AsyncEngine, now: datetime) -> None:
-    """Mark deliveries whose catch-up window has closed; `claim` never takes them either way."""
+    """Mark deliveries whose catch-up window has closed; `claim` never takes them either way.
+    A row still leased to a process is left to it (its send may be under way, and only the
+    owner's record counts); it expires once the lease has lapsed."""
     async with engine.begin() as conn:
         for status in CLAIMABLE:  # one range of the (status, expire_at) index each
+            leased = [deliveries.c.lease_until <= now] if status is DeliveryStatus.SENDING else []
             await conn.execute(
                 update(deliveries)
-                .where(deliveries.c.status == status, deliveries.c.expire_at <= now)
+                .where(deliveries.c.status == status, deliveries.c.expire_at <= now, *leased)
                 .values(
                     status=DeliveryStatus.EXPIRED,
                     error="catch-up window passed",
