@@ -1,6 +1,9 @@
 """Daily-tip subscription: /subscribe (guided or in one message), /settings, /status, /pause,
 /resume, /unsubscribe, /forget, and the my_chat_member updates sent when a user blocks the bot.
 
+These are the Telegram handlers of the subscription concept and decide nothing themselves: the
+rules are in `tipbot.subscriptions` and `tipbot.storage.subscribers` applies them.
+
 The guided flow keeps its step in `chat_data` (memory only). Buttons carry everything needed to
 finish (`sub:z:<minute>:<zone>`), so a restart in the middle of the flow loses nothing important.
 """
