@@ -117,11 +117,13 @@ deliveries = Table(
     Column("message_id", BigInteger, nullable=True),
     Column("error", String(200), nullable=True),
     # When the row reached a FINAL status: /stats counts and pruning read it by index (rev. 3).
-    Column("finished_at", DateTime, nullable=True, index=True),
+    Column("finished_at", DateTime, nullable=True),
     # The exactly-once guarantees: one tip per subscriber and local date, one copy of a broadcast.
     UniqueConstraint("chat_id", "local_date", name="uq_deliveries_chat_date"),
     UniqueConstraint("chat_id", "broadcast_id", name="uq_deliveries_chat_broadcast"),
     Index("ix_deliveries_status_due", "status", "due_at"),
+    # /stats and pruning: one range of finished rows per final status (migration 3).
+    Index("ix_deliveries_status_finished", "status", "finished_at"),
 )
 
 #: Expiry looks at claimable rows by `expire_at` (added by migration 2).

@@ -44,7 +44,7 @@ def upgrade() -> None:
         "UPDATE deliveries SET finished_at = COALESCE(sent_at, due_at)"
         " WHERE status IN ('sent', 'blocked', 'rejected', 'expired', 'cancelled')"
     )
-    op.create_index("ix_deliveries_finished_at", "deliveries", ["finished_at"])
+    op.create_index("ix_deliveries_status_finished", "deliveries", ["status", "finished_at"])
     op.create_table(
         "broadcast_drafts",
         sa.Column("id", BIG_ID, primary_key=True, autoincrement=True),
