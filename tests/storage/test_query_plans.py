@@ -90,3 +90,9 @@ async def test_claims_and_expiry_use_indexes(sqlite_file: tuple[AsyncEngine, Pat
     assert any("ix_deliveries_tips_due" in d for d in details)
     details = await plans_of(engine, path, lambda: store.expire(engine, NOW))
     assert whole_table_scans(details) == []
+
+
+async def test_the_sweep_lag_metric_uses_indexes(sqlite_file: tuple[AsyncEngine, Path]) -> None:
+    engine, path = sqlite_file
+    details = await plans_of(engine, path, lambda: store.oldest_due(engine, NOW))
+    assert whole_table_scans(details) == []
