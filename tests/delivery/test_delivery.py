@@ -6,7 +6,7 @@ Time is the injected FakeClock; the sweep is called by the test rather than by a
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +15,7 @@ from tests.conftest import FakeClock, User
 from tests.fakebot.server import FakeBotApi
 from tipbot.content.models import Bank
 from tipbot.runner import Runner
+from tipbot.storage import deliveries as store
 from tipbot.storage import subscribers as subs
 from tipbot.storage.tables import DeliveryStatus, SubscriberState, deliveries
 
@@ -224,3 +225,29 @@ async def _wait_state(runner: Runner, chat: int, state: SubscriberState, *, bloc
             if sub is not None and (sub.state, sub.blocked) == (state, blocked):
                 return
             await asyncio.sleep(0.02)
+
+
+async def test_nothing_queued_reaches_a_user_who_paused_unsubscribed_or_forgot(
+    runner: Runner, fake_api: FakeBotApi, clock: FakeClock, bank: Bank
+) -> None:
+    chats = range(900, 904)
+    await subscribe_many(runner, clock, chats)
+    await store.create_broadcast(runner.engine, "News", 1, clock(), timedelta(hours=24))
+    # Planned and queued, then three of them stop before the sweep sends anything.
+    tip_ids = tuple(sorted(t.id for t in bank.tips))
+    await store.plan_due(runner.engine, clock(), tip_ids, timedelta(hours=6), 100)
+    await User(fake_api, 901).send("/pause")
+    await User(fake_api, 902).send("/unsubscribe")
+    forget = User(fake_api, 903)
+    [ask] = await forget.send("/forget")
+    await forget.press(ask, "forget:yes")
+    before = {chat: len(fake_api.messages_for(chat)) for chat in chats}
+    await sweep(runner)
+    assert len(tips_sent(fake_api, 900)) == 1
+    assert len(fake_api.messages_for(900)) == 2  # the tip and the announcement
+    assert {chat: len(fake_api.messages_for(chat)) - before[chat] for chat in chats[1:]} == {
+        901: 0,
+        902: 0,
+        903: 0,
+    }
+    assert await status_count(runner, DeliveryStatus.CANCELLED) == 4  # 901's and 902's
