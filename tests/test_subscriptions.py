@@ -4,10 +4,11 @@ from datetime import date, datetime
 
 import pytest
 
-from tipbot.storage.subscribers import Subscriber
+from tipbot import subscriptions
 from tipbot.storage.tables import SubscriberState
 from tipbot.subscriptions import (
     SubscribeInputError,
+    Subscriber,
     describe_local,
     next_tip_at,
     parse_subscribe_args,
@@ -52,3 +53,58 @@ def test_paused_has_no_next_tip() -> None:
 
 def test_describe_local_uses_the_subscribers_zone() -> None:
     assert describe_local(datetime(2026, 6, 1, 5, 30), "Europe/Berlin") == "Mon 1 Jun at 07:30"
+
+
+# --- What each command may change (pure rules; storage applies them) ------------------------
+
+RULE_NOW = datetime(2026, 6, 1, 6, 0)
+
+
+def sub_in(state: SubscriberState, *, blocked: bool = False) -> subscriptions.Subscriber:
+    return subscriptions.Subscriber(1, state, 8 * 60, "UTC", None, blocked)
+
+
+@pytest.mark.parametrize(
+    ("rule", "start", "end"),
+    [
+        (subscriptions.paused, SubscriberState.ACTIVE, SubscriberState.PAUSED),
+        (subscriptions.paused, SubscriberState.PAUSED, None),
+        (subscriptions.paused, SubscriberState.UNSUBSCRIBED, None),
+        (subscriptions.resumed, SubscriberState.PAUSED, SubscriberState.ACTIVE),
+        (subscriptions.resumed, SubscriberState.ACTIVE, None),
+        (subscriptions.resumed, SubscriberState.UNSUBSCRIBED, None),
+        (subscriptions.unsubscribed, SubscriberState.ACTIVE, SubscriberState.UNSUBSCRIBED),
+        (subscriptions.unsubscribed, SubscriberState.PAUSED, SubscriberState.UNSUBSCRIBED),
+        (subscriptions.unsubscribed, SubscriberState.UNSUBSCRIBED, None),
+    ],
+)
+def test_state_rules(
+    rule: subscriptions.Rule, start: SubscriberState, end: SubscriberState | None
+) -> None:
+    after = rule(sub_in(start), RULE_NOW)
+    assert (after.state if after else None) == end
+    if after is not None:  # only a receiving subscription has a next tip
+        expected = datetime(2026, 6, 1, 8, 0) if end is SubscriberState.ACTIVE else None
+        assert after.next_due_at == expected
+
+
+def test_blocking_keeps_the_chosen_state_and_unblocking_restores_it() -> None:
+    for state in SubscriberState:
+        blocked = subscriptions.blocked(sub_in(state), RULE_NOW)
+        assert blocked is not None and blocked.blocked and blocked.state is state
+        assert not blocked.receiving and blocked.next_due_at is None
+        assert subscriptions.blocked(blocked, RULE_NOW) is None
+        back = subscriptions.unblocked(blocked, RULE_NOW)
+        assert back is not None and back.state is state and not back.blocked
+        assert (back.next_due_at is not None) is (state is SubscriberState.ACTIVE)
+
+
+def test_a_new_time_keeps_the_state_and_never_resubscribes() -> None:
+    paused = subscriptions.rescheduled(sub_in(SubscriberState.PAUSED), RULE_NOW, minute=600)
+    assert paused is not None and (paused.state, paused.send_minute) == (
+        SubscriberState.PAUSED,
+        600,
+    )
+    assert subscriptions.rescheduled(sub_in(SubscriberState.UNSUBSCRIBED), RULE_NOW, 600) is None
+    active = subscriptions.rescheduled(sub_in(SubscriberState.ACTIVE), RULE_NOW, tz="UTC+02:00")
+    assert active is not None and active.next_due_at == datetime(2026, 6, 2, 6, 0)

@@ -78,7 +78,9 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(default=15.0, ge=0.5, le=30)
     claim_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
     send_retry_seconds: float = Field(default=120.0, gt=0, le=3600)
-    retention_days: int = Field(default=90, ge=1)
+    #: Finished deliveries older than this are pruned (at least a day: today's row is what stops a
+    #: second tip on the same local date).
+    retention_days: int = Field(default=90, ge=1, le=3650)
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

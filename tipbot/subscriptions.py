@@ -1,24 +1,128 @@
-"""Subscription domain logic: reading `/subscribe` arguments and describing when tips come.
+"""Subscription domain logic: the subscriber, what each command may change, reading
+`/subscribe` arguments and describing when tips come.
 
-Plain functions of plain data, so every case of user input is tested without Telegram.
+Plain functions of plain data, so every rule is tested without Telegram or a database. Storage
+(`tipbot.storage.subscribers`) applies these rules inside a transaction; the handlers
+(`tipbot.bot.subscription`) only translate between Telegram and them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from tipbot.delivery.schedule import (
     as_aware,
     due_on,
     format_minute,
     local_date_of,
+    next_due,
     parse_minute,
     tz_from_key,
 )
 from tipbot.delivery.zones import ZoneMatch, find_zone
-from tipbot.storage.subscribers import Subscriber
 from tipbot.storage.tables import SubscriberState
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    chat_id: int
+    state: SubscriberState
+    send_minute: int
+    tz: str
+    next_due_at: datetime | None  # when the next tip is due; None unless receiving
+    blocked: bool = False  # the user blocked the bot; `state` is what they had chosen
+    last_planned: date | None = None  # the local date that last had a tip planned
+
+    @property
+    def receiving(self) -> bool:
+        """Whether anything may be sent to this chat now."""
+        return self.state is SubscriberState.ACTIVE and not self.blocked
+
+    @property
+    def standing(self) -> Standing:
+        return Standing.BLOCKED if self.blocked else Standing(self.state.value)
+
+
+class Standing(StrEnum):
+    """How a subscription looks from outside (counts, metrics): blocking hides the state."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    BLOCKED = "blocked"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+#: A rule for one command: the changed subscriber, or None when it does not apply (nothing to
+#: change). `tipbot.storage.subscribers.change` applies it inside a transaction.
+Rule = Callable[[Subscriber, datetime], "Subscriber | None"]
+
+
+def _scheduled(sub: Subscriber, now: datetime) -> Subscriber:
+    """`sub` with its next due time: the next send time after `now` while it is receiving."""
+    due = next_due(sub.send_minute, tz_from_key(sub.tz), now) if sub.receiving else None
+    return replace(sub, next_due_at=due)
+
+
+def subscribed(chat_id: int, minute: int, tz: str, now: datetime) -> Subscriber:
+    """/subscribe (or its guided flow): an active subscription whatever came before; the user is
+    talking to the bot, so it is not blocked either."""
+    return _scheduled(Subscriber(chat_id, SubscriberState.ACTIVE, minute, tz, None), now)
+
+
+def paused(sub: Subscriber, now: datetime) -> Subscriber | None:
+    """/pause: only an active subscription pauses (None: nothing to change)."""
+    if sub.state is not SubscriberState.ACTIVE:
+        return None
+    return _scheduled(replace(sub, state=SubscriberState.PAUSED), now)
+
+
+def resumed(sub: Subscriber, now: datetime) -> Subscriber | None:
+    """/resume: only a paused subscription resumes."""
+    if sub.state is not SubscriberState.PAUSED:
+        return None
+    return _scheduled(replace(sub, state=SubscriberState.ACTIVE), now)
+
+
+def unsubscribed(sub: Subscriber, now: datetime) -> Subscriber | None:
+    """/unsubscribe: from active or paused."""
+    if sub.state is SubscriberState.UNSUBSCRIBED:
+        return None
+    return _scheduled(replace(sub, state=SubscriberState.UNSUBSCRIBED), now)
+
+
+def rescheduled(
+    sub: Subscriber, now: datetime, minute: int | None = None, tz: str | None = None
+) -> Subscriber | None:
+    """A new time or zone from /settings: the state stays as it is (a paused user stays paused),
+    and a settings button left over from before /unsubscribe never subscribes again."""
+    if sub.state is SubscriberState.UNSUBSCRIBED:
+        return None
+    return _scheduled(
+        replace(
+            sub,
+            send_minute=sub.send_minute if minute is None else minute,
+            tz=sub.tz if tz is None else tz,
+        ),
+        now,
+    )
+
+
+def blocked(sub: Subscriber, now: datetime) -> Subscriber | None:
+    """The user blocked the bot (403, or a my_chat_member update): nothing is sent until they
+    come back, and what they had chosen is kept."""
+    if sub.blocked:
+        return None
+    return _scheduled(replace(sub, blocked=True), now)
+
+
+def unblocked(sub: Subscriber, now: datetime) -> Subscriber | None:
+    """The user unblocked the bot or sent /start: back to exactly the state they had chosen."""
+    if not sub.blocked:
+        return None
+    return _scheduled(replace(sub, blocked=False), now)
 
 
 class SubscribeInputError(ValueError):
@@ -58,8 +162,9 @@ def parse_zone(text: str) -> ZoneMatch:
 
 
 def next_tip_at(sub: Subscriber, last_sent: date | None) -> datetime | None:
-    """The naive-UTC moment of the next tip, skipping a local day that already had its tip."""
-    if sub.state is not SubscriberState.ACTIVE or sub.next_due_at is None:
+    """The naive-UTC moment of the next tip, skipping a local day that already had its tip
+    (`last_sent`, i.e. `Subscriber.last_planned`)."""
+    if not sub.receiving or sub.next_due_at is None:
         return None
     zone = tz_from_key(sub.tz)
     due = sub.next_due_at

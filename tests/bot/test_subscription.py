@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import FakeClock, User
+from tests.fakebot.server import FakeBotApi
+from tipbot import subscriptions
 from tipbot.runner import Runner
 from tipbot.storage import subscribers as subs
 from tipbot.storage.tables import SubscriberState, subscribers
@@ -19,7 +22,7 @@ def data_of(message) -> list[str]:  # type: ignore[no-untyped-def]
     return [b["callback_data"] for b in message.buttons if "callback_data" in b]
 
 
-async def stored(runner: Runner, chat: int) -> subs.Subscriber | None:
+async def stored(runner: Runner, chat: int) -> subscriptions.Subscriber | None:
     return await subs.get(runner.engine, chat)
 
 
@@ -138,8 +141,57 @@ async def test_start_brings_back_a_user_who_had_blocked_the_bot(
     user: User, runner: Runner, clock: FakeClock
 ) -> None:
     await user.send("/subscribe 07:00 UTC")
-    await subs.set_state(runner.engine, user.chat_id, SubscriberState.BLOCKED, clock())
+    await subs.change(runner.engine, user.chat_id, clock(), subscriptions.blocked)
     replies = await user.send("/start", replies=2)
     assert "Welcome back" in replies[1].plain
     sub = await stored(runner, user.chat_id)
     assert sub is not None and sub.state is SubscriberState.ACTIVE
+
+
+async def test_a_stale_settings_button_never_resubscribes(user: User, runner: Runner) -> None:
+    await user.send("/subscribe 07:00 UTC")
+    [panel] = await user.send("/settings")
+    [times] = await user.press(panel, "set:time")
+    await user.send("/unsubscribe")
+    [reply] = await user.press(times, "set:t:1200")
+    assert "not subscribed" in reply.plain
+    sub = await stored(runner, user.chat_id)
+    assert sub is not None and sub.state is SubscriberState.UNSUBSCRIBED
+    assert (sub.send_minute, sub.next_due_at) == (7 * 60, None)
+
+
+async def test_changing_the_time_while_paused_stays_paused(user: User, runner: Runner) -> None:
+    await user.send("/subscribe 07:00 UTC")
+    [panel] = await user.send("/settings")
+    [times] = await user.press(panel, "set:time")
+    await user.send("/pause")
+    [changed] = await user.press(times, "set:t:1200")
+    assert "20:00 (UTC)" in changed.plain
+    sub = await stored(runner, user.chat_id)
+    assert sub is not None and (sub.state, sub.send_minute) == (SubscriberState.PAUSED, 1200)
+    assert sub.next_due_at is None
+
+
+async def test_blocking_and_unblocking_keeps_a_pause(
+    user: User, runner: Runner, fake_api: FakeBotApi
+) -> None:
+    await user.send("/subscribe 07:00 UTC")
+    await user.send("/pause")
+    fake_api.push_my_chat_member(user.chat_id, "kicked")
+    sub = await blocked_becomes(runner, user.chat_id, True)
+    assert sub.state is SubscriberState.PAUSED
+    fake_api.push_my_chat_member(user.chat_id, "member")
+    sub = await blocked_becomes(runner, user.chat_id, False)
+    assert (sub.state, sub.next_due_at) == (SubscriberState.PAUSED, None)
+    [reply] = await user.send("/status")
+    assert "paused" in reply.plain.casefold()
+
+
+async def blocked_becomes(runner: Runner, chat: int, value: bool) -> subscriptions.Subscriber:
+    """Wait until the membership update was handled (updates are handled concurrently)."""
+    async with asyncio.timeout(5):
+        while True:
+            sub = await stored(runner, chat)
+            if sub is not None and sub.blocked is value:
+                return sub
+            await asyncio.sleep(0.01)

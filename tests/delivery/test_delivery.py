@@ -6,7 +6,7 @@ Time is the injected FakeClock; the sweep is called by the test rather than by a
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +16,7 @@ from tests.fakebot.server import FakeBotApi
 from tipbot.content.models import Bank
 from tipbot.delivery.budget import ChatBuckets
 from tipbot.runner import Runner
+from tipbot.storage import deliveries as store
 from tipbot.storage import subscribers as subs
 from tipbot.storage.tables import DeliveryStatus, SubscriberState, deliveries
 
@@ -119,7 +120,7 @@ async def test_blocked_user_is_deactivated_and_not_retried(
     fake_api.block(301)
     await sweep(runner)
     blocked = await subs.get(runner.engine, 301)
-    assert blocked is not None and blocked.state is SubscriberState.BLOCKED
+    assert blocked is not None and blocked.blocked and not blocked.receiving
     forbidden = fake_api.status_counts["403"]
     clock.now = datetime(2026, 6, 2, 8, 0)
     await sweep(runner)
@@ -134,7 +135,7 @@ async def test_chat_not_found_deactivates(
     fake_api.configure(unknown_chats={310})
     await sweep(runner)
     gone = await subs.get(runner.engine, 310)
-    assert gone is not None and gone.state is SubscriberState.BLOCKED
+    assert gone is not None and gone.blocked
 
 
 async def test_server_errors_are_retried_until_delivered(
@@ -214,16 +215,42 @@ async def test_my_chat_member_blocks_and_unblocks(
 ) -> None:
     await subscribe_many(runner, clock, range(800, 801))
     fake_api.push_my_chat_member(800, "kicked")
-    await _wait_state(runner, 800, SubscriberState.BLOCKED)
+    await _wait_state(runner, 800, SubscriberState.ACTIVE, blocked=True)
     if status == "member":
         fake_api.push_my_chat_member(800, "member")
-        await _wait_state(runner, 800, SubscriberState.ACTIVE)
+        await _wait_state(runner, 800, SubscriberState.ACTIVE, blocked=False)
 
 
-async def _wait_state(runner: Runner, chat: int, state: SubscriberState) -> None:
+async def _wait_state(runner: Runner, chat: int, state: SubscriberState, *, blocked: bool) -> None:
     async with asyncio.timeout(5):
         while True:
             sub = await subs.get(runner.engine, chat)
-            if sub is not None and sub.state is state:
+            if sub is not None and (sub.state, sub.blocked) == (state, blocked):
                 return
             await asyncio.sleep(0.02)
+
+
+async def test_nothing_queued_reaches_a_user_who_paused_unsubscribed_or_forgot(
+    runner: Runner, fake_api: FakeBotApi, clock: FakeClock, bank: Bank
+) -> None:
+    chats = range(900, 904)
+    await subscribe_many(runner, clock, chats)
+    await store.create_broadcast(runner.engine, "News", 1, clock(), timedelta(hours=24))
+    # Planned and queued, then three of them stop before the sweep sends anything.
+    tip_ids = tuple(sorted(t.id for t in bank.tips))
+    await store.plan_due(runner.engine, clock(), tip_ids, timedelta(hours=6), 100)
+    await User(fake_api, 901).send("/pause")
+    await User(fake_api, 902).send("/unsubscribe")
+    forget = User(fake_api, 903)
+    [ask] = await forget.send("/forget")
+    await forget.press(ask, "forget:yes")
+    before = {chat: len(fake_api.messages_for(chat)) for chat in chats}
+    await sweep(runner)
+    assert len(tips_sent(fake_api, 900)) == 1
+    assert len(fake_api.messages_for(900)) == 2  # the tip and the announcement
+    assert {chat: len(fake_api.messages_for(chat)) - before[chat] for chat in chats[1:]} == {
+        901: 0,
+        902: 0,
+        903: 0,
+    }
+    assert await status_count(runner, DeliveryStatus.CANCELLED) == 4  # 901's and 902's

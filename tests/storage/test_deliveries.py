@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import FakeClock
+from tipbot import subscriptions
 from tipbot.storage import deliveries as store
 from tipbot.storage import subscribers as subs
 from tipbot.storage.deliveries import Outcome
@@ -127,7 +128,7 @@ async def test_recorded_outcomes(engine: AsyncEngine, clock: FakeClock) -> None:
     assert written == 3
     assert await count(engine, deliveries.c.status == DeliveryStatus.SENT) == 1
     blocked = await subs.get(engine, 3)
-    assert blocked is not None and blocked.state is SubscriberState.BLOCKED
+    assert blocked is not None and blocked.blocked and blocked.state is SubscriberState.ACTIVE
     assert blocked.next_due_at is None
     assert await store.claim(engine, clock(), "one", 100, LEASE) == []
     clock.now = retry_at
@@ -192,15 +193,86 @@ async def test_claims_skip_rows_of_subscribers_who_are_not_active(
     await subscribe_due_now(engine, clock, range(1, 5))
     await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
     await store.create_broadcast(engine, "news", 99, clock(), timedelta(hours=1))
-    await subs.set_state(engine, 2, SubscriberState.PAUSED, clock())
-    await subs.set_state(engine, 3, SubscriberState.UNSUBSCRIBED, clock())
-    await subs.set_state(engine, 4, SubscriberState.BLOCKED, clock())
+    # Rows queued just before a stop that did not get to cancel them (e.g. a broadcast that
+    # read the subscriber list a moment before): the claim itself checks the subscriber.
+    async with engine.begin() as conn:
+        for chat, values in [
+            (2, {"state": SubscriberState.PAUSED}),
+            (3, {"state": SubscriberState.UNSUBSCRIBED}),
+            (4, {"blocked": True}),
+        ]:
+            await conn.execute(
+                update(subscribers).where(subscribers.c.chat_id == chat).values(**values)
+            )
     jobs = await store.claim(engine, clock(), "one", 100, LEASE)
     assert {j.chat_id for j in jobs} == {1}
     assert len(jobs) == 2  # its tip and its copy of the broadcast
-    # A paused user who resumes gets what is still due.
-    await subs.set_state(engine, 2, SubscriberState.ACTIVE, clock())
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(subscribers)
+            .where(subscribers.c.chat_id == 2)
+            .values(state=SubscriberState.ACTIVE)
+        )
     assert {j.chat_id for j in await store.claim(engine, clock(), "one", 100, LEASE)} == {2}
+
+
+async def test_stopping_cancels_open_tips_and_broadcasts_in_the_same_transaction(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 5))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    await store.create_broadcast(engine, "news", 99, clock(), timedelta(hours=1))
+    await subs.change(engine, 2, clock(), subscriptions.paused)
+    await subs.change(engine, 3, clock(), subscriptions.unsubscribed)
+    await subs.change(engine, 4, clock(), subscriptions.blocked)
+    for chat in (2, 3, 4):
+        assert await count(engine, deliveries.c.chat_id == chat) == 2
+        assert (
+            await count(
+                engine,
+                deliveries.c.chat_id == chat,
+                deliveries.c.status == DeliveryStatus.CANCELLED,
+                deliveries.c.finished_at == clock(),
+            )
+            == 2
+        )
+    # Resuming does not bring cancelled rows back: the next tip is tomorrow's.
+    resumed = await subs.change(engine, 2, clock(), subscriptions.resumed)
+    assert resumed.after is not None and resumed.after.next_due_at == datetime(2026, 6, 2, 8, 0)
+    assert {j.chat_id for j in await store.claim(engine, clock(), "one", 100, LEASE)} == {1}
+
+
+async def test_a_blocked_user_who_had_paused_stays_paused_after_unblocking(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 2))
+    await subs.change(engine, 1, clock(), subscriptions.paused)
+    await subs.change(engine, 1, clock(), subscriptions.blocked)
+    back = await subs.change(engine, 1, clock(), subscriptions.unblocked)
+    assert back.after is not None
+    assert (back.after.state, back.after.blocked, back.after.next_due_at) == (
+        SubscriberState.PAUSED,
+        False,
+        None,
+    )
+    stored = await subs.get(engine, 1)
+    assert stored == back.after
+
+
+async def test_a_send_answered_403_blocks_and_cancels_the_rest(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 2))
+    await subs.change(engine, 1, clock(), subscriptions.paused)
+    await subs.change(engine, 1, clock(), subscriptions.resumed)
+    await store.create_broadcast(engine, "news", 99, clock(), timedelta(hours=1))
+    [job] = await store.claim(engine, clock(), "one", 100, LEASE)
+    await store.create_broadcast(engine, "more news", 99, clock(), timedelta(hours=1))
+    await store.record(engine, "one", [Outcome(job, DeliveryStatus.BLOCKED, clock(), error="403")])
+    sub = await subs.get(engine, 1)
+    assert sub is not None and (sub.state, sub.blocked) == (SubscriberState.ACTIVE, True)
+    assert await count(engine, deliveries.c.status == DeliveryStatus.CANCELLED) == 1
+    assert await store.claim(engine, clock(), "one", 100, LEASE) == []
 
 
 async def test_daily_tips_are_claimed_before_an_older_broadcast(
@@ -233,11 +305,36 @@ async def test_deliveries_past_the_catchup_window_expire(
     assert await count(engine, deliveries.c.status == DeliveryStatus.EXPIRED) == 1
 
 
+async def test_expiry_leaves_a_leased_row_to_its_owner_until_the_lease_lapses(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 2))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    clock.advance(hours=6, seconds=-10)  # just inside the catch-up window
+    [job] = await store.claim(engine, clock(), "one", 100, LEASE)
+    clock.advance(seconds=30)  # the window closes while "one" is sending
+    await store.expire(engine, clock())
+    assert await store.record(engine, "one", [Outcome(job, DeliveryStatus.SENT, clock(), 9)]) == 1
+    assert await count(engine, deliveries.c.status == DeliveryStatus.SENT) == 1
+
+
+async def test_a_lapsed_lease_past_the_window_expires(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await subscribe_due_now(engine, clock, range(1, 2))
+    await store.plan_due(engine, clock(), TIPS, CATCHUP, 100)
+    clock.advance(hours=6, seconds=-10)
+    await store.claim(engine, clock(), "one", 100, LEASE)
+    clock.advance(seconds=61)  # "one" died
+    await store.expire(engine, clock())
+    assert await count(engine, deliveries.c.status == DeliveryStatus.EXPIRED) == 1
+
+
 async def test_broadcast_queues_one_delivery_per_active_subscriber(
     engine: AsyncEngine, clock: FakeClock
 ) -> None:
     await subscribe_due_now(engine, clock, range(1, 5))
-    await subs.set_state(engine, 4, SubscriberState.PAUSED, clock())
+    await subs.change(engine, 4, clock(), subscriptions.paused)
     broadcast_id, recipients = await store.create_broadcast(
         engine, "News & <updates>", 99, clock(), timedelta(hours=24)
     )

@@ -100,9 +100,29 @@ async def test_a_0_1_0_database_upgrades_with_every_row_kept(legacy: AsyncEngine
 
     assert await db.migrate(legacy) == db.head_revision()
 
+    # One change by design: 0.1.0's "blocked" state is now the blocked flag beside the state.
+    expected = dict(before)
+    expected["subscribers"] = [
+        (r[0], "active", *r[2:]) if r[1] == "blocked" else r for r in before["subscribers"]
+    ]
+    assert [r[0] for r in before["subscribers"] if r[1] == "blocked"] == [105]
     after = await snapshot(legacy, columns)
-    assert after == before
+    assert after == expected
     async with legacy.connect() as conn:
+        flagged = (
+            await conn.execute(
+                select(tables.subscribers.c.chat_id).where(tables.subscribers.c.blocked)
+            )
+        ).scalars()
+        assert list(flagged) == [105]
+        finished = (
+            await conn.execute(
+                select(tables.deliveries.c.sent_at, tables.deliveries.c.finished_at).where(
+                    tables.deliveries.c.status == "sent"
+                )
+            )
+        ).all()
+        assert len(finished) == 2 and all(f == s for s, f in finished)
         leases = (
             await conn.execute(
                 select(tables.deliveries.c.due_at, tables.deliveries.c.lease_until).where(
@@ -113,7 +133,7 @@ async def test_a_0_1_0_database_upgrades_with_every_row_kept(legacy: AsyncEngine
     # 0.1.0 kept a claimed row's lease in due_at; it moved to lease_until.
     assert leases and all(lease == due for due, lease in leases)
     assert await db.migrate(legacy) == db.head_revision()  # a second start changes nothing
-    assert await snapshot(legacy, columns) == before
+    assert await snapshot(legacy, columns) == expected
 
 
 def _schema_differences(conn: Connection) -> list[Any]:

@@ -6,7 +6,6 @@ so nothing hints that admin commands exist.
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from telegram import Update
@@ -18,7 +17,8 @@ from tipbot.bot.replies import answer, callback_part
 from tipbot.bot.services import services
 from tipbot.content.render import esc
 from tipbot.storage import deliveries, subscribers
-from tipbot.storage.tables import DeliveryStatus, SubscriberState
+from tipbot.storage.tables import DeliveryStatus
+from tipbot.subscriptions import Standing
 
 Context = ContextTypes.DEFAULT_TYPE
 #: Room left in a 4096-character message for the "Announcement" framing.
@@ -46,10 +46,10 @@ async def stats(update: Update, context: Context) -> None:
         )
     )
     text = messages.ADMIN_STATS.format(
-        active=states[SubscriberState.ACTIVE],
-        paused=states[SubscriberState.PAUSED],
-        blocked=states[SubscriberState.BLOCKED],
-        unsubscribed=states[SubscriberState.UNSUBSCRIBED],
+        active=states[Standing.ACTIVE],
+        paused=states[Standing.PAUSED],
+        blocked=states[Standing.BLOCKED],
+        unsubscribed=states[Standing.UNSUBSCRIBED],
         sent=counts[DeliveryStatus.SENT],
         failed=failed,
         pending=counts[DeliveryStatus.PENDING] + counts[DeliveryStatus.SENDING],
@@ -73,34 +73,38 @@ async def broadcast(update: Update, context: Context) -> None:
             update, messages.BROADCAST_TOO_LONG.format(length=len(text), limit=MAX_BROADCAST_CHARS)
         )
         return
-    draft_id = secrets.token_hex(4)
-    svc.drafts[draft_id] = text
-    count = (await subscribers.count_by_state(svc.engine))[SubscriberState.ACTIVE]
+    user = update.effective_user
+    draft_id = await deliveries.save_draft(svc.engine, text, user.id if user else 0, svc.clock())
+    count = (await subscribers.count_by_state(svc.engine))[Standing.ACTIVE]
     await answer(update, messages.BROADCAST_PREVIEW.format(count=count))
-    await answer(update, broadcast_html(text), keyboards.broadcast_confirm(draft_id))
+    await answer(update, broadcast_html(text), keyboards.broadcast_confirm(str(draft_id)))
 
 
 async def broadcast_button(update: Update, context: Context) -> None:
-    """`bc:yes:<draft>` queues the announcement through the delivery pipeline; `bc:no` drops it."""
+    """`bc:yes:<draft>` queues the announcement through the delivery pipeline; `bc:no:<draft>`
+    drops it. Drafts live in the database, so the press may reach any replica."""
     svc = services(context)
     user = update.effective_user
     if user is None or user.id not in svc.settings.admin_ids:
         if update.callback_query:
             await update.callback_query.answer()
         return
-    draft_id = callback_part(update, 2)
+    part = callback_part(update, 2)
+    draft_id = int(part) if part.isdecimal() and len(part) < 19 else None  # forged: no draft
     if callback_part(update, 1) != "yes":
-        svc.drafts.pop(draft_id, None)
+        if draft_id is not None:
+            await deliveries.drop_draft(svc.engine, draft_id)
         await answer(update, messages.BROADCAST_CANCELLED)
         return
-    text = svc.drafts.pop(draft_id, None)
-    if text is None:
+    queued = None
+    if draft_id is not None:
+        queued = await deliveries.broadcast_draft(
+            svc.engine, draft_id, user.id, svc.clock(), BROADCAST_EXPIRY
+        )
+    if queued is None:
         await answer(update, messages.BROADCAST_EXPIRED)
         return
-    _, count = await deliveries.create_broadcast(
-        svc.engine, text, user.id, svc.clock(), BROADCAST_EXPIRY
-    )
-    await answer(update, messages.BROADCAST_QUEUED.format(count=count))
+    await answer(update, messages.BROADCAST_QUEUED.format(count=queued[1]))
     if svc.deliverer is not None:
         # Start at once rather than at the next scheduled sweep.
         context.application.create_task(svc.deliverer.sweep(), name="tipbot-sweep-now")

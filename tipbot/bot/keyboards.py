@@ -142,7 +142,9 @@ def intake_age(kind: str, bands: Sequence[tuple[str, int]]) -> InlineKeyboardMar
 
 
 def broadcast_confirm(draft_id: str) -> InlineKeyboardMarkup:
-    return markup([[button("📣 Send to all", "bc", "yes", draft_id), button("Cancel", "bc", "no")]])
+    return markup(
+        [[button("📣 Send to all", "bc", "yes", draft_id), button("Cancel", "bc", "no", draft_id)]]
+    )
 
 
 def _short(text: str, limit: int = 40) -> str:

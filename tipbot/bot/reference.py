@@ -12,7 +12,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from tipbot import messages
+from tipbot import messages, subscriptions
 from tipbot.bot import keyboards, subscription
 from tipbot.bot.charts import send_food_chart
 from tipbot.bot.replies import answer, callback_part, command_args
@@ -21,7 +21,6 @@ from tipbot.content import intake as intake_domain
 from tipbot.content import render
 from tipbot.content.models import FoodGroup
 from tipbot.storage import subscribers as subs
-from tipbot.storage.tables import SubscriberState
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -33,14 +32,8 @@ async def start(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is not None:
         # A user who had blocked the bot and comes back gets their subscription back.
-        sub = await subs.set_state(
-            svc.engine,
-            chat.id,
-            SubscriberState.ACTIVE,
-            svc.clock(),
-            only_from=(SubscriberState.BLOCKED,),
-        )
-        if sub is not None and sub.state is SubscriberState.ACTIVE:
+        done = await subs.change(svc.engine, chat.id, svc.clock(), subscriptions.unblocked)
+        if done.after is not None and done.after.receiving:
             await answer(update, messages.SUB_WELCOME_BACK)
 
 

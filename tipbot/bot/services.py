@@ -49,9 +49,6 @@ class Services:
     owner: str = field(default_factory=default_owner)
     #: The /healthz database ping still under way, if any (see web.py).
     health_ping: asyncio.Task[None] | None = None
-    #: Broadcast drafts waiting for the admin's confirmation, by short id (memory only: a draft
-    #: lost in a restart is simply written again).
-    drafts: dict[str, str] = field(default_factory=dict)
     #: Photos sent by file_id after their first upload (the /foods chart).
     photos: PhotoCache = field(default_factory=PhotoCache)
     #: Where rendered charts are kept between requests and restarts.

@@ -1,6 +1,9 @@
 """Daily-tip subscription: /subscribe (guided or in one message), /settings, /status, /pause,
 /resume, /unsubscribe, /forget, and the my_chat_member updates sent when a user blocks the bot.
 
+These are the Telegram handlers of the subscription concept and decide nothing themselves: the
+rules are in `tipbot.subscriptions` and `tipbot.storage.subscribers` applies them.
+
 The guided flow keeps its step in `chat_data` (memory only). Buttons carry everything needed to
 finish (`sub:z:<minute>:<zone>`), so a restart in the middle of the flow loses nothing important.
 """
@@ -20,6 +23,7 @@ from tipbot.delivery.schedule import format_minute, parse_minute
 from tipbot.delivery.zones import ZoneMatch
 from tipbot.storage import subscribers as subs
 from tipbot.storage.tables import SubscriberState
+from tipbot.subscriptions import Subscriber
 
 Context = ContextTypes.DEFAULT_TYPE
 FLOW = "flow"
@@ -41,9 +45,8 @@ def _chat_id(update: Update) -> int:
     return chat.id
 
 
-async def _next_text(svc: Services, sub: subs.Subscriber) -> str:
-    last = await subs.last_tip_date(svc.engine, sub.chat_id)
-    moment = subscriptions.next_tip_at(sub, last)
+def _next_text(sub: Subscriber) -> str:
+    moment = subscriptions.next_tip_at(sub, sub.last_planned)
     return subscriptions.describe_local(moment, sub.tz) if moment else "not scheduled"
 
 
@@ -52,7 +55,7 @@ async def _finish(update: Update, context: Context, minute: int, zone: str, assu
     _set_flow(context, None)
     sub = await subs.subscribe(svc.engine, _chat_id(update), minute, zone, svc.clock())
     text = messages.SUB_DONE.format(
-        schedule=esc(subscriptions.describe_schedule(sub)), next=esc(await _next_text(svc, sub))
+        schedule=esc(subscriptions.describe_schedule(sub)), next=esc(_next_text(sub))
     )
     if assumed:
         text += messages.SUB_UTC_ASSUMED.format(time=format_minute(minute))
@@ -177,7 +180,7 @@ async def flow_text(update: Update, context: Context) -> None:
 async def settings(update: Update, context: Context) -> None:
     svc = services(context)
     sub = await subs.get(svc.engine, _chat_id(update))
-    if sub is None or sub.state in (SubscriberState.UNSUBSCRIBED, SubscriberState.BLOCKED):
+    if sub is None or sub.state is SubscriberState.UNSUBSCRIBED or sub.blocked:
         await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
         return
     text = messages.SETTINGS_TITLE + await _status_text(svc, sub)
@@ -221,36 +224,30 @@ async def _change(
 ) -> None:
     svc = services(context)
     _set_flow(context, None)
-    current = await subs.get(svc.engine, _chat_id(update))
-    if current is None:
+    done = await subs.change(
+        svc.engine,
+        _chat_id(update),
+        svc.clock(),
+        lambda sub, now: subscriptions.rescheduled(sub, now, minute=minute, tz=zone),
+    )
+    if done.after is None:  # no subscription, or a stale button after /unsubscribe
         await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
         return
-    sub = await subs.subscribe(
-        svc.engine,
-        current.chat_id,
-        current.send_minute if minute is None else minute,
-        current.tz if zone is None else zone,
-        svc.clock(),
-    )
-    if current.state is SubscriberState.PAUSED:
-        sub = (
-            await subs.set_state(svc.engine, sub.chat_id, SubscriberState.PAUSED, svc.clock())
-            or sub
-        )
+    sub = done.after
     await answer(
         update,
         messages.SUB_CHANGED.format(
-            schedule=esc(subscriptions.describe_schedule(sub)), next=esc(await _next_text(svc, sub))
+            schedule=esc(subscriptions.describe_schedule(sub)), next=esc(_next_text(sub))
         ),
     )
 
 
-async def _status_text(svc: Services, sub: subs.Subscriber) -> str:
+async def _status_text(svc: Services, sub: Subscriber) -> str:
     schedule = esc(subscriptions.describe_schedule(sub))
     if sub.state is SubscriberState.PAUSED:
         return messages.SUB_STATUS_PAUSED.format(schedule=schedule)
     if sub.state is SubscriberState.ACTIVE:
-        return messages.SUB_STATUS.format(schedule=schedule, next=esc(await _next_text(svc, sub)))
+        return messages.SUB_STATUS.format(schedule=schedule, next=esc(_next_text(sub)))
     return messages.SUB_STATUS_STOPPED
 
 
@@ -265,14 +262,9 @@ async def status(update: Update, context: Context) -> None:
 
 async def pause(update: Update, context: Context) -> None:
     svc = services(context)
-    sub = await subs.set_state(
-        svc.engine,
-        _chat_id(update),
-        SubscriberState.PAUSED,
-        svc.clock(),
-        only_from=(SubscriberState.ACTIVE,),
-    )
-    if sub is None or sub.state is not SubscriberState.PAUSED:
+    done = await subs.change(svc.engine, _chat_id(update), svc.clock(), subscriptions.paused)
+    now = done.after or done.before
+    if now is None or now.state is not SubscriberState.PAUSED:
         await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
         return
     await answer(update, messages.SUB_PAUSED)
@@ -280,31 +272,20 @@ async def pause(update: Update, context: Context) -> None:
 
 async def resume(update: Update, context: Context) -> None:
     svc = services(context)
-    sub = await subs.set_state(
-        svc.engine,
-        _chat_id(update),
-        SubscriberState.ACTIVE,
-        svc.clock(),
-        only_from=(SubscriberState.PAUSED,),
-    )
-    if sub is None:
+    done = await subs.change(svc.engine, _chat_id(update), svc.clock(), subscriptions.resumed)
+    if done.before is None or done.before.state is SubscriberState.UNSUBSCRIBED:
         await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
-    elif sub.state is not SubscriberState.ACTIVE:
+    elif done.after is None:
         await answer(update, messages.SUB_NOT_PAUSED)
     else:
-        await answer(update, messages.SUB_RESUMED.format(next=esc(await _next_text(svc, sub))))
+        await answer(update, messages.SUB_RESUMED.format(next=esc(_next_text(done.after))))
 
 
 async def unsubscribe(update: Update, context: Context) -> None:
     svc = services(context)
-    sub = await subs.set_state(
-        svc.engine,
-        _chat_id(update),
-        SubscriberState.UNSUBSCRIBED,
-        svc.clock(),
-        only_from=(SubscriberState.ACTIVE, SubscriberState.PAUSED),
-    )
-    if sub is None or sub.state is not SubscriberState.UNSUBSCRIBED:
+    done = await subs.change(svc.engine, _chat_id(update), svc.clock(), subscriptions.unsubscribed)
+    now = done.after or done.before
+    if now is None or now.state is not SubscriberState.UNSUBSCRIBED:
         await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
         return
     await answer(update, messages.SUB_UNSUBSCRIBED)
@@ -333,21 +314,9 @@ async def chat_member(update: Update, context: Context) -> None:
     svc = services(context)
     status_now = change.new_chat_member.status
     if status_now in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-        await subs.set_state(
-            svc.engine,
-            change.chat.id,
-            SubscriberState.BLOCKED,
-            svc.clock(),
-            only_from=(SubscriberState.ACTIVE, SubscriberState.PAUSED),
-        )
+        await subs.change(svc.engine, change.chat.id, svc.clock(), subscriptions.blocked)
     elif status_now == ChatMemberStatus.MEMBER:
-        await subs.set_state(
-            svc.engine,
-            change.chat.id,
-            SubscriberState.ACTIVE,
-            svc.clock(),
-            only_from=(SubscriberState.BLOCKED,),
-        )
+        await subs.change(svc.engine, change.chat.id, svc.clock(), subscriptions.unblocked)
 
 
 def _minute(value: str) -> int:

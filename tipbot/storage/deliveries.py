@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
-from functools import lru_cache
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
+    DateTime,
     and_,
     bindparam,
     delete,
@@ -25,18 +26,20 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    tuple_,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tipbot.delivery.rotation import RotationState, next_tip
-from tipbot.delivery.schedule import following_due, local_date_of, tz_from_key
-from tipbot.storage.subscribers import upsert
+from tipbot.delivery import planning
+from tipbot.delivery.rotation import RotationState
+from tipbot.storage.subscribers import cancel_open, upsert
 from tipbot.storage.tables import (
     CLAIMABLE,
+    FINAL,
+    OPEN,
     DeliveryStatus,
     SubscriberState,
+    broadcast_drafts,
     broadcasts,
     deliveries,
     subscribers,
@@ -74,9 +77,10 @@ class Outcome:
     retry_at: datetime | None = None
 
 
-@lru_cache(maxsize=1024)
-def _zone(key: str) -> tzinfo:
-    return tz_from_key(key)
+#: Rows deleted per prune transaction.
+PRUNE_BATCH = 2000
+#: How long a /broadcast preview can still be confirmed.
+DRAFT_LIFETIME = timedelta(days=1)
 
 
 async def plan_due(
@@ -86,7 +90,10 @@ async def plan_due(
     catchup: timedelta,
     limit: int,
 ) -> PlanResult:
-    """Create the delivery rows for up to `limit` subscribers whose tip is due at `now`."""
+    """Create the delivery rows for up to `limit` subscribers whose tip is due at `now`.
+
+    Storage reads the due subscribers (locked, so replicas plan disjoint sets), lets
+    `tipbot.delivery.planning.plan` decide for each, and writes the decisions."""
     pg = engine.dialect.name == "postgresql"
     async with engine.begin() as conn:
         query = (
@@ -98,6 +105,7 @@ async def plan_due(
                 subscribers.c.cycle,
                 subscribers.c.cycle_sent,
                 subscribers.c.seed,
+                subscribers.c.last_planned,
             )
             .where(subscribers.c.next_due_at <= now)
             .order_by(subscribers.c.next_due_at)
@@ -108,47 +116,37 @@ async def plan_due(
         rows = (await conn.execute(query)).all()
         if not rows:
             return PlanResult(0, 0, 0)
-
-        dated = [(row, local_date_of(row.next_due_at, _zone(row.tz))) for row in rows]
-        existing_q = select(deliveries.c.chat_id, deliveries.c.local_date).where(
-            tuple_(deliveries.c.chat_id, deliveries.c.local_date).in_(
-                [(row.chat_id, day) for row, day in dated]
+        plans = [
+            planning.plan(
+                planning.DueSubscriber(
+                    row.chat_id,
+                    row.send_minute,
+                    row.tz,
+                    row.next_due_at,
+                    RotationState.from_row(row.seed, row.cycle, row.cycle_sent),
+                    row.last_planned,
+                ),
+                now,
+                tip_ids,
+                catchup,
             )
-        )
-        existing = {(c, d) for c, d in await conn.execute(existing_q)}
-
-        new_rows: list[dict[str, object]] = []
-        updates: list[dict[str, object]] = []
-        skipped = 0
-        for row, day in dated:
-            zone = _zone(row.tz)
-            scheduled = row.next_due_at
-            following = following_due(scheduled, row.send_minute, zone, now, catchup)
-            state = RotationState.from_row(row.seed, row.cycle, row.cycle_sent)
-            if now - scheduled > catchup:
-                skipped += 1
-            elif (row.chat_id, day) not in existing:
-                tip_id, state = next_tip(tip_ids, state)
-                new_rows.append(
-                    {
-                        "chat_id": row.chat_id,
-                        "local_date": day,
-                        "tip_id": tip_id,
-                        "status": DeliveryStatus.PENDING,
-                        "attempts": 0,
-                        "due_at": now,
-                        "expire_at": scheduled + catchup,
-                    }
-                )
-            updates.append(
-                {
-                    "b_chat": row.chat_id,
-                    "b_due": following,
-                    "b_cycle": state.cycle,
-                    "b_sent": state.encode_sent(),
-                }
-            )
+            for row in rows
+        ]
+        new_rows = [
+            {
+                "chat_id": p.chat_id,
+                "local_date": p.tip.local_date,
+                "tip_id": p.tip.tip_id,
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "due_at": p.tip.due_at,
+                "expire_at": p.tip.expire_at,
+            }
+            for p in plans
+            if p.tip is not None
+        ]
         if new_rows:
+            # The unique (chat, local date) key stays the last line of defence.
             stmt = upsert(conn)(deliveries).on_conflict_do_nothing(
                 index_elements=[deliveries.c.chat_id, deliveries.c.local_date]
             )
@@ -160,20 +158,38 @@ async def plan_due(
                 next_due_at=bindparam("b_due"),
                 cycle=bindparam("b_cycle"),
                 cycle_sent=bindparam("b_sent"),
+                last_planned=bindparam("b_last", type_=Date),
             ),
-            updates,
+            [
+                {
+                    "b_chat": p.chat_id,
+                    "b_due": p.next_due_at,
+                    "b_cycle": p.rotation.cycle,
+                    "b_sent": p.rotation.encode_sent(),
+                    "b_last": p.last_planned,
+                }
+                for p in plans
+            ],
         )
-    return PlanResult(len(new_rows), skipped, len(rows))
+    return PlanResult(len(new_rows), sum(p.skipped for p in plans), len(rows))
 
 
 async def expire(engine: AsyncEngine, now: datetime) -> None:
-    """Mark deliveries whose catch-up window has closed; `claim` never takes them either way."""
+    """Mark deliveries whose catch-up window has closed; `claim` never takes them either way.
+    A row still leased to a process is left to it (its send may be under way, and only the
+    owner's record counts); it expires once the lease has lapsed."""
     async with engine.begin() as conn:
         for status in CLAIMABLE:  # one range of the (status, expire_at) index each
+            leased = [deliveries.c.lease_until <= now] if status is DeliveryStatus.SENDING else []
             await conn.execute(
                 update(deliveries)
-                .where(deliveries.c.status == status, deliveries.c.expire_at <= now)
-                .values(status=DeliveryStatus.EXPIRED, error="catch-up window passed")
+                .where(deliveries.c.status == status, deliveries.c.expire_at <= now, *leased)
+                .values(
+                    status=DeliveryStatus.EXPIRED,
+                    error="catch-up window passed",
+                    finished_at=now,
+                    lease_until=None,
+                )
             )
 
 
@@ -204,6 +220,7 @@ def _subscriber_active() -> ColumnElement[bool]:
         .where(
             subscribers.c.chat_id == deliveries.c.chat_id,
             subscribers.c.state == SubscriberState.ACTIVE,
+            subscribers.c.blocked.is_(False),
         )
         .exists()
     )
@@ -305,7 +322,9 @@ async def record(engine: AsyncEngine, owner: str, outcomes: Sequence[Outcome]) -
             "b_sent_at": o.at if o.status is DeliveryStatus.SENT else None,
             "b_message_id": o.message_id,
             "b_error": (o.error or "")[:200] or None,
-            "b_due": o.retry_at or o.at,
+            # due_at only ever means "due": it moves for a retry or a hand-back, never otherwise.
+            "b_due": None if o.status in FINAL else (o.retry_at or o.at),
+            "b_finished": o.at if o.status in FINAL else None,
         }
         for o in outcomes
     ]
@@ -335,7 +354,8 @@ async def record(engine: AsyncEngine, owner: str, outcomes: Sequence[Outcome]) -
                 sent_at=bindparam("b_sent_at"),
                 message_id=bindparam("b_message_id"),
                 error=bindparam("b_error"),
-                due_at=bindparam("b_due"),
+                due_at=func.coalesce(bindparam("b_due", type_=DateTime), deliveries.c.due_at),
+                finished_at=bindparam("b_finished", type_=DateTime),
                 lease_until=None,
             ),
             params,
@@ -348,44 +368,97 @@ async def record(engine: AsyncEngine, owner: str, outcomes: Sequence[Outcome]) -
             }
         )
         if blocked:
+            # `subscriptions.blocked` for a batch: the flag, no next tip, nothing left queued.
             await conn.execute(
                 update(subscribers)
                 .where(subscribers.c.chat_id.in_(blocked))
-                .values(state=SubscriberState.BLOCKED, next_due_at=None)
+                .values(blocked=True, next_due_at=None)
             )
+            await cancel_open(conn, blocked, outcomes[-1].at)
     return len(params)
 
 
 async def create_broadcast(
     engine: AsyncEngine, text: str, admin_id: int, now: datetime, expire_after: timedelta
 ) -> tuple[int, int]:
-    """Store an announcement and one pending delivery per active subscriber, inside the database
-    (INSERT ... SELECT), so memory stays flat however many subscribers there are."""
+    """Store an announcement and one pending delivery per receiving subscriber."""
+    async with engine.begin() as conn:
+        return await _queue_broadcast(conn, text, admin_id, now, expire_after)
+
+
+async def _queue_broadcast(
+    conn: AsyncConnection, text: str, admin_id: int, now: datetime, expire_after: timedelta
+) -> tuple[int, int]:
+    """The announcement and its deliveries, inside the database (INSERT ... SELECT), so memory
+    stays flat however many subscribers there are."""
+    result = await conn.execute(
+        insert(broadcasts)
+        .values(text=text, created_by=admin_id, created_at=now, recipients=0)
+        .returning(broadcasts.c.id)
+    )
+    broadcast_id = int(result.scalar_one())
+    source = select(
+        subscribers.c.chat_id,
+        literal(broadcast_id),
+        literal(DeliveryStatus.PENDING.value),
+        literal(0),
+        literal(now),
+        literal(now + expire_after),
+    ).where(subscribers.c.state == SubscriberState.ACTIVE, subscribers.c.blocked.is_(False))
+    inserted = await conn.execute(
+        insert(deliveries).from_select(
+            ["chat_id", "broadcast_id", "status", "attempts", "due_at", "expire_at"], source
+        )
+    )
+    recipients = int(inserted.rowcount or 0)
+    await conn.execute(
+        update(broadcasts).where(broadcasts.c.id == broadcast_id).values(recipients=recipients)
+    )
+    return broadcast_id, recipients
+
+
+async def save_draft(engine: AsyncEngine, text: str, admin_id: int, now: datetime) -> int:
+    """Keep an admin's /broadcast text until its confirm button is pressed, on whichever replica
+    receives the press; drafts older than DRAFT_LIFETIME are dropped meanwhile."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            delete(broadcast_drafts).where(broadcast_drafts.c.created_at < now - DRAFT_LIFETIME)
+        )
+        result = await conn.execute(
+            insert(broadcast_drafts)
+            .values(created_by=admin_id, text=text, created_at=now)
+            .returning(broadcast_drafts.c.id)
+        )
+        return int(result.scalar_one())
+
+
+async def drop_draft(engine: AsyncEngine, draft_id: int) -> bool:
     async with engine.begin() as conn:
         result = await conn.execute(
-            insert(broadcasts)
-            .values(text=text, created_by=admin_id, created_at=now, recipients=0)
-            .returning(broadcasts.c.id)
+            delete(broadcast_drafts).where(broadcast_drafts.c.id == draft_id)
         )
-        broadcast_id = int(result.scalar_one())
-        source = select(
-            subscribers.c.chat_id,
-            literal(broadcast_id),
-            literal(DeliveryStatus.PENDING.value),
-            literal(0),
-            literal(now),
-            literal(now + expire_after),
-        ).where(subscribers.c.state == SubscriberState.ACTIVE)
-        inserted = await conn.execute(
-            insert(deliveries).from_select(
-                ["chat_id", "broadcast_id", "status", "attempts", "due_at", "expire_at"], source
+    return bool(result.rowcount)
+
+
+async def broadcast_draft(
+    engine: AsyncEngine, draft_id: int, admin_id: int, now: datetime, expire_after: timedelta
+) -> tuple[int, int] | None:
+    """Queue the draft as a broadcast and delete it, in one transaction: a second press (on any
+    replica) finds no draft, so an announcement is queued once. None if the draft is gone."""
+    async with engine.begin() as conn:
+        text = (
+            await conn.execute(
+                delete(broadcast_drafts)
+                .where(
+                    broadcast_drafts.c.id == draft_id,
+                    broadcast_drafts.c.created_at >= now - DRAFT_LIFETIME,
+                )
+                .returning(broadcast_drafts.c.text)
             )
-        )
-        recipients = int(inserted.rowcount or 0)
-        await conn.execute(
-            update(broadcasts).where(broadcasts.c.id == broadcast_id).values(recipients=recipients)
-        )
-    return broadcast_id, recipients
+        ).scalar_one_or_none()
+        if text is None:
+            return None
+        return await _queue_broadcast(conn, text, admin_id, now, expire_after)
 
 
 async def broadcast_text(engine: AsyncEngine, broadcast_id: int) -> str | None:
@@ -395,19 +468,51 @@ async def broadcast_text(engine: AsyncEngine, broadcast_id: int) -> str | None:
 
 
 async def counts_since(engine: AsyncEngine, since: datetime) -> dict[DeliveryStatus, int]:
-    """Deliveries by status that were sent, or last touched, since `since` (for /stats)."""
+    """For /stats: deliveries that finished since `since`, by status, and the ones still open
+    (pending, sending, failed-and-retrying) now. Both walk indexes, never the whole table."""
+    counts = dict.fromkeys(DeliveryStatus, 0)
     async with engine.connect() as conn:
-        rows = await conn.execute(
-            select(deliveries.c.status, func.count())
-            .where(
-                and_(
-                    func.coalesce(deliveries.c.sent_at, deliveries.c.due_at) >= since,
-                )
+        # One range of the (status, finished_at) or (status, due_at) index per status: a GROUP BY
+        # would let SQLite walk a whole index to get the groups in order.
+        for status in FINAL:
+            n = await conn.scalar(
+                select(func.count())
+                .select_from(deliveries)
+                .where(deliveries.c.status == status, deliveries.c.finished_at >= since)
             )
-            .group_by(deliveries.c.status)
-        )
-        counts = {DeliveryStatus(s): int(n) for s, n in rows}
-    return {status: counts.get(status, 0) for status in DeliveryStatus}
+            counts[status] = int(n or 0)
+        for status in (*OPEN, DeliveryStatus.SENDING):
+            n = await conn.scalar(
+                select(func.count()).select_from(deliveries).where(deliveries.c.status == status)
+            )
+            counts[status] = int(n or 0)
+    return counts
+
+
+async def prune(engine: AsyncEngine, before: datetime, batch: int = PRUNE_BATCH) -> int:
+    """Delete deliveries that finished before `before`; return how many went.
+
+    Small batches, each its own transaction, so pruning a large backlog never holds SQLite's
+    write lock (or many PostgreSQL row locks) for long. Nothing else reads old rows: rotation
+    lives on the subscriber row, and a day's tip is checked against that day's row only.
+    """
+    total = 0
+    for status in FINAL:  # one range of the (status, finished_at) index each
+        while True:
+            async with engine.begin() as conn:
+                ids = (
+                    select(deliveries.c.id)
+                    .where(deliveries.c.status == status, deliveries.c.finished_at < before)
+                    .limit(batch)
+                )
+                result = await conn.execute(
+                    delete(deliveries).where(deliveries.c.id.in_(ids.scalar_subquery()))
+                )
+            gone = int(result.rowcount or 0)
+            total += gone
+            if gone < batch:
+                break
+    return total
 
 
 async def oldest_due(engine: AsyncEngine, now: datetime) -> datetime | None:
@@ -424,26 +529,3 @@ async def oldest_due(engine: AsyncEngine, now: datetime) -> datetime | None:
         )
     candidates = [v for v in (sub, dlv) if isinstance(v, datetime)]
     return min(candidates) if candidates else None
-
-
-async def prune(engine: AsyncEngine, before: datetime, batch: int = 5000) -> int:
-    """Delete finished deliveries last touched before `before`, in small batches (short locks)."""
-    finished = [s for s in DeliveryStatus if s not in CLAIMABLE]
-    removed = 0
-    while True:
-        async with engine.begin() as conn:
-            ids = (
-                (
-                    await conn.execute(
-                        select(deliveries.c.id)
-                        .where(deliveries.c.status.in_(finished), deliveries.c.due_at < before)
-                        .limit(batch)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            if not ids:
-                return removed
-            await conn.execute(delete(deliveries).where(deliveries.c.id.in_(ids)))
-            removed += len(ids)

@@ -1,32 +1,49 @@
-"""Subscription queries: what /subscribe, /pause, /forget and friends change in the database."""
+"""Subscription storage: the subscriber rows, changed by the rules in `tipbot.subscriptions`.
+
+Every change locks the subscriber row first and, when the chat stops receiving, cancels its
+open deliveries in the same transaction: a plan or broadcast running at the same time either
+finished before (its rows are cancelled here) or waits and then sees the subscriber stopped.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tipbot import subscriptions
 from tipbot.delivery.rotation import new_seed
-from tipbot.delivery.schedule import next_due, tz_from_key
-from tipbot.storage.tables import SubscriberState, broadcasts, deliveries, subscribers
+from tipbot.storage.tables import (
+    OPEN,
+    DeliveryStatus,
+    SubscriberState,
+    broadcast_drafts,
+    broadcasts,
+    deliveries,
+    subscribers,
+)
+from tipbot.subscriptions import Rule, Standing, Subscriber
 
 
 @dataclass(frozen=True)
-class Subscriber:
-    chat_id: int
-    state: SubscriberState
-    send_minute: int
-    tz: str
-    next_due_at: datetime | None
+class Change:
+    before: Subscriber | None  # None: the chat has no subscription at all
+    after: Subscriber | None  # None: the rule did not apply, nothing changed
 
 
 def _row(row: object) -> Subscriber:
     m = row._mapping  # type: ignore[attr-defined]
     return Subscriber(
-        m["chat_id"], SubscriberState(m["state"]), m["send_minute"], m["tz"], m["next_due_at"]
+        m["chat_id"],
+        SubscriberState(m["state"]),
+        m["send_minute"],
+        m["tz"],
+        m["next_due_at"],
+        bool(m["blocked"]),
+        m["last_planned"],
     )
 
 
@@ -44,19 +61,40 @@ async def get(engine: AsyncEngine, chat_id: int) -> Subscriber | None:
     return _row(row) if row else None
 
 
+async def _lock(conn: AsyncConnection, chat_id: int) -> Subscriber | None:
+    """Read the row and keep others from changing or planning it until this transaction ends
+    (PostgreSQL; on SQLite the write transaction already holds the database's write lock)."""
+    query = select(subscribers).where(subscribers.c.chat_id == chat_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return _row(row) if row else None
+
+
+async def cancel_open(conn: AsyncConnection, chat_ids: list[int], now: datetime) -> int:
+    """Cancel the deliveries of `chat_ids` that could still be sent (tips and broadcasts)."""
+    result = await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.chat_id.in_(chat_ids), deliveries.c.status.in_(OPEN))
+        .values(status=DeliveryStatus.CANCELLED, finished_at=now, lease_until=None)
+    )
+    return int(result.rowcount or 0)
+
+
 async def subscribe(
     engine: AsyncEngine, chat_id: int, minute: int, tz: str, now: datetime
 ) -> Subscriber:
     """Create or update an active subscription, keeping the tip rotation of a returning user."""
-    due = next_due(minute, tz_from_key(tz), now)
+    sub = subscriptions.subscribed(chat_id, minute, tz, now)
     async with engine.begin() as conn:
         insert = upsert(conn)
         stmt = insert(subscribers).values(
             chat_id=chat_id,
-            state=SubscriberState.ACTIVE,
+            state=sub.state,
             send_minute=minute,
             tz=tz,
-            next_due_at=due,
+            next_due_at=sub.next_due_at,
+            blocked=sub.blocked,
             cycle=0,
             cycle_sent="",
             seed=new_seed(),
@@ -66,54 +104,61 @@ async def subscribe(
         stmt = stmt.on_conflict_do_update(
             index_elements=[subscribers.c.chat_id],
             set_={
-                "state": SubscriberState.ACTIVE,
+                "state": sub.state,
                 "send_minute": minute,
                 "tz": tz,
-                "next_due_at": due,
+                "next_due_at": sub.next_due_at,
+                "blocked": sub.blocked,
                 "updated_at": now,
             },
         )
-        await conn.execute(stmt)
-    return Subscriber(chat_id, SubscriberState.ACTIVE, minute, tz, due)
+        last_planned = (await conn.execute(stmt.returning(subscribers.c.last_planned))).scalar_one()
+    return replace(sub, last_planned=last_planned)
 
 
-async def set_state(
-    engine: AsyncEngine,
-    chat_id: int,
-    state: SubscriberState,
-    now: datetime,
-    *,
-    only_from: tuple[SubscriberState, ...] | None = None,
-) -> Subscriber | None:
-    """Change the state; an active subscription gets its next due time, any other loses it."""
+async def change(engine: AsyncEngine, chat_id: int, now: datetime, rule: Rule) -> Change:
+    """Apply `rule` to the subscription of `chat_id`; if the chat no longer receives tips, its
+    pending and failed deliveries are cancelled in the same transaction (stop means stop)."""
     async with engine.begin() as conn:
-        row = (
-            await conn.execute(select(subscribers).where(subscribers.c.chat_id == chat_id))
-        ).first()
-        if row is None:
-            return None
-        current = _row(row)
-        if only_from is not None and current.state not in only_from:
-            return current
-        due = None
-        if state is SubscriberState.ACTIVE:
-            due = next_due(current.send_minute, tz_from_key(current.tz), now)
+        before = await _lock(conn, chat_id)
+        if before is None:
+            return Change(None, None)
+        after = rule(before, now)
+        if after is None:
+            return Change(before, None)
         await conn.execute(
             update(subscribers)
             .where(subscribers.c.chat_id == chat_id)
-            .values(state=state, next_due_at=due, updated_at=now)
+            .values(
+                state=after.state,
+                blocked=after.blocked,
+                send_minute=after.send_minute,
+                tz=after.tz,
+                next_due_at=after.next_due_at,
+                updated_at=now,
+            )
         )
-    return Subscriber(chat_id, state, current.send_minute, current.tz, due)
+        if not after.receiving:
+            await cancel_open(conn, [chat_id], now)
+    return Change(before, after)
 
 
 async def forget(engine: AsyncEngine, chat_id: int) -> int:
-    """Delete every row about this user; return how many rows went."""
+    """Delete every row about this user; return how many rows went.
+
+    The subscriber row goes first: on PostgreSQL that waits for (or blocks) a plan that holds
+    it, so the deliveries deleted next include any the plan committed meanwhile."""
     async with engine.begin() as conn:
         gone = (
+            await conn.execute(delete(subscribers).where(subscribers.c.chat_id == chat_id))
+        ).rowcount
+        gone += (
             await conn.execute(delete(deliveries).where(deliveries.c.chat_id == chat_id))
         ).rowcount
         gone += (
-            await conn.execute(delete(subscribers).where(subscribers.c.chat_id == chat_id))
+            await conn.execute(
+                delete(broadcast_drafts).where(broadcast_drafts.c.created_by == chat_id)
+            )
         ).rowcount
         # Announcements an admin wrote stay for the other recipients, without their author.
         gone += (
@@ -124,23 +169,19 @@ async def forget(engine: AsyncEngine, chat_id: int) -> int:
     return int(gone)
 
 
-async def count_by_state(engine: AsyncEngine) -> dict[SubscriberState, int]:
+async def count_by_state(engine: AsyncEngine) -> dict[Standing, int]:
+    """Subscriptions by how they stand (a blocked one counts as blocked whatever its state)."""
     async with engine.connect() as conn:
         rows = await conn.execute(
-            select(subscribers.c.state, func.count()).group_by(subscribers.c.state)
-        )
-        counts = {SubscriberState(state): int(n) for state, n in rows}
-    return {state: counts.get(state, 0) for state in SubscriberState}
-
-
-async def last_tip_date(engine: AsyncEngine, chat_id: int) -> date | None:
-    async with engine.connect() as conn:
-        value = await conn.scalar(
-            select(func.max(deliveries.c.local_date)).where(
-                deliveries.c.chat_id == chat_id, deliveries.c.status == "sent"
+            select(subscribers.c.state, subscribers.c.blocked, func.count()).group_by(
+                subscribers.c.state, subscribers.c.blocked
             )
         )
-    return value if isinstance(value, date) else None
+        counts = dict.fromkeys(Standing, 0)
+        for state, is_blocked, n in rows:
+            standing = Standing.BLOCKED if is_blocked else Standing(state)
+            counts[standing] += int(n)
+    return counts
 
 
 async def move_chat(engine: AsyncEngine, old_chat_id: int, new_chat_id: int) -> bool:

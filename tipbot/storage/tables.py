@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -29,9 +31,10 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class SubscriberState(StrEnum):
+    """What the user chose; whether they blocked the bot is the separate `blocked` flag."""
+
     ACTIVE = "active"
     PAUSED = "paused"
-    BLOCKED = "blocked"  # the user blocked the bot (403) or the chat is gone
     UNSUBSCRIBED = "unsubscribed"
 
 
@@ -43,6 +46,19 @@ class DeliveryStatus(StrEnum):
     BLOCKED = "blocked"  # the user blocked the bot; never retried
     REJECTED = "rejected"  # Telegram refused the message itself (a bug); never retried
     EXPIRED = "expired"  # not sent before `expire_at` (catch-up window); never retried
+    CANCELLED = "cancelled"  # the user paused, unsubscribed or blocked the bot before it went
+
+
+#: Statuses after which a row never changes again (it gets `finished_at`, and is pruned later).
+FINAL = (
+    DeliveryStatus.SENT,
+    DeliveryStatus.BLOCKED,
+    DeliveryStatus.REJECTED,
+    DeliveryStatus.EXPIRED,
+    DeliveryStatus.CANCELLED,
+)
+#: Statuses of a delivery that may still be sent: a stop cancels them.
+OPEN = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 
 
 #: Statuses a process may claim when `due_at` has passed (SENDING: when `lease_until` has).
@@ -58,8 +74,14 @@ subscribers = Table(
     # The next moment (UTC) a tip is due; NULL unless the subscription is active, so the
     # sweep's index only holds subscribers that can be due.
     Column("next_due_at", DateTime, nullable=True),
+    # The user blocked the bot (403, or a my_chat_member update) or the chat is gone; the state
+    # is kept as it was, so unblocking restores exactly what the user had chosen (migration 3).
+    Column("blocked", Boolean, nullable=False, default=False, server_default=false()),
     Column("cycle", Integer, nullable=False, default=0),
     Column("cycle_sent", Text, nullable=False, default=""),  # tip ids sent in this cycle
+    # The local date of the last tip planned: at most one a day, without reading old deliveries
+    # (which are pruned). Added by migration 3.
+    Column("last_planned", Date, nullable=True),
     Column("seed", Integer, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
@@ -94,10 +116,14 @@ deliveries = Table(
     Column("sent_at", DateTime, nullable=True),
     Column("message_id", BigInteger, nullable=True),
     Column("error", String(200), nullable=True),
+    # When the row reached a FINAL status: /stats counts and pruning read it by index (rev. 3).
+    Column("finished_at", DateTime, nullable=True),
     # The exactly-once guarantees: one tip per subscriber and local date, one copy of a broadcast.
     UniqueConstraint("chat_id", "local_date", name="uq_deliveries_chat_date"),
     UniqueConstraint("chat_id", "broadcast_id", name="uq_deliveries_chat_broadcast"),
     Index("ix_deliveries_status_due", "status", "due_at"),
+    # /stats and pruning: one range of finished rows per final status (migration 3).
+    Index("ix_deliveries_status_finished", "status", "finished_at"),
 )
 
 #: Expiry looks at claimable rows by `expire_at` (added by migration 2).
@@ -124,6 +150,16 @@ processes = Table(
     Column("owner", String(64), primary_key=True),
     Column("roles", Text, nullable=False),  # comma-separated, e.g. "delivery,web"
     Column("heartbeat_at", DateTime, nullable=False),
+)
+
+#: An admin's /broadcast text waiting for its confirm button, which may reach any replica.
+broadcast_drafts = Table(
+    "broadcast_drafts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("created_by", BigInteger, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
 )
 
 #: The pre-Alembic migration record (0.1.0); read only to adopt such a database (see db.py).

@@ -1,0 +1,98 @@
+"""The queries that run often or over many rows walk indexes, never the whole deliveries table
+(checked with SQLite's EXPLAIN QUERY PLAN on every statement they send)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest_asyncio
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import FakeClock
+from tipbot.storage import db
+from tipbot.storage import deliveries as store
+from tipbot.storage import subscribers as subs
+
+NOW = datetime(2026, 6, 1, 8, 0)
+
+
+@pytest_asyncio.fixture
+async def sqlite_file(tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, Path]]:
+    path = tmp_path / "tipbot.sqlite3"
+    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+    await db.migrate(engine)
+    clock = FakeClock(NOW - timedelta(minutes=1))
+    for chat in range(1, 30):
+        await subs.subscribe(engine, chat, 8 * 60, "UTC", clock())
+    await store.plan_due(engine, NOW, ("a", "b"), timedelta(hours=6), 100)
+    await store.create_broadcast(engine, "news", 1, NOW, timedelta(hours=1))
+    yield engine, path
+    await engine.dispose()
+
+
+async def plans_of(
+    engine: AsyncEngine, path: Path, action: Callable[[], Awaitable[Any]]
+) -> list[str]:
+    """Run `action`, then EXPLAIN QUERY PLAN every statement it sent that reads deliveries."""
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        if "deliveries" in statement and not many and not statement.startswith("INSERT"):
+            sent.append((statement, params))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        await action()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    assert sent, "the action sent no statement about deliveries"
+    explain = sqlite3.connect(path)
+    try:
+        return [
+            detail
+            for statement, params in sent
+            for *_, detail in explain.execute(f"EXPLAIN QUERY PLAN {statement}", params)
+        ]
+    finally:
+        explain.close()
+
+
+def whole_table_scans(details: list[str]) -> list[str]:
+    """Plan lines that read every row of deliveries (or every entry of one of its indexes)."""
+    return [d for d in details if d.startswith("SCAN deliveries")]
+
+
+async def test_stats_counts_use_indexes(sqlite_file: tuple[AsyncEngine, Path]) -> None:
+    engine, path = sqlite_file
+    details = await plans_of(engine, path, lambda: store.counts_since(engine, NOW))
+    assert whole_table_scans(details) == []
+    assert any("ix_deliveries_status_finished" in d for d in details)
+
+
+async def test_prune_uses_the_finished_at_index(sqlite_file: tuple[AsyncEngine, Path]) -> None:
+    engine, path = sqlite_file
+    details = await plans_of(engine, path, lambda: store.prune(engine, NOW))
+    assert whole_table_scans(details) == []
+    assert any("ix_deliveries_status_finished" in d for d in details)
+
+
+async def test_claims_and_expiry_use_indexes(sqlite_file: tuple[AsyncEngine, Path]) -> None:
+    engine, path = sqlite_file
+    details = await plans_of(
+        engine, path, lambda: store.claim(engine, NOW, "one", 10, timedelta(seconds=60))
+    )
+    assert whole_table_scans(details) == []
+    assert any("ix_deliveries_tips_due" in d for d in details)
+    details = await plans_of(engine, path, lambda: store.expire(engine, NOW))
+    assert whole_table_scans(details) == []
+
+
+async def test_the_sweep_lag_metric_uses_indexes(sqlite_file: tuple[AsyncEngine, Path]) -> None:
+    engine, path = sqlite_file
+    details = await plans_of(engine, path, lambda: store.oldest_due(engine, NOW))
+    assert whole_table_scans(details) == []
