@@ -16,7 +16,7 @@ from tests.fakebot.server import FakeBotApi
 from tipbot.content.models import Bank
 from tipbot.runner import Runner
 from tipbot.storage import db
-from tipbot.storage import subscribers as subs
+from tipbot.storage import subscriptions as subs
 from tipbot.web import SECRET_HEADER
 
 

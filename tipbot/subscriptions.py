@@ -2,8 +2,8 @@
 `/subscribe` arguments and describing when tips come.
 
 Plain functions of plain data, so every rule is tested without Telegram or a database. Storage
-(`tipbot.storage.subscribers`) applies these rules inside a transaction; the handlers
-(`tipbot.bot.subscription`) only translate between Telegram and them.
+(`tipbot.storage.subscriptions`) applies these rules inside a transaction; the handlers
+(`tipbot.bot.subscriptions`) only translate between Telegram and them.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Standing(StrEnum):
 
 
 #: A rule for one command: the changed subscriber, or None when it does not apply (nothing to
-#: change). `tipbot.storage.subscribers.change` applies it inside a transaction.
+#: change). `tipbot.storage.subscriptions.change` applies it inside a transaction.
 Rule = Callable[[Subscriber, datetime], "Subscriber | None"]
 
 

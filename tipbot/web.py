@@ -25,7 +25,8 @@ from tornado.web import RequestHandler
 
 from tipbot.bot.services import Services, app_services
 from tipbot.config import Role
-from tipbot.storage import deliveries, subscribers
+from tipbot.storage import deliveries
+from tipbot.storage import subscriptions as subscription_store
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ async def refresh_gauges(services: Services) -> None:
     if time.monotonic() - metrics.gauges_read_at < GAUGE_SECONDS:
         return
     metrics.gauges_read_at = time.monotonic()
-    counts = await subscribers.count_by_state(services.engine)
+    counts = await subscription_store.count_by_state(services.engine)
     for state, count in counts.items():
         metrics.subscribers.labels(state.value).set(count)
     now = services.clock()

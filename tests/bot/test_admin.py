@@ -13,7 +13,7 @@ from tipbot import messages, subscriptions
 from tipbot.content.models import Bank
 from tipbot.runner import Runner
 from tipbot.storage import deliveries, tables
-from tipbot.storage import subscribers as subs
+from tipbot.storage import subscriptions as subs
 
 
 async def test_stats_for_an_admin(

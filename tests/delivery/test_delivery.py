@@ -17,7 +17,7 @@ from tipbot.content.models import Bank
 from tipbot.delivery.budget import ChatBuckets
 from tipbot.runner import Runner
 from tipbot.storage import deliveries as store
-from tipbot.storage import subscribers as subs
+from tipbot.storage import subscriptions as subs
 from tipbot.storage.tables import DeliveryStatus, SubscriberState, deliveries
 
 EIGHT_UTC = datetime(2026, 6, 1, 8, 0)

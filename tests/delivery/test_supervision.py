@@ -24,7 +24,7 @@ from tipbot.content.models import Bank
 from tipbot.delivery.sweep import Deliverer
 from tipbot.runner import Runner
 from tipbot.storage import deliveries as store
-from tipbot.storage import subscribers as subs
+from tipbot.storage import subscriptions as subs
 from tipbot.storage.tables import DeliveryStatus, subscribers
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import FakeClock
 from tipbot import subscriptions
 from tipbot.storage import deliveries as store
-from tipbot.storage import subscribers as subs
+from tipbot.storage import subscriptions as subs
 from tipbot.storage.deliveries import Outcome
 from tipbot.storage.tables import DeliveryStatus, SubscriberState, deliveries, subscribers
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import FakeClock
 from tipbot.storage import deliveries as store
-from tipbot.storage import subscribers as subs
+from tipbot.storage import subscriptions as subs
 from tipbot.storage.tables import broadcast_drafts, broadcasts
 
 EXPIRY = timedelta(hours=24)

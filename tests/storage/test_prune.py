@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import FakeClock
 from tipbot.config import Settings
 from tipbot.storage import deliveries as store
-from tipbot.storage import subscribers as subs
+from tipbot.storage import subscriptions as subs
 from tipbot.storage.deliveries import Outcome
 from tipbot.storage.tables import DeliveryStatus, deliveries
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import FakeClock
 from tipbot.storage import db
 from tipbot.storage import deliveries as store
-from tipbot.storage import subscribers as subs
+from tipbot.storage import subscriptions as subs
 
 NOW = datetime(2026, 6, 1, 8, 0)
 

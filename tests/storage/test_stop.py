@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import FakeClock
 from tipbot import subscriptions
-from tipbot.storage import subscribers as subs
+from tipbot.storage import subscriptions as subs
 from tipbot.storage.tables import DeliveryStatus, deliveries, subscribers
 
 CHAT = 77

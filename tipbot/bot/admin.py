@@ -16,7 +16,8 @@ from tipbot.bot import keyboards
 from tipbot.bot.replies import answer, callback_part
 from tipbot.bot.services import services
 from tipbot.content.render import esc
-from tipbot.storage import deliveries, subscribers
+from tipbot.storage import deliveries
+from tipbot.storage import subscriptions as subscription_store
 from tipbot.storage.tables import DeliveryStatus
 from tipbot.subscriptions import Standing
 
@@ -33,7 +34,7 @@ def broadcast_html(text: str) -> str:
 
 async def stats(update: Update, context: Context) -> None:
     svc = services(context)
-    states = await subscribers.count_by_state(svc.engine)
+    states = await subscription_store.count_by_state(svc.engine)
     since = svc.clock() - timedelta(hours=24)
     counts = await deliveries.counts_since(svc.engine, since)
     failed = sum(
@@ -75,7 +76,7 @@ async def broadcast(update: Update, context: Context) -> None:
         return
     user = update.effective_user
     draft_id = await deliveries.save_draft(svc.engine, text, user.id if user else 0, svc.clock())
-    count = (await subscribers.count_by_state(svc.engine))[Standing.ACTIVE]
+    count = (await subscription_store.count_by_state(svc.engine))[Standing.ACTIVE]
     await answer(update, messages.BROADCAST_PREVIEW.format(count=count))
     await answer(update, broadcast_html(text), keyboards.broadcast_confirm(str(draft_id)))
 

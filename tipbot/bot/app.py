@@ -35,8 +35,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from tipbot import messages
-from tipbot.bot import admin, inline, keyboards, quiz, reference, subscription
-from tipbot.bot.outbox import Composer
+from tipbot.bot import admin, inline, keyboards, quiz, reference, subscriptions
+from tipbot.bot.composer import Composer
 from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.bot.services import KEY, Services, app_services
 from tipbot.config import Role, Settings
@@ -108,9 +108,9 @@ BUTTONS: dict[str, Callback] = {
     "foods": reference.food_group,
     "ix": reference.interaction_class,
     "in": reference.intake_button,
-    "sub": subscription.subscribe_button,
-    "set": subscription.settings_button,
-    "forget": subscription.forget_button,
+    "sub": subscriptions.subscribe_button,
+    "set": subscriptions.settings_button,
+    "forget": subscriptions.forget_button,
     "bc": admin.broadcast_button,
 }
 
@@ -155,13 +155,13 @@ def register_handlers(
         ("interactions", reference.interactions),
         ("intake", reference.intake),
         ("sources", reference.sources),
-        ("subscribe", subscription.subscribe),
-        ("settings", subscription.settings),
-        ("status", subscription.status),
-        ("pause", subscription.pause),
-        ("resume", subscription.resume),
-        ("unsubscribe", subscription.unsubscribe),
-        ("forget", subscription.forget),
+        ("subscribe", subscriptions.subscribe),
+        ("settings", subscriptions.settings),
+        ("status", subscriptions.status),
+        ("pause", subscriptions.pause),
+        ("resume", subscriptions.resume),
+        ("unsubscribe", subscriptions.unsubscribe),
+        ("forget", subscriptions.forget),
     ]
     for name, callback in commands:
         application.add_handler(CommandHandler(name, callback, filters=fresh))
@@ -173,7 +173,7 @@ def register_handlers(
     application.add_handler(InlineQueryHandler(inline.inline_query))
 
     application.add_handler(
-        ChatMemberHandler(subscription.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+        ChatMemberHandler(subscriptions.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )
     # Last, and in private chats only: free text (the subscribe flow's answers), commands not
     # matched above, and anything else a person sent. In a group these are talk between its
@@ -181,7 +181,7 @@ def register_handlers(
     # addressed to the bot at all, so none of them gets an answer.
     conversation = fresh & filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
     application.add_handler(
-        MessageHandler(conversation & filters.TEXT & ~filters.COMMAND, subscription.flow_text)
+        MessageHandler(conversation & filters.TEXT & ~filters.COMMAND, subscriptions.flow_text)
     )
     application.add_handler(
         MessageHandler(conversation & filters.COMMAND & ~_ForAnotherBot(), _unknown_command)

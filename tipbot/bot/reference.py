@@ -13,14 +13,15 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from tipbot import messages, subscriptions
-from tipbot.bot import keyboards, subscription
+from tipbot.bot import keyboards
+from tipbot.bot import subscriptions as subscription_handlers
 from tipbot.bot.charts import send_food_chart
 from tipbot.bot.replies import answer, callback_part, command_args
 from tipbot.bot.services import services
 from tipbot.content import intake as intake_domain
 from tipbot.content import render
 from tipbot.content.models import FoodGroup
-from tipbot.storage import subscribers as subs
+from tipbot.storage import subscriptions as subs
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -110,7 +111,7 @@ async def menu(update: Update, context: Context) -> None:
         "help": help_command,
     }
     if section == "sub":
-        await subscription.ask_time(update, context)
+        await subscription_handlers.ask_time(update, context)
     elif section in targets:
         context.args = []
         await targets[section](update, context)

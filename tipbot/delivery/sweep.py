@@ -38,7 +38,7 @@ from tipbot.delivery.budget import Priority
 from tipbot.delivery.sender import Sender, SendResult, Verdict
 from tipbot.observe import Metrics
 from tipbot.storage import deliveries as store
-from tipbot.storage import subscribers
+from tipbot.storage import subscriptions as subscription_store
 from tipbot.storage.deliveries import ClaimedDelivery, Outcome
 from tipbot.storage.errors import DB_ERRORS
 from tipbot.storage.tables import DELIVERY_ROLE, DeliveryStatus
@@ -451,7 +451,7 @@ class Deliverer:
     async def _conclude(self, job: ClaimedDelivery, result: SendResult) -> None:
         """Turn the sender's verdict into the row's outcome (see delivery/sender.py)."""
         if result.new_chat_id is not None:
-            await subscribers.move_chat(self._engine, job.chat_id, result.new_chat_id)
+            await subscription_store.move_chat(self._engine, job.chat_id, result.new_chat_id)
             log.info("a group became a supergroup; its subscription moved to the new chat id")
             job = dataclasses.replace(job, chat_id=result.new_chat_id)
         now = self._clock()

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tipbot.delivery import planning
 from tipbot.delivery.rotation import RotationState
-from tipbot.storage.subscribers import cancel_open, upsert
+from tipbot.storage.subscriptions import cancel_open, upsert
 from tipbot.storage.tables import (
     CLAIMABLE,
     FINAL,

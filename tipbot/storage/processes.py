@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tipbot.storage.subscribers import upsert
+from tipbot.storage.subscriptions import upsert
 from tipbot.storage.tables import processes
 
 #: Rows of processes silent this many `ttl`s are deleted (they no longer count anyway).

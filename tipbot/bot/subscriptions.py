@@ -2,7 +2,7 @@
 /resume, /unsubscribe, /forget, and the my_chat_member updates sent when a user blocks the bot.
 
 These are the Telegram handlers of the subscription concept and decide nothing themselves: the
-rules are in `tipbot.subscriptions` and `tipbot.storage.subscribers` applies them.
+rules are in `tipbot.subscriptions` and `tipbot.storage.subscriptions` applies them.
 
 The guided flow keeps its step in `chat_data` (memory only). Buttons carry everything needed to
 finish (`sub:z:<minute>:<zone>`), so a restart in the middle of the flow loses nothing important.
@@ -21,7 +21,7 @@ from tipbot.bot.services import Services, services
 from tipbot.content.render import esc
 from tipbot.delivery.schedule import format_minute, parse_minute
 from tipbot.delivery.zones import ZoneMatch
-from tipbot.storage import subscribers as subs
+from tipbot.storage import subscriptions as subs
 from tipbot.storage.tables import SubscriberState
 from tipbot.subscriptions import Subscriber
 

@@ -12,7 +12,7 @@ from tests.conftest import FakeClock, User
 from tests.fakebot.server import FakeBotApi
 from tipbot import subscriptions
 from tipbot.runner import Runner
-from tipbot.storage import subscribers as subs
+from tipbot.storage import subscriptions as subs
 from tipbot.storage.tables import SubscriberState, subscribers
 
 pytestmark = pytest.mark.usefixtures("runner")
