@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -166,3 +167,21 @@ async def test_a_group_that_became_a_supergroup_gets_its_tip_there(
     assert moved is not None and moved.state == "active"
     assert await status_count(looping, DeliveryStatus.SENT) == 1
     assert await status_count(looping, DeliveryStatus.REJECTED) == 0
+
+
+async def test_the_planner_sleeps_until_the_next_tip_is_due_not_a_whole_interval(
+    fake_api: FakeBotApi, sqlite_url: str, clock: FakeClock, bank: Bank
+) -> None:
+    settings = bot_settings(fake_api, sqlite_url, sweep_seconds=30, claim_timeout_seconds=60)
+    run = Runner(settings, bank, clock=clock, schedule_sweeps=False)
+    await run.start()
+    try:
+        deliverer = deliverer_of(run)
+        assert await deliverer._until_next_due() == 30  # nobody subscribed: the interval
+        await subscribe_many(run, clock, range(900, 901))  # due at 08:00; the clock is 08:00
+        clock.now -= timedelta(seconds=4)  # four seconds before the tip is due
+        assert await deliverer._until_next_due() == pytest.approx(4)
+        clock.now -= timedelta(minutes=5)  # far ahead: capped at the interval
+        assert await deliverer._until_next_due() == 30
+    finally:
+        await run.stop()

@@ -320,7 +320,20 @@ class Deliverer:
                     log.warning("cannot plan deliveries, database unavailable: %s", exc)
             self._metrics.last_sweep.set_to_current_time()
             self._work.set()
-            await self._rest(self._interval)
+            await self._rest(await self._until_next_due())
+
+    async def _until_next_due(self) -> float:
+        """Sleep until the next tip falls due, so it goes out on its minute rather than up to
+        a sweep interval late; but never longer than the interval, so a subscription made
+        meanwhile (perhaps by another process) is planned on time too."""
+        try:
+            due = await store.next_due(self._engine)
+        except DB_ERRORS:
+            return self._interval
+        if due is None:
+            return self._interval
+        wait = (due - self._clock()).total_seconds()
+        return min(self._interval, max(0.05, wait))
 
     async def _dispatch_loop(self) -> None:
         while not self._stopping.is_set():

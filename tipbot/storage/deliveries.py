@@ -515,6 +515,13 @@ async def prune(engine: AsyncEngine, before: datetime, batch: int = PRUNE_BATCH)
     return total
 
 
+async def next_due(engine: AsyncEngine) -> datetime | None:
+    """When the next subscriber's tip falls due (the start of the `next_due_at` index)."""
+    async with engine.connect() as conn:
+        value = await conn.scalar(select(func.min(subscribers.c.next_due_at)))
+    return value if isinstance(value, datetime) else None
+
+
 async def oldest_due(engine: AsyncEngine, now: datetime) -> datetime | None:
     """The due time of the longest-waiting tip or delivery (for the sweep-lag metric)."""
     async with engine.connect() as conn:
