@@ -82,6 +82,10 @@ async def test_a_recorder_that_raises_is_restarted_and_nothing_is_lost(
     await eventually(lambda: deliverer._recorder.idle and not deliverer._in_hand)
     assert await status_count(looping, DeliveryStatus.SENT) == len(chats)
     assert deliverer.health.crashed == "RuntimeError"
+    # Reported by /healthz only until the restarted loop makes progress again.
+    assert "supervisor" not in deliverer.health.problems(time.monotonic(), 60)
+    deliverer.health.crashed_at = time.monotonic()
+    assert "supervisor" in deliverer.health.problems(time.monotonic(), 60)
     restarts = looping.services.metrics.registry.get_sample_value(
         "tipbot_delivery_restarts_total", {"error": "RuntimeError"}
     )

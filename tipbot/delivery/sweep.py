@@ -78,7 +78,9 @@ class DeliveryHealth:
     #: Consecutive failed recorder writes, planner runs; the last unexpected failure.
     recorder_failures: int = 0
     planner_failures: int = 0
+    #: The last unexpected failure, and when: reported until the loop shows progress again.
     crashed: str | None = None
+    crashed_at: float = float("-inf")
 
     def problems(self, now: float, stall_after: float) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -90,8 +92,8 @@ class DeliveryHealth:
             found["recorder"] = f"{self.recorder_failures} failed writes in a row"
         if self.planner_failures:
             found["planner"] = f"{self.planner_failures} failed runs in a row"
-        if self.crashed:
-            found["supervisor"] = f"restarted after {self.crashed}"
+        if self.crashed and self.progress_at <= self.crashed_at:
+            found["supervisor"] = f"restarted after {self.crashed}, no progress since"
         return found
 
 
@@ -285,6 +287,7 @@ class Deliverer:
                         log.error("delivery loop failed; restarting", exc_info=exc)
                         self._metrics.delivery_restarts.labels(type(exc).__name__[:40]).inc()
                         self.health.crashed = type(exc).__name__
+                        self.health.crashed_at = time.monotonic()
                     await self._settle_after_crash()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stopping.wait(), RESTART_PAUSE)
