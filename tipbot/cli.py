@@ -16,7 +16,7 @@ from typing import Any
 from tipbot.config import ConfigError, Settings, load_settings
 from tipbot.content.loader import Problem
 from tipbot.content.models import Bank
-from tipbot.content.validate import Rules, report, validate_dir
+from tipbot.content.validate import Rules, report, translation_lines, validate_dir
 
 NO_TOKEN = """\
 tipbot: no bot token. Set TELEGRAM_BOT_TOKEN to run the bot on Telegram.
@@ -51,6 +51,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     assert bank is not None
     if args.report:
         print("\n".join(report(bank).lines()))
+        print()
+        print("\n".join(translation_lines(directory)))
     else:
         print(f"tip bank OK: {len(bank.tips)} tips, {len(bank.sources)} sources")
     return 0
