@@ -328,7 +328,9 @@ NEGATIONS: dict[str, tuple[str, ...]] = {
 }
 HEDGES: dict[str, tuple[str, ...]] = {
     "en": ("may", "might", "can", "could"),
-    "es": _words("puede pueden puedes podría podrían quizá quizás posible posiblemente"),
+    "es": _words(
+        "puedo puede pueden puedes podemos podría podrían quizá quizás posible posiblemente"
+    ),
     "de": _words("kann kannst können könnte könnten möglicherweise vielleicht eventuell"),
     "ru": _words("может могут можно возможно могло мог могла могли могу"),
 }
