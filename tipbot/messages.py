@@ -71,7 +71,8 @@ ABOUT = (
     "magnesium in the blood: call your local emergency number straight away."
     + "\n\n<b>Your data.</b> If you subscribe, the bot stores your chat id, the time and time zone "
     "you chose, whether tips are paused, and which tips you have received (so none repeats too "
-    "soon). It does not store what you write. Send /forget at any time to delete all of it."
+    "soon). If you choose a language with /language, it stores that choice. It does not store "
+    "what you write. Send /forget at any time to delete all of it."
 )
 
 #: The bot's profile (setMyDescription, at most 512 characters): shown in an empty chat.

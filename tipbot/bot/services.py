@@ -22,6 +22,7 @@ from tipbot.content.chart import default_cache_dir
 from tipbot.content.inline_search import InlineIndex
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
+from tipbot.content.translations import Translations
 from tipbot.delivery.budget import Budget
 from tipbot.delivery.sweep import Deliverer
 from tipbot.observe import Metrics
@@ -54,9 +55,12 @@ class Services:
     chart_dir: Path = field(default_factory=default_cache_dir)
     #: Inline mode's cards, rendered once from the bank.
     inline: InlineIndex = field(init=False)
+    #: The bank's tips in other languages (checked at start); empty means English for all.
+    translations: Translations = field(init=False)
 
     def __post_init__(self) -> None:
         self.inline = InlineIndex(self.bank)
+        self.translations = Translations(self.bank)
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
