@@ -29,15 +29,17 @@ _NOT_CHOSEN = ""
 async def language_of(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> str:
     """The chat's chosen language if any, else the user's `language_code` mapped (es-MX -> es)."""
     chat = update.effective_chat
+    user = update.effective_user
     chosen: str | None = None
     if chat is not None:
         cache = context.chat_data if context.chat_data is not None else {}
         if _CACHE_KEY not in cache:
             cache[_CACHE_KEY] = await store.get(services(context).engine, chat.id) or _NOT_CHOSEN
         chosen = cache[_CACHE_KEY] or None
+    elif user is not None:  # an inline query has no chat: the user's private chat's choice
+        chosen = await store.get(services(context).engine, user.id)
     if chosen in LANGUAGES:
         return str(chosen)
-    user = update.effective_user
     return language_for(user.language_code if user else None)
 
 
