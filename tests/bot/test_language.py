@@ -203,3 +203,17 @@ async def test_tip_in_spanish_and_english_fallback_for_an_untranslated_tip(
     assert "Pruebas:" in reply.plain  # the bot's own words stay Spanish
     assert translations.fallbacks["es"] == before + 1
     assert FALLBACKS is not translations.fallbacks
+
+
+async def test_food_chart_is_drawn_and_captioned_per_language(
+    runner: Runner, fake_api: FakeBotApi
+) -> None:
+    russian, german = speaker(fake_api, "ru", 7171), speaker(fake_api, "de", 7272)
+    await russian.send("/foods")
+    await german.send("/foods")
+    [ru_photo] = fake_api.photos_for(7171)
+    [de_photo] = fake_api.photos_for(7272)
+    assert ru_photo.plain_caption.startswith("Диаграмма: магний в одной порции")
+    assert "суточная норма" in ru_photo.plain_caption
+    assert de_photo.plain_caption.startswith("Diagramm: Magnesium in einer Portion")
+    assert ru_photo.file_id != de_photo.file_id  # two pictures, one per language

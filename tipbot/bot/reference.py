@@ -70,7 +70,7 @@ async def tip(update: Update, context: Context) -> None:
 
 async def foods(update: Update, context: Context) -> None:
     t = await translator_for(update, context)
-    await send_food_chart(update, services(context))
+    await send_food_chart(update, services(context), t)
     await answer(update, render.foods(services(context).bank, None, t), keyboards.foods(None, t))
 
 
