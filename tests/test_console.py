@@ -69,3 +69,14 @@ async def test_the_food_chart_and_a_quiz_show_as_text(bank: Bank) -> None:
     question = quiz.splitlines()[0].removeprefix("[quiz] ")
     [asked] = [q for q in bank.quiz if q.question == question]
     assert f"  1. {asked.options[0]}" in quiz
+
+
+async def test_console_in_german(bank: Bank) -> None:
+    """`tipbot console --lang de`: the same handlers, answering a German Telegram user."""
+    out = io.StringIO()
+    console = Console(Settings(), bank, out, language="de")
+    assert await console.run(io.StringIO("/help\n/intake\n"), prompt=False) == 0
+    text = out.getvalue()
+    assert "Was ich kann" in text and "/language — Die Sprache meiner Antworten wählen" in text
+    assert "Empfohlene Magnesiummenge am Tag: Für wen?" in text
+    assert "What I can do" not in text

@@ -16,7 +16,8 @@ from typing import Any
 from tipbot.config import ConfigError, Settings, load_settings
 from tipbot.content.loader import Problem
 from tipbot.content.models import Bank
-from tipbot.content.validate import Rules, report, validate_dir
+from tipbot.content.validate import Rules, report, translation_lines, validate_dir
+from tipbot.i18n import LANGUAGES
 
 NO_TOKEN = """\
 tipbot: no bot token. Set TELEGRAM_BOT_TOKEN to run the bot on Telegram.
@@ -51,6 +52,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     assert bank is not None
     if args.report:
         print("\n".join(report(bank).lines()))
+        print()
+        print("\n".join(translation_lines(directory)))
     else:
         print(f"tip bank OK: {len(bank.tips)} tips, {len(bank.sources)} sources")
     return 0
@@ -81,7 +84,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     if bank is None:
         return 1
     setup_logging("WARNING", settings.log_format.value)
-    console = Console(settings, bank)
+    console = Console(settings, bank, language=args.lang)
     return asyncio.run(console.run(sys.stdin, prompt=sys.stdin.isatty()))
 
 
@@ -129,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Reads standard input until its end, so commands can be piped in.",
     )
     console.add_argument("dir", nargs="?", type=Path, help="tip bank directory (default: bundled)")
+    console.add_argument(
+        "--lang",
+        default="en",
+        choices=LANGUAGES,
+        help="answer as to a user whose Telegram is set to this language (default: en)",
+    )
     console.set_defaults(func=cmd_console)
 
     validate = sub.add_parser(

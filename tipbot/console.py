@@ -198,8 +198,12 @@ class ConsoleRequest(BaseRequest):
 
 
 class Console:
-    def __init__(self, settings: Settings, bank: Bank, out: TextIO = sys.stdout) -> None:
+    def __init__(
+        self, settings: Settings, bank: Bank, out: TextIO = sys.stdout, language: str = "en"
+    ) -> None:
+        """`language` is the `language_code` the console user's Telegram would report."""
         self.request = ConsoleRequest(out)
+        self.user = {**USER, "language_code": language}
         # Offline, nothing is delivered on a schedule; the database lives in memory.
         settings = settings.model_copy(
             update={"roles": frozenset({Role.UPDATES}), "database_url": "sqlite+aiosqlite://"}
@@ -219,7 +223,7 @@ class Console:
                 "update_id": next(self._update_ids),
                 "callback_query": {
                     "id": str(next(self._update_ids)),
-                    "from": USER,
+                    "from": self.user,
                     "chat_instance": "console",
                     "data": button.data,
                     "message": {
@@ -235,7 +239,7 @@ class Console:
             "message_id": next(self._message_ids),
             "date": now,
             "chat": CHAT,
-            "from": USER,
+            "from": self.user,
             "text": stripped,
         }
         if stripped.startswith("/"):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tipbot.i18n import Plural
+
 
 @dataclass(frozen=True)
 class Command:
@@ -33,6 +35,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("sources", "The studies and fact sheets behind every claim"),
     Command("about", "What this bot is, the disclaimer and your data"),
     Command("forget", "Delete everything the bot stores about you"),
+    Command("language", "Choose the language of my answers"),
     Command("help", "List all commands"),
 )
 
@@ -68,8 +71,24 @@ ABOUT = (
     "magnesium in the blood: call your local emergency number straight away."
     + "\n\n<b>Your data.</b> If you subscribe, the bot stores your chat id, the time and time zone "
     "you chose, whether tips are paused, and which tips you have received (so none repeats too "
-    "soon). It does not store what you write. Send /forget at any time to delete all of it."
+    "soon). If you choose a language with /language, it stores that choice. It does not store "
+    "what you write. Send /forget at any time to delete all of it."
 )
+
+#: The bot's profile (setMyDescription, at most 512 characters): shown in an empty chat.
+BOT_DESCRIPTION = (
+    "One short tip a day about magnesium and bone health, each one citing the study or official "
+    "fact sheet behind it. Also: foods rich in magnesium, supplement forms, and medicines that "
+    "interact with magnesium. General information, not medical advice."
+)
+#: setMyShortDescription (at most 120 characters): shown on the bot's profile and in shares.
+BOT_SHORT_DESCRIPTION = "Evidence-cited tips about magnesium and bone health. Not medical advice."
+
+# --- /language ---
+LANGUAGE_ASK = "Which language should I answer in?"
+#: Said in the language just chosen, so the user sees the change at once.
+LANGUAGE_SET = "From now on I will answer in English."
+LANGUAGE_UNKNOWN = "I can't answer in <b>{code}</b>. I can answer in: {languages}."
 
 HELP_HEADER = "<b>What I can do</b>"
 HELP_FOOTER = "<i>Tap ⚕️ Disclaimer under any message for the short disclaimer.</i>"
@@ -80,9 +99,11 @@ ERROR = "Sorry, something went wrong on my side. Please try again in a minute."
 BUSY = "I'm answering a lot of people right now. Please send your command again in a minute."
 
 FOODS_HEADER = "<b>Foods rich in magnesium</b>"
-FOODS_TOP_HEADER = (
+FOODS_TOP_HEADER = Plural(
+    "<b>The {count} food richest in magnesium</b> (per serving). Tap a group for more, or "
+    "All foods for the whole list.",
     "<b>The {count} foods richest in magnesium</b> (per serving). Tap a group for more, or "
-    "All foods for the whole list."
+    "All foods for the whole list.",
 )
 FOODS_FOOTER = (
     "%DV = share of the US Daily Value of {dv} mg on US food labels. Food is the safest way to "

@@ -1,4 +1,5 @@
-"""Inline mode end to end: a typed query is answered with shareable cards, cached for everyone."""
+"""Inline mode end to end: a typed query is answered with shareable cards in the asker's
+language, cached per user (a cached answer must not cross languages)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 from tests.fakebot.server import FakeBotApi, InlineAnswer
 from tipbot import messages
 from tipbot.bot.inline import CACHE_SECONDS
+from tipbot.i18n import Translator
 from tipbot.runner import Runner
 from tipbot.telegram_html import parse_html
 
@@ -35,7 +37,7 @@ async def test_query_answers_with_a_card(
     fake_api: FakeBotApi, query: str, card_id: str, expected: str
 ) -> None:
     answer = await ask(fake_api, query)
-    assert (answer.cache_time, answer.is_personal) == (CACHE_SECONDS, False)
+    assert (answer.cache_time, answer.is_personal) == (CACHE_SECONDS, True)
     [result] = answer.results
     assert result["id"] == card_id and result["type"] == "article"
     content = result["input_message_content"]
@@ -56,3 +58,14 @@ async def test_no_match_is_an_empty_answer_not_an_error(
     answer = await ask(fake_api, "zzz unknown thing")
     assert answer.results == []
     assert fake_api.messages == []  # no error notice sent anywhere
+
+
+async def test_cards_in_the_askers_language(fake_api: FakeBotApi) -> None:
+    fake_api.set_language(31337, "de-AT")
+    answer = await ask(fake_api, "alendronate")
+    [result] = answer.results
+    shown = parse_html(result["input_message_content"]["message_text"]).text
+    german = Translator("de")
+    assert german.gettext(messages.DISCLAIMER_SHORT) in shown
+    assert "Zeitlicher Abstand:" in shown and "Quellen" in shown
+    assert "Timing:" not in shown

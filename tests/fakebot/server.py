@@ -413,6 +413,11 @@ class FakeBotApi:
         self.status_counts: Counter[str] = Counter()
         self.method_status_counts: dict[str, Counter[str]] = {}
         self.commands: dict[tuple[str, str], list[JSON]] = {}
+        #: setMyDescription / setMyShortDescription texts by language_code ("" for everyone).
+        self.descriptions: dict[str, str] = {}
+        self.short_descriptions: dict[str, str] = {}
+        #: The `language_code` each user's Telegram reports (set_language); "en" when unset.
+        self.language_codes: dict[int, str | None] = {}
         self._updates: deque[JSON] = deque()
         self._allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
         self._poll_waiter: asyncio.Future[str] | None = None
@@ -641,8 +646,17 @@ class FakeBotApi:
 
     # ------------------------------------------------------------ user input
 
+    def set_language(self, user_id: int, language_code: str | None) -> None:
+        """The language of the user's Telegram app, sent in every update's `from` (None: the
+        field is left out, as Telegram does when it does not know it)."""
+        self.language_codes[user_id] = language_code
+
     def _user(self, user_id: int, first_name: str) -> JSON:
-        return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
+        user: JSON = {"id": user_id, "is_bot": False, "first_name": first_name}
+        code = self.language_codes.get(user_id, "en")
+        if code is not None:
+            user["language_code"] = code
+        return user
 
     def _chat(self, chat_id: int) -> JSON:
         if chat_id > 0:
@@ -1325,7 +1339,46 @@ class FakeBotApi:
             "sendpoll": self._send_poll,
             "answerinlinequery": self._answer_inline_query,
             "getchatmember": self._get_chat_member,
+            "setmydescription": self._set_my_description,
+            "getmydescription": self._get_my_description,
+            "setmyshortdescription": self._set_my_short_description,
+            "getmyshortdescription": self._get_my_short_description,
         }
+
+    # Telegram: description 0-512 characters, short description 0-120; an empty text removes
+    # the one for that language_code, and a user with no language-specific text gets the default.
+    async def _set_my_description(self, params: JSON) -> bool:
+        return self._set_text(self.descriptions, params, "description", 512)
+
+    async def _set_my_short_description(self, params: JSON) -> bool:
+        return self._set_text(self.short_descriptions, params, "short_description", 120)
+
+    async def _get_my_description(self, params: JSON) -> JSON:
+        return {"description": self._get_text(self.descriptions, params)}
+
+    async def _get_my_short_description(self, params: JSON) -> JSON:
+        return {"short_description": self._get_text(self.short_descriptions, params)}
+
+    @staticmethod
+    def _set_text(store: dict[str, str], params: JSON, field: str, limit: int) -> bool:
+        text = params.get(field) or ""
+        if not isinstance(text, str):
+            raise _bad(f"can't parse {field}")
+        if len(text) > limit:
+            raise _bad(f"{field.upper()}_TOO_LONG")
+        code = str(params.get("language_code") or "")
+        if code and not re.fullmatch(r"[a-z]{2}", code):
+            raise _bad("LANGUAGE_CODE_INVALID")
+        if text:
+            store[code] = text
+        else:
+            store.pop(code, None)
+        return True
+
+    @staticmethod
+    def _get_text(store: dict[str, str], params: JSON) -> str:
+        code = str(params.get("language_code") or "")
+        return store.get(code, store.get("", ""))
 
     def photos_for(self, chat_id: int) -> list[SentPhoto]:
         return [p for p in self.photos if p.chat_id == chat_id]

@@ -35,17 +35,20 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from tipbot import messages
-from tipbot.bot import admin, inline, keyboards, quiz, reference, subscriptions
+from tipbot.bot import admin, inline, keyboards, language, quiz, reference, subscriptions
 from tipbot.bot.composer import Composer
 from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.bot.services import KEY, Services, app_services
 from tipbot.config import Role, Settings
+from tipbot.content.loader import bundled_bank_dir
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
+from tipbot.content.translations import Translations, load_translations
 from tipbot.delivery import share
 from tipbot.delivery.budget import Budget
 from tipbot.delivery.sender import Sender
 from tipbot.delivery.sweep import Deliverer
+from tipbot.i18n import LANGUAGES, Translator, language_for
 from tipbot.observe import Metrics
 from tipbot.storage import db
 
@@ -64,7 +67,10 @@ def build_application(
     request: BaseRequest | None = None,
     clock: Callable[[], datetime] = db.utcnow,
     metrics: Metrics | None = None,
+    translations: Translations | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
+    """`translations` default to the bank directory's `locales/` (already checked by `tipbot run`
+    and `tipbot console`; a malformed file raises BankError here too)."""
     token = settings.token.get_secret_value() if settings.token else "0:console"
     metrics = metrics or Metrics()
     # One budget for everything this process sends: replies first, then deliveries.
@@ -89,6 +95,9 @@ def build_application(
     services = Services(
         settings, bank, engine, metrics, clock, MedicineIndex(bank.interactions), budget
     )
+    services.translations = translations or load_translations(
+        settings.tips_dir or bundled_bank_dir(), bank
+    )
     application.bot_data[KEY] = services
     if Role.DELIVERY in settings.roles:
         services.delivery_bot, services.deliverer = _build_deliverer(
@@ -112,6 +121,7 @@ BUTTONS: dict[str, Callback] = {
     "set": subscriptions.settings_button,
     "forget": subscriptions.forget_button,
     "bc": admin.broadcast_button,
+    "lang": language.language_button,
 }
 
 
@@ -135,6 +145,12 @@ def register_handlers(
 ) -> None:
     # Group -1 runs first for every update: count commands for /metrics (names only, never text).
     application.add_handler(TypeHandler(Update, _count_update, block=False), group=-1)
+    # /forget's confirmation also deletes the /language choice (before the subscription's own
+    # handler answers "Done", so the promise "everything deleted" holds when it is read).
+    forget_yes = rf"^forget{re.escape(keyboards.SEP)}yes$"
+    application.add_handler(
+        CallbackQueryHandler(language.forget_choice, pattern=forget_yes), group=-2
+    )
 
     # Commands are answered in new messages only, in private chats and groups (`/help` or
     # `/help@thisbot`; PTB skips `/help@otherbot`); an edit or a channel post is not a request.
@@ -162,6 +178,7 @@ def register_handlers(
         ("resume", subscriptions.resume),
         ("unsubscribe", subscriptions.unsubscribe),
         ("forget", subscriptions.forget),
+        ("language", language.language_command),
     ]
     for name, callback in commands:
         application.add_handler(CommandHandler(name, callback, filters=fresh))
@@ -246,8 +263,7 @@ async def start_services(
     without the delivery role, start renewing this process's share of the bot's rate)."""
     services = app_services(application)
     await db.migrate(services.engine)
-    commands = [BotCommand(c.name, c.description) for c in messages.COMMANDS]
-    await application.bot.set_my_commands(commands)
+    await publish_profile(application)
     if services.delivery_bot is not None and services.deliverer is not None:
         await services.delivery_bot.initialize()
         if schedule_sweeps:
@@ -265,6 +281,21 @@ async def start_services(
                 services.clock,
             ),
             name="tipbot-rate-share",
+        )
+
+
+async def publish_profile(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The command menu, description and short description: English for everyone, then each
+    other language for users whose Telegram is set to it (Telegram picks by `language_code`)."""
+    bot = application.bot
+    for lang in LANGUAGES:
+        t = Translator(lang)
+        code = None if lang == "en" else lang
+        commands = [BotCommand(c.name, t.gettext(c.description)) for c in messages.COMMANDS]
+        await bot.set_my_commands(commands, language_code=code)
+        await bot.set_my_description(t.gettext(messages.BOT_DESCRIPTION), language_code=code)
+        await bot.set_my_short_description(
+            t.gettext(messages.BOT_SHORT_DESCRIPTION), language_code=code
         )
 
 
@@ -322,13 +353,15 @@ def command_name(update: Update) -> str:
 
 async def _unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_chat is not None:
-        await update.effective_chat.send_message(messages.UNKNOWN_COMMAND)
+        t = await language.translator_for(update, context)
+        await update.effective_chat.send_message(t.gettext(messages.UNKNOWN_COMMAND))
 
 
 async def _other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Photos, stickers, voice notes...: the same pointer to /help as free text."""
     if update.effective_chat is not None:
-        await update.effective_chat.send_message(messages.UNKNOWN_TEXT)
+        t = await language.translator_for(update, context)
+        await update.effective_chat.send_message(t.gettext(messages.UNKNOWN_TEXT))
 
 
 async def _stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -349,7 +382,9 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
+        user = update.effective_user
+        t = Translator(language_for(user.language_code if user else None))
         try:
-            await update.effective_chat.send_message(messages.ERROR)
+            await update.effective_chat.send_message(t.gettext(messages.ERROR))
         except TelegramError:
             log.warning("could not send the error notice")

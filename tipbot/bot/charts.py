@@ -16,6 +16,7 @@ from tipbot import messages
 from tipbot.bot.services import Services
 from tipbot.content import render
 from tipbot.content.chart import Reference, render_chart
+from tipbot.i18n import ENGLISH, Translator
 
 log = logging.getLogger(__name__)
 
@@ -23,15 +24,16 @@ log = logging.getLogger(__name__)
 MAX_CAPTION = 1024
 
 
-async def send_food_chart(update: Update, svc: Services) -> None:
-    """Send the food chart for the Daily Value (a user's own reference comes with profiles)."""
+async def send_food_chart(update: Update, svc: Services, t: Translator = ENGLISH) -> None:
+    """Send the food chart for the Daily Value (a user's own reference comes with profiles),
+    drawn in the reader's language (one cached picture per language)."""
     chat = update.effective_chat
     if chat is None:
         return
     table = svc.bank.foods
-    reference = Reference(table.daily_value_mg, messages.CHART_REFERENCE_DV)
+    reference = Reference(table.daily_value_mg, t.gettext(messages.CHART_REFERENCE_DV))
     try:
-        chart = await asyncio.to_thread(render_chart, table, reference, svc.chart_dir)
+        chart = await asyncio.to_thread(render_chart, table, reference, svc.chart_dir, t.language)
         await svc.photos.send(
             chat.get_bot(),
             chat.id,

@@ -1,7 +1,8 @@
 """Inline mode: `@bot almonds` typed in any chat answers with cards from the bank to share.
 
 Thin on purpose: the cards and the matching live in `tipbot.content.inline_search`, built once
-per process. The answer involves no user data, so Telegram may cache it for everyone for a day.
+per process and language. The answer depends on the asker's language, so Telegram may cache it
+for a day, but per user (`is_personal`): otherwise a German user could get Spanish cards.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from tipbot.bot.language import language_of
 from tipbot.bot.services import services
 
 #: Public content that changes only with a new release: let Telegram reuse an answer for a day.
@@ -25,7 +27,8 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.inline_query
     if query is None:
         return
-    cards = services(context).inline.search(query.query)
+    language = await language_of(update, context)
+    cards = services(context).inline_for(language).search(query.query)
     results = [
         InlineQueryResultArticle(
             id=card.id,
@@ -39,4 +42,4 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         )
         for card in cards
     ]
-    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=False)
+    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=True)

@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from tipbot.content.models import Bank, FoodGroup
 from tipbot.content.render import FOOD_GROUP_NAMES
 from tipbot.delivery.schedule import format_minute
+from tipbot.i18n import ENGLISH, NATIVE_NAMES, Translator
 from tipbot.telegram_html import MAX_CALLBACK_DATA_BYTES
 
 DISCLAIMER = "disc"
@@ -34,59 +35,67 @@ def button(text: str, *parts: object) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data(*parts))
 
 
-def disclaimer_row() -> list[InlineKeyboardButton]:
-    return [button("⚕️ Disclaimer", DISCLAIMER)]
+def disclaimer_row(t: Translator = ENGLISH) -> list[InlineKeyboardButton]:
+    return [button(t.gettext("⚕️ Disclaimer"), DISCLAIMER)]
 
 
-def markup(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+def markup(
+    rows: Sequence[Sequence[InlineKeyboardButton]], t: Translator = ENGLISH
+) -> InlineKeyboardMarkup:
     """Every keyboard ends with the disclaimer: it is one tap away under every message."""
-    return InlineKeyboardMarkup([*map(list, rows), disclaimer_row()])
+    return InlineKeyboardMarkup([*map(list, rows), disclaimer_row(t)])
 
 
-def main_menu() -> InlineKeyboardMarkup:
+def main_menu(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
+    _ = t.gettext
     return markup(
         [
-            [button("🥜 Foods", "menu", "foods"), button("💊 Forms", "menu", "forms")],
-            [button("⚠️ Interactions", "menu", "ix"), button("💡 A tip", "menu", "tip")],
-            [button("📅 Daily tip", "menu", "sub"), button("📚 Sources", "menu", "sources")],
-        ]
+            [button(_("🥜 Foods"), "menu", "foods"), button(_("💊 Forms"), "menu", "forms")],
+            [button(_("⚠️ Interactions"), "menu", "ix"), button(_("💡 A tip"), "menu", "tip")],
+            [button(_("📅 Daily tip"), "menu", "sub"), button(_("📚 Sources"), "menu", "sources")],
+        ],
+        t,
     )
 
 
-def foods(selected: FoodGroup | None) -> InlineKeyboardMarkup:
+def foods(selected: FoodGroup | None, t: Translator = ENGLISH) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
     groups = [g for g in FoodGroup if g is not selected]
     for i in range(0, len(groups), 2):
-        rows.append([button(FOOD_GROUP_NAMES[g], "foods", g.value) for g in groups[i : i + 2]])
-    last = [button("📋 All foods", "foods", "every")]
+        rows.append(
+            [button(t.gettext(FOOD_GROUP_NAMES[g]), "foods", g.value) for g in groups[i : i + 2]]
+        )
+    last = [button(t.gettext("📋 All foods"), "foods", "every")]
     if selected is not None:
-        last.insert(0, button("⬅️ Top foods", "foods", "top"))
+        last.insert(0, button(t.gettext("⬅️ Top foods"), "foods", "top"))
     rows.append(last)
-    return markup(rows)
+    return markup(rows, t)
 
 
-def interactions(bank: Bank) -> InlineKeyboardMarkup:
+def interactions(bank: Bank, t: Translator = ENGLISH) -> InlineKeyboardMarkup:
     classes = bank.interactions.classes
     rows = [[button(_short(c.name), "ix", c.id)] for c in classes]
-    return markup(rows)
+    return markup(rows, t)
 
 
-def interaction_back() -> InlineKeyboardMarkup:
-    return markup([[button("⬅️ All interactions", "menu", "ix")]])
+def interaction_back(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
+    return markup([[button(t.gettext("⬅️ All interactions"), "menu", "ix")]], t)
 
 
-def another_tip() -> InlineKeyboardMarkup:
+def another_tip(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
+    _ = t.gettext
     return markup(
-        [[button("💡 Another tip", "menu", "tip"), button("📅 Daily tip", "menu", "sub")]]
+        [[button(_("💡 Another tip"), "menu", "tip"), button(_("📅 Daily tip"), "menu", "sub")]],
+        t,
     )
 
 
-def daily_tip() -> InlineKeyboardMarkup:
-    return markup([[button("⚙️ Settings", "set", "show")]])
+def daily_tip(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
+    return markup([[button(t.gettext("⚙️ Settings"), "set", "show")]], t)
 
 
-def plain() -> InlineKeyboardMarkup:
-    return markup([])
+def plain(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
+    return markup([], t)
 
 
 def pick_time() -> InlineKeyboardMarkup:
@@ -126,19 +135,37 @@ def forget_confirm() -> InlineKeyboardMarkup:
     )
 
 
-def intake_sex() -> InlineKeyboardMarkup:
+def intake_sex(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
+    _ = t.gettext
     options = [
-        ("Woman", "female"),
-        ("Man", "male"),
-        ("Pregnant", "pregnant"),
-        ("Breastfeeding", "lactating"),
+        (_("Woman"), "female"),
+        (_("Man"), "male"),
+        (_("Pregnant"), "pregnant"),
+        (_("Breastfeeding"), "lactating"),
     ]
-    return markup([[button(label, "in", "s", value)] for label, value in options])
+    return markup([[button(label, "in", "s", value)] for label, value in options], t)
 
 
-def intake_age(kind: str, bands: Sequence[tuple[str, int]]) -> InlineKeyboardMarkup:
-    buttons = [button(label, "in", "a", kind, age) for label, age in bands]
-    return markup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
+def intake_age(
+    kind: str, bands: Sequence[tuple[str, int]], t: Translator = ENGLISH
+) -> InlineKeyboardMarkup:
+    """Age bands ("19–30", "Over 70"): an "Over" band is translated, numbers stay."""
+    over = t.gettext("Over {age}")
+
+    def shown(label: str) -> str:
+        return over.format(age=label[5:]) if label.startswith("Over ") else label
+
+    buttons = [button(shown(label), "in", "a", kind, age) for label, age in bands]
+    return markup([buttons[i : i + 3] for i in range(0, len(buttons), 3)], t)
+
+
+def languages(current: str, t: Translator = ENGLISH) -> InlineKeyboardMarkup:
+    """One button per language, each named in itself; the current one is ticked."""
+    rows = [
+        [button(("✓ " if code == current else "") + name, "lang", code)]
+        for code, name in NATIVE_NAMES.items()
+    ]
+    return markup(rows, t)
 
 
 def broadcast_confirm(draft_id: str) -> InlineKeyboardMarkup:

@@ -15,6 +15,8 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from tipbot import messages
+from tipbot.bot import keyboards
+from tipbot.bot.language import translator_for
 from tipbot.bot.replies import answer
 from tipbot.bot.services import services
 from tipbot.content.quiz import as_poll, choose
@@ -27,12 +29,13 @@ async def quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
+    t = await translator_for(update, context)
     if chat.type != ChatType.PRIVATE:
-        await answer(update, messages.QUIZ_PRIVATE_ONLY)
+        await answer(update, t.gettext(messages.QUIZ_PRIVATE_ONLY), keyboards.plain(t))
         return
     questions = services(context).bank.quiz
     if not questions:
-        await answer(update, messages.QUIZ_EMPTY)
+        await answer(update, t.gettext(messages.QUIZ_EMPTY), keyboards.plain(t))
         return
     chat_data = context.chat_data if context.chat_data is not None else {}
     chosen = choose(questions, random.Random(), chat_data.get(LAST_QUESTION))

@@ -16,11 +16,13 @@ from tipbot import messages, subscriptions
 from tipbot.bot import keyboards
 from tipbot.bot import subscriptions as subscription_handlers
 from tipbot.bot.charts import send_food_chart
+from tipbot.bot.language import language_of, translator_for
 from tipbot.bot.replies import answer, callback_part, command_args
 from tipbot.bot.services import services
 from tipbot.content import intake as intake_domain
 from tipbot.content import render
 from tipbot.content.models import FoodGroup
+from tipbot.i18n import Translator
 from tipbot.storage import subscriptions as subs
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -29,74 +31,89 @@ Context = ContextTypes.DEFAULT_TYPE
 async def start(update: Update, context: Context) -> None:
     svc = services(context)
     user = update.effective_user
-    await answer(update, render.welcome(user.first_name if user else None), keyboards.main_menu())
+    t = await translator_for(update, context)
+    welcome = render.welcome(user.first_name if user else None, t)
+    await answer(update, welcome, keyboards.main_menu(t))
     chat = update.effective_chat
     if chat is not None:
         # A user who had blocked the bot and comes back gets their subscription back.
         done = await subs.change(svc.engine, chat.id, svc.clock(), subscriptions.unblocked)
         if done.after is not None and done.after.receiving:
-            await answer(update, messages.SUB_WELCOME_BACK)
+            await answer(update, t.gettext(messages.SUB_WELCOME_BACK))
 
 
 async def help_command(update: Update, context: Context) -> None:
-    await answer(update, render.help_text(), keyboards.main_menu())
+    t = await translator_for(update, context)
+    await answer(update, render.help_text(t), keyboards.main_menu(t))
 
 
 async def about(update: Update, context: Context) -> None:
-    await answer(update, messages.ABOUT)
+    t = await translator_for(update, context)
+    await answer(update, t.gettext(messages.ABOUT), keyboards.plain(t))
 
 
 async def tip(update: Update, context: Context) -> None:
-    bank = services(context).bank
-    item = random.choice(bank.tips)
-    await answer(update, render.tip(bank, item), keyboards.another_tip())
+    svc = services(context)
+    lang = await language_of(update, context)
+    t = Translator(lang)
+    # The tip in the reader's language when a current translation exists, else in English
+    # (that tip alone; the labels around it stay in the reader's language).
+    item = svc.translations.tip(lang, random.choice(svc.bank.tips))
+    await answer(update, render.tip(svc.bank, item, t), keyboards.another_tip(t))
 
 
 async def foods(update: Update, context: Context) -> None:
-    await send_food_chart(update, services(context))
-    await answer(update, render.foods(services(context).bank), keyboards.foods(None))
+    t = await translator_for(update, context)
+    await send_food_chart(update, services(context), t)
+    await answer(update, render.foods(services(context).bank, None, t), keyboards.foods(None, t))
 
 
 async def forms(update: Update, context: Context) -> None:
-    await answer(update, render.forms(services(context).bank))
+    t = await translator_for(update, context)
+    await answer(update, render.forms(services(context).bank, t), keyboards.plain(t))
 
 
 async def interactions(update: Update, context: Context) -> None:
     svc = services(context)
+    t = await translator_for(update, context)
     args = command_args(context)
     if not args:
-        pages = render.interactions_overview(svc.bank)
-        await answer(update, pages, keyboards.interactions(svc.bank))
+        pages = render.interactions_overview(svc.bank, t)
+        await answer(update, pages, keyboards.interactions(svc.bank, t))
         return
     query = " ".join(args)
     result = svc.medicines.lookup(query)
-    pages = render.interaction_lookup(svc.bank, query, result)
-    await answer(update, pages, keyboards.interaction_back())
+    pages = render.interaction_lookup(svc.bank, query, result, t)
+    await answer(update, pages, keyboards.interaction_back(t))
 
 
 async def sources(update: Update, context: Context) -> None:
-    await answer(update, render.sources(services(context).bank))
+    t = await translator_for(update, context)
+    await answer(update, render.sources(services(context).bank, t), keyboards.plain(t))
 
 
 async def intake(update: Update, context: Context) -> None:
     svc = services(context)
+    t = await translator_for(update, context)
     args = command_args(context)
     if not args:
-        await answer(update, messages.INTAKE_ASK_SEX, keyboards.intake_sex())
+        await answer(update, t.gettext(messages.INTAKE_ASK_SEX), keyboards.intake_sex(t))
         return
     try:
         person = intake_domain.parse_person(" ".join(args))
         result = intake_domain.answer(svc.bank.intakes, person)
     except intake_domain.IntakeInputError as exc:
-        await answer(update, f"{render.esc(str(exc)).capitalize()}.\n{messages.INTAKE_USAGE}")
+        usage = t.gettext(messages.INTAKE_USAGE)
+        await answer(update, f"{render.esc(str(exc)).capitalize()}.\n{usage}", keyboards.plain(t))
         return
-    await answer(update, render.intake(svc.bank, result))
+    await answer(update, render.intake(svc.bank, result, t), keyboards.plain(t))
 
 
 async def disclaimer(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is not None:
-        await query.answer(messages.DISCLAIMER_SHORT, show_alert=True)
+        t = await translator_for(update, context)
+        await query.answer(t.gettext(messages.DISCLAIMER_SHORT), show_alert=True)
 
 
 async def menu(update: Update, context: Context) -> None:
@@ -124,37 +141,41 @@ async def food_group(update: Update, context: Context) -> None:
     messages), anything else (`foods:top`, an old `foods:all`) the richest foods again."""
     value = callback_part(update, 1)
     bank = services(context).bank
+    t = await translator_for(update, context)
     if value == "every":
-        await answer(update, render.foods_all(bank), keyboards.foods(None))
+        await answer(update, render.foods_all(bank, t), keyboards.foods(None, t))
         return
     group = FoodGroup(value) if value in FoodGroup._value2member_map_ else None
-    await answer(update, render.foods(bank, group), keyboards.foods(group), edit=True)
+    await answer(update, render.foods(bank, group, t), keyboards.foods(group, t), edit=True)
 
 
 async def interaction_class(update: Update, context: Context) -> None:
     """`ix:<class id>`: one interaction class."""
     bank = services(context).bank
+    t = await translator_for(update, context)
     cls = next((c for c in bank.interactions.classes if c.id == callback_part(update, 1)), None)
     if cls is None:
-        await answer(update, render.interactions_overview(bank), keyboards.interactions(bank))
+        pages = render.interactions_overview(bank, t)
+        await answer(update, pages, keyboards.interactions(bank, t))
         return
-    await answer(update, render.interaction(bank, cls), keyboards.interaction_back())
+    await answer(update, render.interaction(bank, cls, t=t), keyboards.interaction_back(t))
 
 
 async def intake_button(update: Update, context: Context) -> None:
     """`in:s:<kind>` asks the age band; `in:a:<kind>:<age>` answers."""
     bank = services(context).bank
+    t = await translator_for(update, context)
     step, kind = callback_part(update, 1), callback_part(update, 2)
     try:
         sex, stage = intake_domain.sex_and_stage(kind)
         if step == "s":
             bands = intake_domain.age_bands(bank.intakes, stage)
-            keyboard = keyboards.intake_age(kind, bands)
-            await answer(update, messages.INTAKE_ASK_AGE, keyboard, edit=True)
+            keyboard = keyboards.intake_age(kind, bands, t)
+            await answer(update, t.gettext(messages.INTAKE_ASK_AGE), keyboard, edit=True)
             return
         person = intake_domain.Person(int(callback_part(update, 3)), sex, stage)
         result = intake_domain.answer(bank.intakes, person)
     except (ValueError, intake_domain.IntakeInputError):
-        await answer(update, messages.INTAKE_USAGE)
+        await answer(update, t.gettext(messages.INTAKE_USAGE), keyboards.plain(t))
         return
-    await answer(update, render.intake(bank, result), edit=True)
+    await answer(update, render.intake(bank, result, t), keyboards.plain(t), edit=True)

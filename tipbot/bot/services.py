@@ -22,8 +22,10 @@ from tipbot.content.chart import default_cache_dir
 from tipbot.content.inline_search import InlineIndex
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
+from tipbot.content.translations import Translations
 from tipbot.delivery.budget import Budget
 from tipbot.delivery.sweep import Deliverer, default_owner
+from tipbot.i18n import DEFAULT, Translator
 from tipbot.observe import Metrics
 
 KEY = "tipbot"
@@ -55,9 +57,21 @@ class Services:
     chart_dir: Path = field(default_factory=default_cache_dir)
     #: Inline mode's cards, rendered once from the bank.
     inline: InlineIndex = field(init=False)
+    #: The bank's tips in other languages (checked at start); empty means English for all.
+    translations: Translations = field(init=False)
+    #: Inline cards in the other languages, built on first use (`inline_for`).
+    inline_translated: dict[str, InlineIndex] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.inline = InlineIndex(self.bank)
+        self.translations = Translations(self.bank)
+
+    def inline_for(self, language: str) -> InlineIndex:
+        if language == DEFAULT:
+            return self.inline
+        if language not in self.inline_translated:
+            self.inline_translated[language] = InlineIndex(self.bank, Translator(language))
+        return self.inline_translated[language]
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

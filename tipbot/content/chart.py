@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from tipbot import messages
 from tipbot.content.models import Food, FoodTable
+from tipbot.i18n import ENGLISH, Translator
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -75,10 +76,10 @@ def bar_label(food: Food) -> str:
     return f"{name}\n({food.serving})"
 
 
-def alt_text(foods: list[Food], reference: Reference) -> str:
+def alt_text(foods: list[Food], reference: Reference, t: Translator = ENGLISH) -> str:
     """What the picture shows, in words, for the caption (screen readers cannot see bars)."""
     items = "; ".join(f"{f.name}, {f.serving}: {f.mg:g} mg" for f in foods)
-    return messages.CHART_ALT.format(
+    return t.gettext(messages.CHART_ALT).format(
         count=len(foods), items=items, label=reference.label, mg=reference.mg
     )
 
@@ -95,7 +96,7 @@ def chart_key(foods: list[Food], reference: Reference, language: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def build_figure(foods: list[Food], reference: Reference) -> Figure:
+def build_figure(foods: list[Food], reference: Reference, t: Translator = ENGLISH) -> Figure:
     """Draw the chart (richest food at the top) and return the figure, not yet saved."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -123,7 +124,7 @@ def build_figure(foods: list[Food], reference: Reference) -> Figure:
     axes.text(
         reference.mg,
         -0.9,
-        messages.CHART_REFERENCE.format(label=reference.label, mg=reference.mg),
+        t.gettext(messages.CHART_REFERENCE).format(label=reference.label, mg=reference.mg),
         ha="right",
         va="bottom",
         fontsize=15,
@@ -132,14 +133,15 @@ def build_figure(foods: list[Food], reference: Reference) -> Figure:
     )
     axes.set_xlim(0, reference.mg * 1.05)
     axes.set_ylim(len(foods) - 0.5, -1.4)
-    axes.set_xlabel(messages.CHART_X_LABEL, fontsize=16, color=TEXT_COLOUR)
-    axes.set_ylabel(messages.CHART_Y_LABEL, fontsize=16, color=TEXT_COLOUR)
+    axes.set_xlabel(t.gettext(messages.CHART_X_LABEL), fontsize=16, color=TEXT_COLOUR)
+    axes.set_ylabel(t.gettext(messages.CHART_Y_LABEL), fontsize=16, color=TEXT_COLOUR)
     axes.tick_params(axis="x", labelsize=14, colors=TEXT_COLOUR)
-    axes.set_title(messages.CHART_TITLE, fontsize=20, fontweight="bold", color=TEXT_COLOUR, pad=14)
+    title = t.gettext(messages.CHART_TITLE)
+    axes.set_title(title, fontsize=20, fontweight="bold", color=TEXT_COLOUR, pad=14)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     if any(f.note for f in foods):
-        figure.text(0.02, 0.01, messages.CHART_NOTE, fontsize=13, color=TEXT_COLOUR)
+        figure.text(0.02, 0.01, t.gettext(messages.CHART_NOTE), fontsize=13, color=TEXT_COLOUR)
     figure.tight_layout(rect=(0, 0.03, 1, 1))
     return figure
 
@@ -154,11 +156,12 @@ def render_chart(
     foods = richest(table)
     key = chart_key(foods, reference, language)
     path = cache_dir / f"foods-{language}-{reference.mg}-{key[:16]}.png"
-    chart = Chart(path, key, alt_text(foods, reference))
+    t = Translator(language)
+    chart = Chart(path, key, alt_text(foods, reference, t))
     if path.is_file():
         return chart
     cache_dir.mkdir(parents=True, exist_ok=True)
-    figure = build_figure(foods, reference)
+    figure = build_figure(foods, reference, t)
     handle, temporary = tempfile.mkstemp(dir=cache_dir, suffix=".png.tmp")
     try:
         with os.fdopen(handle, "wb") as out:

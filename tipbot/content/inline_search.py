@@ -19,6 +19,7 @@ from tipbot import messages
 from tipbot.content import render
 from tipbot.content.lookup import MedicineIndex, normalise
 from tipbot.content.models import Bank, Food, Form, InteractionClass
+from tipbot.i18n import ENGLISH, Translator
 
 #: Telegram accepts at most 50 results; a phone shows a handful, so fewer is kinder.
 MAX_RESULTS = 20
@@ -45,74 +46,84 @@ def words(text: str) -> list[str]:
     return _WORD_RE.findall(normalise(text))
 
 
-def _with_disclaimer(paragraphs: list[str]) -> str:
-    return "\n\n".join([*paragraphs, f"<i>{render.esc(messages.DISCLAIMER_SHORT)}</i>"])
+def _with_disclaimer(paragraphs: list[str], t: Translator = ENGLISH) -> str:
+    disclaimer = render.esc(t.gettext(messages.DISCLAIMER_SHORT))
+    return "\n\n".join([*paragraphs, f"<i>{disclaimer}</i>"])
 
 
-def food_card(bank: Bank, food: Food) -> Card:
+def _label(t: Translator, english: str) -> str:
+    return f"<i>{render.esc(t.gettext(english))}</i>"
+
+
+def food_card(bank: Bank, food: Food, t: Translator = ENGLISH) -> Card:
     table = bank.foods
-    summary = messages.INLINE_FOOD.format(mg=f"{food.mg:g}", serving=food.serving, dv=food.pct_dv)
+    summary = t.gettext(messages.INLINE_FOOD).format(
+        mg=f"{food.mg:g}", serving=food.serving, dv=food.pct_dv
+    )
     paragraphs = [f"🥗 <b>{render.esc(food.name)}</b>\n{render.esc(summary)}"]
     if food.note:
         paragraphs.append(f"<i>{render.esc(food.note)}</i>")
-    paragraphs.append(render.esc(messages.INLINE_DV.format(dv=table.daily_value_mg)))
+    paragraphs.append(render.esc(t.gettext(messages.INLINE_DV).format(dv=table.daily_value_mg)))
     sources = list(dict.fromkeys([food.source, table.daily_value_source]))
-    paragraphs.append(f"<b>Sources</b>\n{render.citations(bank, sources)}")
+    paragraphs.append(render.sources_block(bank, sources, t))
     return Card(
         # Named, not numbered: a result id must still mean the same food when the bank grows.
         "food:" + "-".join(words(food.name))[:58],
         food.name,
         summary,
-        _with_disclaimer(paragraphs),
+        _with_disclaimer(paragraphs, t),
         frozenset(words(food.name)),
     )
 
 
-def form_card(bank: Bank, form: Form) -> Card:
-    share = messages.INLINE_FORM.format(percent=f"{form.elemental_percent:g}")
+def form_card(bank: Bank, form: Form, t: Translator = ENGLISH) -> Card:
+    share = t.gettext(messages.INLINE_FORM).format(percent=f"{form.elemental_percent:g}")
     note = f" ({render.esc(form.elemental_note)})" if form.elemental_note else ""
     paragraphs = [
         f"💊 <b>{render.esc(form.name)}</b>\n{render.esc(share)}{note}",
-        f"<i>Absorption:</i> {render.esc(form.absorption)}",
-        f"<i>Uses and side effects:</i> {render.esc(form.uses_side_effects)}",
-        f"<b>Sources</b>\n{render.citations(bank, form.sources)}",
+        f"{_label(t, render.ABSORPTION)} {render.esc(form.absorption)}",
+        f"{_label(t, render.USES)} {render.esc(form.uses_side_effects)}",
+        render.sources_block(bank, form.sources, t),
     ]
     return Card(
         f"form:{form.id}",
         form.name,
         share,
-        _with_disclaimer(paragraphs),
+        _with_disclaimer(paragraphs, t),
         frozenset(words(f"{form.name} {form.id}")),
     )
 
 
-def interaction_card(bank: Bank, cls: InteractionClass) -> Card:
+def interaction_card(bank: Bank, cls: InteractionClass, t: Translator = ENGLISH) -> Card:
     paragraphs = [
         f"⏰ <b>{render.esc(cls.name)}</b>",
-        f"<i>Includes:</i> {render.esc(render.medicine_names(cls))}",
-        f"<i>Timing:</i> {render.esc(cls.advice)}",
+        f"{_label(t, render.INCLUDES)} {render.esc(render.medicine_names(cls))}",
+        f"{_label(t, render.TIMING)} {render.esc(cls.advice)}",
     ]
     if cls.sources_disagree:
-        paragraphs.append(f"<i>Where sources differ:</i> {render.esc(cls.sources_disagree)}")
-    paragraphs.append(f"<b>Sources</b>\n{render.citations(bank, cls.sources)}")
+        paragraphs.append(f"{_label(t, render.DISAGREE)} {render.esc(cls.sources_disagree)}")
+    paragraphs.append(render.sources_block(bank, cls.sources, t))
     names = " ".join(f"{m.generic} {' '.join(m.brands)}" for m in cls.medicines)
     return Card(
         f"ix:{cls.id}",
         cls.name,
-        messages.INLINE_TIMING.format(medicines=render.medicine_names(cls)),
-        _with_disclaimer(paragraphs),
+        t.gettext(messages.INLINE_TIMING).format(medicines=render.medicine_names(cls)),
+        _with_disclaimer(paragraphs, t),
         frozenset(words(f"{cls.name} {cls.id} {names}")),
     )
 
 
 class InlineIndex:
-    """Every card rendered once, in the bank's order (foods richest first), ready to match."""
+    """Every card rendered once, in the bank's order (foods richest first), ready to match.
 
-    def __init__(self, bank: Bank) -> None:
+    One index per language (the cards' labels are translated; the bank's text is not yet).
+    """
+
+    def __init__(self, bank: Bank, t: Translator = ENGLISH) -> None:
         foods = sorted(bank.foods.items, key=lambda f: -f.mg)
-        self._foods = [food_card(bank, f) for f in foods]
-        self._forms = {f.id: form_card(bank, f) for f in bank.forms}
-        self._classes = {c.id: interaction_card(bank, c) for c in bank.interactions.classes}
+        self._foods = [food_card(bank, f, t) for f in foods]
+        self._forms = {f.id: form_card(bank, f, t) for f in bank.forms}
+        self._classes = {c.id: interaction_card(bank, c, t) for c in bank.interactions.classes}
         self.cards: tuple[Card, ...] = (
             *self._foods,
             *self._forms.values(),

@@ -27,25 +27,31 @@ from tipbot.content.models import (
     Source,
     Tip,
 )
+from tipbot.i18n import ENGLISH, N_, Translator
 from tipbot.telegram_html import MAX_MESSAGE_LENGTH
 
+#: English message ids; shown through the reader's Translator (`t.gettext`).
 EVIDENCE_WORDS: dict[EvidenceLevel, str] = {
-    EvidenceLevel.REFERENCE_VALUE: "official reference value or guideline",
-    EvidenceLevel.DRUG_LABEL: "official medicine label",
-    EvidenceLevel.META_ANALYSIS: "pooled analysis of many studies",
-    EvidenceLevel.RANDOMISED_TRIAL: "randomised trial",
-    EvidenceLevel.COHORT_STUDY: "study that followed people over time (shows a link, not a cause)",
-    EvidenceLevel.CROSS_SECTIONAL_STUDY: "one-time survey of people (shows a link, not a cause)",
-    EvidenceLevel.NARRATIVE_REVIEW: "expert review of earlier studies",
-    EvidenceLevel.LAB_OR_ANIMAL_STUDY: "lab or animal study (may not apply to people)",
+    EvidenceLevel.REFERENCE_VALUE: N_("official reference value or guideline"),
+    EvidenceLevel.DRUG_LABEL: N_("official medicine label"),
+    EvidenceLevel.META_ANALYSIS: N_("pooled analysis of many studies"),
+    EvidenceLevel.RANDOMISED_TRIAL: N_("randomised trial"),
+    EvidenceLevel.COHORT_STUDY: N_(
+        "study that followed people over time (shows a link, not a cause)"
+    ),
+    EvidenceLevel.CROSS_SECTIONAL_STUDY: N_(
+        "one-time survey of people (shows a link, not a cause)"
+    ),
+    EvidenceLevel.NARRATIVE_REVIEW: N_("expert review of earlier studies"),
+    EvidenceLevel.LAB_OR_ANIMAL_STUDY: N_("lab or animal study (may not apply to people)"),
 }
 
 FOOD_GROUP_NAMES: dict[FoodGroup, str] = {
-    FoodGroup.NUTS_SEEDS: "Nuts and seeds",
-    FoodGroup.LEGUMES_SOY: "Legumes and soy",
-    FoodGroup.GREENS_VEGETABLES: "Leafy greens and vegetables",
-    FoodGroup.WHOLE_GRAINS: "Whole grains",
-    FoodGroup.OTHER: "Other foods",
+    FoodGroup.NUTS_SEEDS: N_("Nuts and seeds"),
+    FoodGroup.LEGUMES_SOY: N_("Legumes and soy"),
+    FoodGroup.GREENS_VEGETABLES: N_("Leafy greens and vegetables"),
+    FoodGroup.WHOLE_GRAINS: N_("Whole grains"),
+    FoodGroup.OTHER: N_("Other foods"),
 }
 
 
@@ -92,6 +98,12 @@ def source_label(source: Source) -> str:
     return f"{source.title} ({origin}{year})"
 
 
+def sources_block(bank: Bank, source_ids: Sequence[str], t: Translator = ENGLISH) -> str:
+    """The "Sources" heading and the numbered citations (titles stay in their own language)."""
+    heading = t.gettext("Sources")
+    return f"<b>{esc(heading)}</b>\n{citations(bank, source_ids)}"
+
+
 def citations(bank: Bank, source_ids: Sequence[str]) -> str:
     index = bank.source_index
     items = [
@@ -101,13 +113,16 @@ def citations(bank: Bank, source_ids: Sequence[str]) -> str:
     return "\n".join(items)
 
 
-def tip(bank: Bank, item: Tip) -> str:
+def tip(bank: Bank, item: Tip, t: Translator = ENGLISH) -> str:
+    """One tip; pass the tip already in the reader's language (`Translations.tip`)."""
+    evidence = t.gettext("Evidence: {evidence}").format(
+        evidence=t.gettext(EVIDENCE_WORDS[item.evidence])
+    )
     return "\n\n".join(
         [
             f"💡 <b>{esc(item.title)}</b>",
             esc(item.text),
-            f"<i>Evidence: {esc(EVIDENCE_WORDS[item.evidence])}</i>\n"
-            f"<b>Sources</b>\n{citations(bank, item.sources)}",
+            f"<i>{esc(evidence)}</i>\n{sources_block(bank, item.sources, t)}",
         ]
     )
 
@@ -116,45 +131,48 @@ def tip(bank: Bank, item: Tip) -> str:
 TOP_FOODS = 10
 
 
-def foods(bank: Bank, group: FoodGroup | None = None) -> str:
+def foods(bank: Bank, group: FoodGroup | None = None, t: Translator = ENGLISH) -> str:
     """One short screen: the richest foods overall, or every food of one group."""
     items = sorted(
         (f for f in bank.foods.items if group is None or f.group is group), key=lambda f: -f.mg
     )
     if group is None:
-        title = messages.FOODS_TOP_HEADER.format(count=TOP_FOODS)
+        shown = min(TOP_FOODS, len(items))
+        title = t.ngettext(messages.FOODS_TOP_HEADER, shown).format(count=shown)
         items = items[:TOP_FOODS]
     else:
-        title = f"{messages.FOODS_HEADER} · {esc(FOOD_GROUP_NAMES[group])}"
-    return "\n\n".join([title, _food_lines(items), *_foods_footer(bank, items)])
+        title = f"{t.gettext(messages.FOODS_HEADER)} · {esc(t.gettext(FOOD_GROUP_NAMES[group]))}"
+    return "\n\n".join([title, _food_lines(items, t), *_foods_footer(bank, items, t)])
 
 
-def foods_all(bank: Bank) -> list[str]:
+def foods_all(bank: Bank, t: Translator = ENGLISH) -> list[str]:
     """Every food, richest first, over as many messages as it takes."""
     items = sorted(bank.foods.items, key=lambda f: -f.mg)
     return split_paragraphs(
-        [messages.FOODS_HEADER, _food_lines(items), *_foods_footer(bank, items)]
+        [t.gettext(messages.FOODS_HEADER), _food_lines(items, t), *_foods_footer(bank, items, t)]
     )
 
 
-def _food_lines(items: list[Food]) -> str:
+def _food_lines(items: list[Food], t: Translator = ENGLISH) -> str:
+    dv = t.gettext("{pct}% DV")
     return "\n".join(
-        f"• {esc(f.name)}, {esc(f.serving)}: <b>{_mg(f.mg)} mg</b> ({f.pct_dv}% DV)"
+        f"• {esc(f.name)}, {esc(f.serving)}: <b>{_mg(f.mg)} mg</b> ({esc(dv.format(pct=f.pct_dv))})"
         + (f"\n  <i>{esc(f.note)}</i>" if f.note else "")
         for f in items
     )
 
 
-def _foods_footer(bank: Bank, items: list[Food]) -> list[str]:
+def _foods_footer(bank: Bank, items: list[Food], t: Translator = ENGLISH) -> list[str]:
     """The reference values explained, and the sources of exactly the foods shown."""
     table = bank.foods
     sources = sorted({f.source for f in items} | {table.daily_value_source})
-    footer = esc(messages.FOODS_FOOTER.format(dv=table.daily_value_mg))
+    footer = esc(t.gettext(messages.FOODS_FOOTER).format(dv=table.daily_value_mg))
     nrv = _label_reference(bank)
     if nrv is not None:
-        footer += " " + esc(messages.FOODS_FOOTER_NRV.format(nrv=nrv.mg_for(Sex.FEMALE)))
+        nrv_text = t.gettext(messages.FOODS_FOOTER_NRV).format(nrv=nrv.mg_for(Sex.FEMALE))
+        footer += " " + esc(nrv_text)
         sources.append(nrv.source)
-    return [footer, f"<b>Sources</b>\n{citations(bank, sources)}"]
+    return [footer, sources_block(bank, sources, t)]
 
 
 def _mg(value: float) -> str:
@@ -167,22 +185,39 @@ def _label_reference(bank: Bank) -> ReferenceValue | None:
     return next((v for v in values if v.measure is ReferenceMeasure.LABEL_REFERENCE), None)
 
 
-def forms(bank: Bank) -> list[str]:
-    paragraphs = [messages.FORMS_HEADER]
+# Field labels shown in italics before bank text (marked here; translated in `_label`).
+ABSORPTION = N_("Absorption:")
+USES = N_("Uses and side effects:")
+INCLUDES = N_("Includes:")
+WHY = N_("Why it matters:")
+TIMING = N_("Timing:")
+DISAGREE = N_("Where sources differ:")
+OTHER_VALUES = N_("European and UK reference values")
+UPPER_LIMIT_NOTE = N_("Upper limit: {note}")
+
+
+def _label(t: Translator, english: str) -> str:
+    """An italic field label such as "Absorption:" in the reader's language."""
+    return f"<i>{esc(t.gettext(english))}</i>"
+
+
+def forms(bank: Bank, t: Translator = ENGLISH) -> list[str]:
+    paragraphs = [t.gettext(messages.FORMS_HEADER)]
+    share = t.gettext("about {percent}% elemental magnesium")
     for form in bank.forms:
         note = f" ({esc(form.elemental_note)})" if form.elemental_note else ""
         paragraphs.append(
-            f"<b>{esc(form.name)}</b>: about {_mg(form.elemental_percent)}% elemental "
-            f"magnesium{note}\n"
-            f"<i>Absorption:</i> {esc(form.absorption)}\n"
-            f"<i>Uses and side effects:</i> {esc(form.uses_side_effects)}"
+            f"<b>{esc(form.name)}</b>: {esc(share.format(percent=_mg(form.elemental_percent)))}"
+            f"{note}\n"
+            f"{_label(t, ABSORPTION)} {esc(form.absorption)}\n"
+            f"{_label(t, USES)} {esc(form.uses_side_effects)}"
         )
     # Every form is risky with weak kidneys, not only the laxatives, so /forms carries the warning.
     paragraphs.append(f"⚠️ {esc(bank.interactions.kidney_caution)}")
-    paragraphs.append(messages.FORMS_FOOTER)
+    paragraphs.append(t.gettext(messages.FORMS_FOOTER))
     cited = list(dict.fromkeys(s for form in bank.forms for s in form.sources))
     cited += [s for s in bank.interactions.kidney_caution_sources if s not in cited]
-    paragraphs.append(f"<b>Sources</b>\n{citations(bank, cited)}")
+    paragraphs.append(sources_block(bank, cited, t))
     return split_paragraphs(paragraphs)
 
 
@@ -194,54 +229,60 @@ def medicine_names(cls: InteractionClass) -> str:
     return "; ".join(parts)
 
 
-def interactions_overview(bank: Bank) -> list[str]:
+def interactions_overview(bank: Bank, t: Translator = ENGLISH) -> list[str]:
     table = bank.interactions
-    paragraphs = [messages.INTERACTIONS_HEADER, esc(table.general)]
+    paragraphs = [t.gettext(messages.INTERACTIONS_HEADER), esc(table.general)]
     for cls in table.classes:
         paragraphs.append(
             f"<b>{esc(cls.name)}</b>\n<i>{esc(medicine_names(cls))}</i>\n{esc(cls.advice)}"
         )
     paragraphs.append(f"⚠️ {esc(table.kidney_caution)}")
-    paragraphs.append(messages.INTERACTIONS_FOOTER)
+    paragraphs.append(t.gettext(messages.INTERACTIONS_FOOTER))
     return split_paragraphs(paragraphs)
 
 
-def interaction(bank: Bank, cls: InteractionClass, asked: str | None = None) -> list[str]:
+def interaction(
+    bank: Bank, cls: InteractionClass, asked: str | None = None, t: Translator = ENGLISH
+) -> list[str]:
     table = bank.interactions
     head = f"<b>{esc(cls.name)}</b>"
     if asked:
-        head = f"<b>{esc(asked)}</b> belongs to: {head}"
+        head = t.gettext("{medicine} belongs to: {group}").format(
+            medicine=f"<b>{esc(asked)}</b>", group=head
+        )
     paragraphs = [
         head,
-        f"<i>Includes:</i> {esc(medicine_names(cls))}",
-        f"<i>Why it matters:</i> {esc(cls.mechanism)}",
-        f"<i>Timing:</i> {esc(cls.advice)}",
+        f"{_label(t, INCLUDES)} {esc(medicine_names(cls))}",
+        f"{_label(t, WHY)} {esc(cls.mechanism)}",
+        f"{_label(t, TIMING)} {esc(cls.advice)}",
     ]
     if cls.sources_disagree:
-        paragraphs.append(f"<i>Where sources differ:</i> {esc(cls.sources_disagree)}")
+        paragraphs.append(f"{_label(t, DISAGREE)} {esc(cls.sources_disagree)}")
     paragraphs.append(f"⚠️ {esc(table.kidney_caution)}")
-    paragraphs.append(messages.INTERACTION_NEVER_SAFE)
-    paragraphs.append(f"<b>Sources</b>\n{citations(bank, cls.sources)}")
+    paragraphs.append(t.gettext(messages.INTERACTION_NEVER_SAFE))
+    paragraphs.append(sources_block(bank, cls.sources, t))
     return split_paragraphs(paragraphs)
 
 
-def interaction_lookup(bank: Bank, query: str, result: LookupResult) -> list[str]:
+def interaction_lookup(
+    bank: Bank, query: str, result: LookupResult, t: Translator = ENGLISH
+) -> list[str]:
     if result.matches:
         pages: list[str] = []
         for match in result.matches:
             asked = match.name if match.name.casefold() != match.generic.casefold() else None
             label = f"{match.name} ({match.generic})" if asked else match.name
-            pages += interaction(bank, match.interaction, asked=label)
+            pages += interaction(bank, match.interaction, asked=label, t=t)
         return pages
-    paragraphs = [messages.INTERACTION_NOT_FOUND.format(name=esc(query[:60]))]
+    paragraphs = [t.gettext(messages.INTERACTION_NOT_FOUND).format(name=esc(query[:60]))]
     if result.suggestions:
         names = ", ".join(esc(s) for s in result.suggestions)
-        paragraphs.append(messages.INTERACTION_SUGGEST.format(names=names))
-    paragraphs.append(esc(messages.INTERACTION_NO_ENTRY_ADVICE))
+        paragraphs.append(t.gettext(messages.INTERACTION_SUGGEST).format(names=names))
+    paragraphs.append(esc(t.gettext(messages.INTERACTION_NO_ENTRY_ADVICE)))
     return split_paragraphs(paragraphs)
 
 
-def sources(bank: Bank) -> list[str]:
+def sources(bank: Bank, t: Translator = ENGLISH) -> list[str]:
     lines = []
     for source in sorted(bank.sources, key=lambda s: s.title.casefold()):
         extra = []
@@ -251,40 +292,61 @@ def sources(bank: Bank) -> list[str]:
             extra.append(f"doi:{esc(source.doi)}")
         suffix = f" · {' · '.join(extra)}" if extra else ""
         lines.append(f"• {link(source.url, source_label(source))}{suffix}")
-    return split_paragraphs([messages.SOURCES_HEADER, *lines])
+    return split_paragraphs([t.gettext(messages.SOURCES_HEADER), *lines])
 
 
-def intake(bank: Bank, result: IntakeAnswer) -> str:
+def intake(bank: Bank, result: IntakeAnswer, t: Translator = ENGLISH) -> str:
     table = bank.intakes
     person = result.person
-    who = f"{person.age}-year-old {_person_word(person.age, person.sex)}"
-    if person.stage is not LifeStage.GENERAL:
-        who = f"{person.age}-year-old, {person.stage.value}"
-    if person.age == 0:
-        who = f"baby under 1 year ({person.sex.value})"
-    region = esc(table.region)
+    who = t.gettext(_who(person.age, person.sex, person.stage)).format(age=person.age)
     article = "an" if _starts_with_vowel_sound(person.age) and person.age != 0 else "a"
-    lines = [f"<b>Magnesium for {article} {esc(who)}</b>", f"<i>{region} reference values</i>"]
+    head = t.gettext(_HEADINGS[article]).format(who=who)
+    region = t.gettext("{region} reference values").format(region=table.region)
+    lines = [f"<b>{esc(head)}</b>", f"<i>{esc(region)}</i>"]
+    per_day = t.gettext("{group}: {amount} a day ({kind})")
     for row in result.rda_rows:
-        lines.append(f"• {esc(row.group)}: <b>{_rda_mg(result, row)}</b> a day ({esc(row.kind)})")
+        amount = f"<b>{esc(_rda_mg(result, row, t))}</b>"
+        line = per_day.format(group=esc(row.group), amount=amount, kind=esc(row.kind))
+        lines.append(f"• {line}")
     if result.ul.ul_mg is not None:
-        lines.append(
-            f"• Upper limit from supplements and medicines: <b>{result.ul.ul_mg} mg</b> a day"
-        )
+        limit = t.gettext("Upper limit from supplements and medicines: {amount} a day")
+        lines.append(f"• {limit.format(amount=f'<b>{result.ul.ul_mg} mg</b>')}")
     else:
-        lines.append(f"• Upper limit: {esc(result.ul.note or 'not set')}")
+        note = result.ul.note or t.gettext("not set")
+        lines.append(f"• {esc(t.gettext(UPPER_LIMIT_NOTE).format(note=note))}")
     others = _other_values(bank, result)
     cited = list(dict.fromkeys(table.rda_sources + table.ul_sources + [v.source for v in others]))
     paragraphs = [
         "\n".join(lines),
-        *([_other_values_block(others, person.sex)] if others else []),
+        *([_other_values_block(others, person.sex, t)] if others else []),
         esc(table.rda_note),
         esc(table.ul_note),
-        "<i>These are population reference values, not a personal dose. Ask your doctor or "
-        "pharmacist what is right for you.</i>",
-        f"<b>Sources</b>\n{citations(bank, cited)}",
+        t.gettext(
+            "<i>These are population reference values, not a personal dose. Ask your doctor or "
+            "pharmacist what is right for you.</i>"
+        ),
+        sources_block(bank, cited, t),
     ]
     return "\n\n".join(paragraphs)
+
+
+def _who(age: int, sex: Sex, stage: LifeStage) -> str:
+    """The English message id naming the person ({age} filled in after translation)."""
+    if age == 0:
+        if sex is Sex.FEMALE:
+            return N_("baby under 1 year (female)")
+        return N_("baby under 1 year (male)")
+    if stage is LifeStage.PREGNANCY:
+        return N_("{age}-year-old, pregnancy")
+    if stage is LifeStage.LACTATION:
+        return N_("{age}-year-old, lactation")
+    if age >= 18:
+        return N_("{age}-year-old woman") if sex is Sex.FEMALE else N_("{age}-year-old man")
+    return N_("{age}-year-old girl") if sex is Sex.FEMALE else N_("{age}-year-old boy")
+
+
+#: The heading by English article ("an 80-year-old"); other languages translate both alike.
+_HEADINGS = {"a": N_("Magnesium for a {who}"), "an": N_("Magnesium for an {who}")}
 
 
 def _other_values(bank: Bank, result: IntakeAnswer) -> list[ReferenceValue]:
@@ -294,18 +356,20 @@ def _other_values(bank: Bank, result: IntakeAnswer) -> list[ReferenceValue]:
     return [v for v in bank.intakes.other_values if v.age_min <= age <= v.age_max]
 
 
-def _other_values_block(values: list[ReferenceValue], sex: Sex) -> str:
-    suffix = {
-        ReferenceMeasure.INTAKE: " a day",
-        ReferenceMeasure.SUPPLEMENT_LIMIT: " a day from supplements",
-        ReferenceMeasure.LABEL_REFERENCE: "",
-    }
-    lines = ["<i>European and UK reference values</i>"]
+_OTHER_VALUE_LINES = {
+    ReferenceMeasure.INTAKE: N_("{name}: {amount} a day"),
+    ReferenceMeasure.SUPPLEMENT_LIMIT: N_("{name}: {amount} a day from supplements"),
+    ReferenceMeasure.LABEL_REFERENCE: "{name}: {amount}",
+}
+
+
+def _other_values_block(values: list[ReferenceValue], sex: Sex, t: Translator = ENGLISH) -> str:
+    lines = [f"<i>{esc(t.gettext(OTHER_VALUES))}</i>"]
     for value in values:
         note = f" ({esc(value.note)})" if value.note else ""
-        lines.append(
-            f"• {esc(value.name)}: <b>{value.mg_for(sex)} mg</b>{suffix[value.measure]}{note}"
-        )
+        line = t.gettext(_OTHER_VALUE_LINES[value.measure])
+        amount = f"<b>{value.mg_for(sex)} mg</b>"
+        lines.append(f"• {line.format(name=esc(value.name), amount=amount)}{note}")
     return "\n".join(lines)
 
 
@@ -314,26 +378,20 @@ def _starts_with_vowel_sound(age: int) -> bool:
     return str(age).startswith("8") or age in (11, 18)
 
 
-def _person_word(age: int, sex: Sex) -> str:
-    if age >= 18:
-        return "woman" if sex is Sex.FEMALE else "man"
-    return "girl" if sex is Sex.FEMALE else "boy"
-
-
-def _rda_mg(result: IntakeAnswer, row: RdaRow) -> str:
+def _rda_mg(result: IntakeAnswer, row: RdaRow, t: Translator = ENGLISH) -> str:
     value = result.rda_mg(row)
     if value is None:
         other = row.female if result.person.sex is Sex.MALE else row.male
-        return f"{other} mg" if other is not None else "no value"
+        return f"{other} mg" if other is not None else t.gettext("no value")
     return f"{value} mg"
 
 
-def help_text() -> str:
-    lines = [messages.HELP_HEADER]
-    lines += [f"/{c.name} — {esc(c.description)}" for c in messages.COMMANDS]
-    return "\n".join(lines) + "\n\n" + messages.HELP_FOOTER
+def help_text(t: Translator = ENGLISH) -> str:
+    lines = [t.gettext(messages.HELP_HEADER)]
+    lines += [f"/{c.name} — {esc(t.gettext(c.description))}" for c in messages.COMMANDS]
+    return "\n".join(lines) + "\n\n" + t.gettext(messages.HELP_FOOTER)
 
 
-def welcome(first_name: str | None) -> str:
+def welcome(first_name: str | None, t: Translator = ENGLISH) -> str:
     name = f", {esc(first_name[:64])}" if first_name else ""
-    return messages.WELCOME.format(name=name)
+    return t.gettext(messages.WELCOME).format(name=name)

@@ -18,6 +18,7 @@ from pathlib import Path
 import textstat
 
 from tipbot.content import render
+from tipbot.content import translations as i18n
 from tipbot.content.intake import Person, answer
 from tipbot.content.loader import BankError, LoadedBank, Problem, load_bank
 from tipbot.content.lookup import normalise
@@ -29,6 +30,7 @@ from tipbot.content.models import (
     LifeStage,
     Sex,
     SourceKind,
+    Tip,
     Topic,
 )
 from tipbot.telegram_html import check_html
@@ -79,6 +81,8 @@ def check(loaded: LoadedBank, rules: Rules = Rules()) -> Iterator[Problem]:
     yield from _quiz(loaded, rules, check_tips=not id_problems)  # a duplicate tip id is ambiguous
     if not citation_problems and not coverage_problems:  # rendering needs both to hold
         yield from _rendering(loaded)
+        if not id_problems:  # a translation is keyed by the English id
+            yield from _translations(loaded)
 
 
 def _unique_ids(loaded: LoadedBank) -> Iterator[Problem]:
@@ -354,6 +358,37 @@ def _rendering(loaded: LoadedBank) -> Iterator[Problem]:
         for page in [made] if isinstance(made, str) else made:
             for issue in check_html(page):
                 yield loaded.problem(f"the message would be rejected by Telegram: {issue}", *loc)
+
+
+def _translations(loaded: LoadedBank) -> Iterator[Problem]:
+    """A malformed translation file or a translation that fails a safety check (numbers,
+    negations, hedges, markup, length) fails like a broken English bank: the bot refuses to
+    start rather than send it. Missing and stale entries are only warnings (see `report`)."""
+    try:
+        translations = i18n.load_translations(loaded.directory, loaded.bank)
+    except BankError as exc:
+        yield from exc.problems
+        return
+    yield from i18n.check(translations, partial(_translated_tip_issues, loaded.bank))
+
+
+def _translated_tip_issues(bank: Bank, lang: str, tip: Tip) -> list[str]:
+    page = render.tip(bank, tip)
+    return [f"the message would be rejected by Telegram: {issue}" for issue in check_html(page)]
+
+
+def translation_lines(directory: Path | None) -> list[str]:
+    """Coverage per language, then every missing or stale entry with FILE:LINE."""
+    loaded = load_bank(directory)
+    translations = i18n.load_translations(loaded.directory, loaded.bank)
+    out = ["Translations (tips; a missing or stale one is sent in English):"]
+    for cov in i18n.coverage(translations):
+        out.append(
+            f"  {cov.language}: {cov.translated}/{cov.total} ({cov.percent:.0f}%), "
+            f"missing {len(cov.missing)}, stale {len(cov.stale)}"
+        )
+    out += [f"  {warning}" for warning in i18n.warnings(translations, loaded)]
+    return out
 
 
 def _intake_page(bank: Bank, person: Person) -> str:

@@ -1,0 +1,108 @@
+"""The bot's fixed strings in the user's language, through gettext catalogues managed with Babel.
+
+The English sentences stay the message ids (in `tipbot.messages`, and marked with `N_` or
+`t.gettext` where they are built), so a reviewer still reads every English word in one place and a
+missing translation shows the English for that message alone. Catalogues live in
+`tipbot/locales/<lang>/LC_MESSAGES/tipbot.po` and ship compiled (`.mo`) in the wheel.
+
+Telegram sends each user's `language_code` (an IETF tag such as `de`, `es-MX`, `pt-br`);
+`language_for` maps it to one of the languages the bot speaks, English for anything else.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, tzinfo
+from functools import cache
+from gettext import NullTranslations
+from pathlib import Path
+from typing import NamedTuple
+
+from babel.dates import format_date, format_skeleton, format_time
+from babel.support import Translations
+
+#: English first: it is the source language and the fallback.
+LANGUAGES: tuple[str, ...] = ("en", "es", "de", "ru")
+DEFAULT = "en"
+#: Each language named in itself, for the /language buttons (never translated).
+NATIVE_NAMES: dict[str, str] = {
+    "en": "English",
+    "es": "Español",
+    "de": "Deutsch",
+    "ru": "Русский",
+}
+DOMAIN = "tipbot"
+LOCALE_DIR = Path(__file__).resolve().parent / "locales"
+
+#: Messages shown in English because a catalogue lacked them, by language (for /stats).
+FALLBACKS: Counter[str] = Counter()
+
+
+class Plural(NamedTuple):
+    """A message with a count: English singular and plural; each language has its own forms."""
+
+    singular: str
+    plural: str
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it here (it is translated where used)."""
+    return message
+
+
+def language_for(language_code: str | None) -> str:
+    """`es`, `es-MX`, `de_AT`, `RU` -> the bot's language; unknown or missing -> English."""
+    if not language_code:
+        return DEFAULT
+    primary = language_code.replace("_", "-").split("-", 1)[0].strip().lower()
+    return primary if primary in LANGUAGES else DEFAULT
+
+
+@cache
+def _catalogue(language: str) -> NullTranslations:
+    if language == DEFAULT:
+        return NullTranslations()
+    loaded = Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+    return loaded
+
+
+class Translator:
+    """One language's strings, dates and times; cheap to make (catalogues are loaded once)."""
+
+    def __init__(self, language: str = DEFAULT) -> None:
+        self.language = language if language in LANGUAGES else DEFAULT
+        self._catalogue = _catalogue(self.language)
+
+    def gettext(self, message: str) -> str:
+        translated = self._catalogue.gettext(message)
+        if translated == message and self.language != DEFAULT and message.strip():
+            FALLBACKS[self.language] += 1
+        return translated
+
+    def ngettext(self, message: Plural, n: int) -> str:
+        translated = self._catalogue.ngettext(message.singular, message.plural, n)
+        if self.language != DEFAULT and translated in message:
+            FALLBACKS[self.language] += 1
+        return translated
+
+    def format_date(self, day: date) -> str:
+        """A short date in the language's own order ("Tue, Jun 2", "Di., 2. Juni")."""
+        return str(format_skeleton("MMMEd", day, locale=self.language))
+
+    def format_time(self, moment: datetime, zone: tzinfo | None = None) -> str:
+        """A clock time as the language writes it ("7:30 AM" in English, "07:30" elsewhere)."""
+        return str(format_time(moment, "short", tzinfo=zone, locale=self.language))
+
+    def format_datetime(self, moment: datetime, zone: tzinfo | None = None) -> str:
+        local = moment.astimezone(zone) if zone is not None else moment
+        return f"{self.format_date(local)}, {self.format_time(local)}"
+
+    def format_long_date(self, day: date) -> str:
+        return str(format_date(day, "long", locale=self.language))
+
+
+ENGLISH = Translator(DEFAULT)
+
+
+def translator(language_code: str | None) -> Translator:
+    return Translator(language_for(language_code))

@@ -1,0 +1,28 @@
+"""The language each chat chose with /language (tipbot.storage.languages).
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "language_choices",
+        sa.Column("chat_id", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("language", sa.String(8), nullable=False),
+        sa.Column("chosen_at", sa.DateTime(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    raise NotImplementedError("tipbot migrates forward only; restore a backup to go back")
