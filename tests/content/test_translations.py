@@ -236,6 +236,25 @@ def test_locale_number_forms_are_accepted(english_text: str, translated: str, la
     assert i18n.number_problems(english_text, translated, lang) == []
 
 
+@pytest.mark.parametrize(
+    ("english_text", "translated", "lang"),
+    [
+        ("adults aged 70 to 79", "adultos de 70 a 79 años", "es"),
+        ("A 2018 review", "Обзор 2018 года", "ru"),
+        ("women 320 mg, men 420", "Frauen 320 mg, Männer 420 mg", "de"),
+    ],
+)
+def test_a_unit_the_english_implies_may_be_written(
+    english_text: str, translated: str, lang: str
+) -> None:
+    assert i18n.number_problems(english_text, translated, lang) == []
+
+
+def test_a_number_cannot_gain_a_new_kind_of_unit() -> None:
+    [problem] = i18n.number_problems("wait 2 hours, or 4 if unsure", "2 horas, o 4 minutos", "es")
+    assert problem == "the translation says 4 minute, but the English does not give 4 in minute"
+
+
 def test_numbers_keep_their_units() -> None:
     assert i18n.number_problems("350 mg", "350 g", "es") == [
         "the English says 350 mg; the translation does not",
@@ -259,3 +278,29 @@ def test_validate_report_prints_coverage(
     total = len(english.tips)
     assert f"es: 2/{total} ({100 * 2 / total:.0f}%), missing {total - 2}, stale 0" in out
     assert f"de: 0/{total} (0%), missing {total}, stale 0" in out
+
+
+def test_folded_yaml_as_translators_write_it(bank_copy: Path, english: Bank) -> None:
+    """The documented format: `from` unquoted, the text folded with `>-` over several lines."""
+    tip = english.tip_index["tetracyclines-spacing"]
+    folder = bank_copy / "locales" / "de"
+    folder.mkdir(parents=True)
+    (folder / "tips.yaml").write_text(
+        "# tips/locales/de/tips.yaml\n"
+        "language: de\n"
+        "tips:\n"
+        f"  - id: {tip.id}\n"
+        f"    from: {i18n.tip_hash(tip)}\n"
+        "    title: Tetrazyklin-Antibiotika und Magnesium\n"
+        "    text: >-\n"
+        "      Magnesium bindet manche Antibiotika, etwa Doxycyclin und Minocyclin. Dann kommt\n"
+        "      weniger vom Medikament im Körper an. Das NIH rät, das Antibiotikum mindestens\n"
+        "      2 Stunden vor oder 4 bis 6 Stunden nach Magnesium zu nehmen. Andere Quellen nennen\n"
+        "      andere Abstände. Richten Sie sich nach dem Beipackzettel oder fragen Sie in der\n"
+        "      Apotheke.\n",
+        encoding="utf-8",
+    )
+    assert problems(bank_copy) == []
+    translated = i18n.load_translations(bank_copy, english).tip("de", tip)
+    assert translated.text.startswith("Magnesium bindet manche Antibiotika, etwa Doxycyclin")
+    assert "\n" not in translated.text

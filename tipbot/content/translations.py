@@ -420,8 +420,12 @@ def number_problems(english: str, translated: str, lang: str) -> list[str]:
         out.append(f"the English has the number {_fmt(value, None)}; the translation does not")
     for value in sorted(target_values - source_values):
         out.append(f"the translation adds the number {_fmt(value, None)}, not in the English")
+    # A unit the English leaves implicit may be written out ("aged 70 to 79" -> "de 70 a 79
+    # años", "320 mg ... and men 420" -> "420 mg"), but only one the English itself uses, or years
+    # (ages, "a 2018 review" -> "обзор 2018 года"): a number must not gain a new kind of unit.
+    allowed = {u for _, u in source_pairs} | {"year"}
     for value, unit in sorted(target_pairs - source_pairs, key=str):
-        if value in source_values:
+        if value in source_values and (unit not in allowed or (value, None) not in set(source)):
             out.append(
                 f"the translation says {_fmt(value, unit)}, but the English does not give "
                 f"{_fmt(value, None)} in {unit}"
