@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import select
 
 from tests.conftest import FakeClock, User, bot_settings
 from tests.fakebot.server import FakeBotApi, SentMessage
@@ -19,6 +21,7 @@ from tipbot.content.models import Bank
 from tipbot.content.translations import TipEntry, Translations, tip_hash
 from tipbot.i18n import FALLBACKS, Translator
 from tipbot.runner import Runner
+from tipbot.storage.tables import deliveries
 
 #: Telegram codes as real clients send them, regional ones included.
 CODES = {"es": "es-MX", "de": "de", "ru": "ru"}
@@ -217,3 +220,31 @@ async def test_food_chart_is_drawn_and_captioned_per_language(
     assert "суточная норма" in ru_photo.plain_caption
     assert de_photo.plain_caption.startswith("Diagramm: Magnesium in einer Portion")
     assert ru_photo.file_id != de_photo.file_id  # two pictures, one per language
+
+
+async def test_daily_tips_arrive_in_each_subscribers_language(
+    runner: Runner, fake_api: FakeBotApi, clock: FakeClock, bank: Bank
+) -> None:
+    """Telegram's language is remembered at /subscribe; a /language choice beats it; the tip
+    itself is the translation of the planned tip, whole, or the English one."""
+    translations = runner.services.translations
+    clock.now = datetime(2026, 6, 1, 7, 0)
+    for chat, code in ((7101, "es-MX"), (7102, "en"), (7103, "es")):
+        fake_api.set_language(chat, code)
+        await User(fake_api, chat).send("/subscribe 08:00 UTC")
+    await User(fake_api, 7103).send("/language de")
+    clock.now = datetime(2026, 6, 1, 8, 0)
+    deliverer = runner.services.deliverer
+    assert deliverer is not None
+    await deliverer.sweep()
+    for chat, language in ((7101, "es"), (7102, "en"), (7103, "de")):
+        [tip_message] = [m for m in fake_api.messages_for(chat) if m.text.startswith("💡")]
+        async with runner.engine.connect() as conn:
+            tip_id = await conn.scalar(
+                select(deliveries.c.tip_id).where(deliveries.c.chat_id == chat)
+            )
+        tip = bank.tip(str(tip_id))
+        assert tip is not None
+        shown = translations.tip(language, tip)
+        assert shown.title in tip_message.plain and shown.text in tip_message.plain
+        assert (shown.text == tip.text) == (language == "en"), language

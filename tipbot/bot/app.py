@@ -100,8 +100,9 @@ def build_application(
     )
     application.bot_data[KEY] = services
     if Role.DELIVERY in settings.roles:
+        composer = Composer(bank, engine, services.translations)
         services.delivery_bot, services.deliverer = _build_deliverer(
-            settings, bank, engine, metrics, clock, request, token, budget, services.owner
+            settings, engine, composer, metrics, clock, request, token, budget, services.owner
         )
     register_handlers(application, settings)
     return application
@@ -215,8 +216,8 @@ def delivery_concurrency(max_rate: float) -> int:
 
 def _build_deliverer(
     settings: Settings,
-    bank: Bank,
     engine: AsyncEngine,
+    composer: Composer,
     metrics: Metrics,
     clock: Callable[[], datetime],
     request: BaseRequest | None,
@@ -240,8 +241,8 @@ def _build_deliverer(
     deliverer = Deliverer(
         engine,
         sender,
-        Composer(bank, engine),
-        tuple(t.id for t in bank.tips),
+        composer,
+        tuple(t.id for t in composer.bank.tips),
         metrics,
         clock=clock,
         catchup=timedelta(hours=settings.catchup_hours),

@@ -1,7 +1,9 @@
 """What a delivery says: a daily tip or an announcement, as Telegram HTML with its keyboard.
 
-A broadcast sends the same few messages thousands of times, so each is rendered once and reused
-(a tip by its id, an announcement by its broadcast id) instead of once per recipient.
+A daily tip goes out in its chat's language (chosen with /language, or Telegram's, remembered at
+/subscribe), each tip translated as a whole or else in English: never half-translated. A
+broadcast sends the same few messages thousands of times, so each is rendered once and reused
+(a tip by its id and language, an announcement by its broadcast id) instead of once per recipient.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from telegram import InlineKeyboardMarkup
 from tipbot.bot import admin, keyboards
 from tipbot.content import render
 from tipbot.content.models import Bank
+from tipbot.content.translations import Translations
+from tipbot.i18n import DEFAULT, LANGUAGES, Translator
 from tipbot.storage import deliveries as store
+from tipbot.storage import languages
 from tipbot.storage.deliveries import ClaimedDelivery
 
 Message = tuple[str, InlineKeyboardMarkup | None]
@@ -21,25 +26,32 @@ MAX_CACHED_BROADCASTS = 16
 
 
 class Composer:
-    def __init__(self, bank: Bank, engine: AsyncEngine) -> None:
-        self._bank = bank
+    def __init__(
+        self, bank: Bank, engine: AsyncEngine, translations: Translations | None = None
+    ) -> None:
+        self.bank = bank
         self._engine = engine
-        self._tips: dict[str, Message] = {}
+        self._translations = translations or Translations(bank)
+        self._tips: dict[tuple[str, str], Message] = {}
         self._broadcasts: dict[int, Message] = {}
 
     async def __call__(self, job: ClaimedDelivery) -> Message | None:
         """The message for `job`, or None if there is nothing to send any more."""
         if job.broadcast_id is not None:
             return await self._broadcast(job.broadcast_id)
-        return self._tip(job.tip_id or "")
+        language = await languages.get(self._engine, job.chat_id) or DEFAULT
+        return self._tip(job.tip_id or "", language if language in LANGUAGES else DEFAULT)
 
-    def _tip(self, tip_id: str) -> Message | None:
-        if tip_id not in self._tips:
-            tip = self._bank.tip(tip_id)
+    def _tip(self, tip_id: str, language: str) -> Message | None:
+        key = (tip_id, language)
+        if key not in self._tips:
+            tip = self.bank.tip(tip_id)
             if tip is None:  # removed from the bank since it was planned
                 return None
-            self._tips[tip_id] = (render.tip(self._bank, tip), keyboards.daily_tip())
-        return self._tips[tip_id]
+            t = Translator(language)
+            shown = self._translations.tip(language, tip)  # the English tip if not translated
+            self._tips[key] = (render.tip(self.bank, shown, t), keyboards.daily_tip(t))
+        return self._tips[key]
 
     async def _broadcast(self, broadcast_id: int) -> Message | None:
         if broadcast_id not in self._broadcasts:

@@ -34,10 +34,12 @@ async def language_of(update: Update, context: CallbackContext[Any, Any, Any, An
     if chat is not None:
         cache = context.chat_data if context.chat_data is not None else {}
         if _CACHE_KEY not in cache:
-            cache[_CACHE_KEY] = await store.get(services(context).engine, chat.id) or _NOT_CHOSEN
+            cache[_CACHE_KEY] = (
+                await store.get(services(context).engine, chat.id, chosen_only=True) or _NOT_CHOSEN
+            )
         chosen = cache[_CACHE_KEY] or None
     elif user is not None:  # an inline query has no chat: the user's private chat's choice
-        chosen = await store.get(services(context).engine, user.id)
+        chosen = await store.get(services(context).engine, user.id, chosen_only=True)
     if chosen in LANGUAGES:
         return str(chosen)
     return language_for(user.language_code if user else None)

@@ -21,6 +21,8 @@ from tipbot.bot.services import Services, services
 from tipbot.content.render import esc
 from tipbot.delivery.schedule import format_minute, parse_minute
 from tipbot.delivery.zones import ZoneMatch
+from tipbot.i18n import language_for
+from tipbot.storage import languages
 from tipbot.storage import subscriptions as subs
 from tipbot.storage.tables import SubscriberState
 from tipbot.subscriptions import Subscriber
@@ -54,6 +56,11 @@ async def _finish(update: Update, context: Context, minute: int, zone: str, assu
     svc = services(context)
     _set_flow(context, None)
     sub = await subs.subscribe(svc.engine, _chat_id(update), minute, zone, svc.clock())
+    if update.effective_user is not None and update.effective_user.language_code:
+        # Daily tips come with no update to read the language from: remember it (a /language
+        # choice, if any, is kept).
+        language = language_for(update.effective_user.language_code)
+        await languages.remember(svc.engine, sub.chat_id, language, svc.clock())
     text = messages.SUB_DONE.format(
         schedule=esc(subscriptions.describe_schedule(sub)), next=esc(_next_text(sub))
     )

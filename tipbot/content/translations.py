@@ -308,7 +308,7 @@ UNITS: dict[str, dict[str, tuple[str, ...]]] = {
         "hour": ("часов", "часа", "час", "ч"),
         "minute": ("минуты", "минут", "минуту", "мин"),
         "year": ("года", "годы", "год", "лет"),
-        "oz": ("унц", "oz"),
+        "oz": ("унции", "унций", "унция", "унцию", "унц", "oz"),
     },
 }
 
@@ -332,7 +332,11 @@ HEDGES: dict[str, tuple[str, ...]] = {
         "puedo puede pueden puedes podemos podría podrían quizá quizás posible posiblemente"
     ),
     "de": _words("kann kannst können könnte könnten möglicherweise vielleicht eventuell"),
-    "ru": _words("может могут можно возможно могло мог могла могли могу"),
+    # Russian inflects: "возможен/возможны" (possible) and "сможет" (will be able) carry "can".
+    "ru": _words(
+        "может могут можно возможно возможен возможна возможны могло мог могла могли могу "
+        "сможет смогут сможете"
+    ),
 }
 
 

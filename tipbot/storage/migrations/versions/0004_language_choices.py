@@ -1,4 +1,5 @@
-"""The language each chat chose with /language (tipbot.storage.languages).
+"""The language each chat is spoken to in: chosen with /language, or Telegram's `language_code`
+remembered when the chat subscribed (tipbot.storage.languages).
 
 Revision ID: 0004
 Revises: 0003
@@ -21,6 +22,7 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("language", sa.String(8), nullable=False),
         sa.Column("chosen_at", sa.DateTime(), nullable=False),
+        sa.Column("chosen", sa.Boolean(), nullable=False, server_default=sa.true()),
     )
 
 
