@@ -125,8 +125,9 @@ def test_invalid_html_from_a_renderer_bug_is_caught(
     monkeypatch.setattr(render, "tip", broken)
     problems = problems_in(bank_copy)
     assert problems
+    # The English tips and every translation of them (tips/locales/<lang>/tips.yaml).
     tip_files = {
-        str(path) for path in bank_copy.glob("*.yaml") if "\ntips:" in "\n" + path.read_text()
+        str(path) for path in bank_copy.rglob("*.yaml") if "\ntips:" in "\n" + path.read_text()
     }
     assert all("would be rejected by Telegram" in p for p in problems)
     assert {p.split(":")[0] for p in problems} == tip_files, "every file holding tips is checked"
