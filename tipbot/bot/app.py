@@ -35,7 +35,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from tipbot import messages
-from tipbot.bot import admin, inline, keyboards, quiz, reference, subscriptions
+from tipbot.bot import admin, feedback, inline, keyboards, quiz, reference, subscriptions
+from tipbot.bot.chat_admins import admins_only
 from tipbot.bot.composer import Composer
 from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.bot.services import KEY, Services, app_services
@@ -108,10 +109,12 @@ BUTTONS: dict[str, Callback] = {
     "foods": reference.food_group,
     "ix": reference.interaction_class,
     "in": reference.intake_button,
-    "sub": subscriptions.subscribe_button,
-    "set": subscriptions.settings_button,
-    "forget": subscriptions.forget_button,
+    # In groups and channels only the chat's admins change its subscription (clinic mode).
+    "sub": admins_only(subscriptions.subscribe_button),
+    "set": admins_only(subscriptions.settings_button),
+    "forget": admins_only(subscriptions.forget_button),
     "bc": admin.broadcast_button,
+    keyboards.FEEDBACK: feedback.vote,
 }
 
 
@@ -155,16 +158,21 @@ def register_handlers(
         ("interactions", reference.interactions),
         ("intake", reference.intake),
         ("sources", reference.sources),
-        ("subscribe", subscriptions.subscribe),
-        ("settings", subscriptions.settings),
+        ("subscribe", admins_only(subscriptions.subscribe)),
+        ("settings", admins_only(subscriptions.settings)),
         ("status", subscriptions.status),
-        ("pause", subscriptions.pause),
-        ("resume", subscriptions.resume),
-        ("unsubscribe", subscriptions.unsubscribe),
-        ("forget", subscriptions.forget),
+        ("pause", admins_only(subscriptions.pause)),
+        ("resume", admins_only(subscriptions.resume)),
+        ("unsubscribe", admins_only(subscriptions.unsubscribe)),
+        ("forget", admins_only(subscriptions.forget)),
     ]
+    # Clinic mode: in a channel, where only admins post, these commands (bare, or addressed to
+    # this bot: PTB skips `/status@otherbot`) run a channel's subscription; other posts are not.
+    in_channels = {"subscribe", "unsubscribe", "pause", "resume", "status"}
+    channel_post = filters.UpdateType.CHANNEL_POST
     for name, callback in commands:
-        application.add_handler(CommandHandler(name, callback, filters=fresh))
+        where = fresh | channel_post if name in in_channels else fresh
+        application.add_handler(CommandHandler(name, callback, filters=where))
 
     for kind, callback in BUTTONS.items():
         pattern = rf"^{re.escape(kind)}(?:{re.escape(keyboards.SEP)}|$)"

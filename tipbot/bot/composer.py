@@ -38,7 +38,7 @@ class Composer:
             tip = self._bank.tip(tip_id)
             if tip is None:  # removed from the bank since it was planned
                 return None
-            self._tips[tip_id] = (render.tip(self._bank, tip), keyboards.daily_tip())
+            self._tips[tip_id] = (render.tip(self._bank, tip), keyboards.daily_tip(tip.id))
         return self._tips[tip_id]
 
     async def _broadcast(self, broadcast_id: int) -> Message | None:

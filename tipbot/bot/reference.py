@@ -18,6 +18,7 @@ from tipbot.bot import subscriptions as subscription_handlers
 from tipbot.bot.charts import send_food_chart
 from tipbot.bot.replies import answer, callback_part, command_args
 from tipbot.bot.services import services
+from tipbot.bot.start_codes import remember_start_code
 from tipbot.content import intake as intake_domain
 from tipbot.content import render
 from tipbot.content.models import FoodGroup
@@ -32,6 +33,7 @@ async def start(update: Update, context: Context) -> None:
     await answer(update, render.welcome(user.first_name if user else None), keyboards.main_menu())
     chat = update.effective_chat
     if chat is not None:
+        await remember_start_code(svc, chat.id, command_args(context))
         # A user who had blocked the bot and comes back gets their subscription back.
         done = await subs.change(svc.engine, chat.id, svc.clock(), subscriptions.unblocked)
         if done.after is not None and done.after.receiving:
