@@ -30,10 +30,11 @@ Context = ContextTypes.DEFAULT_TYPE
 async def start(update: Update, context: Context) -> None:
     svc = services(context)
     user = update.effective_user
+    if update.effective_chat is not None:  # a deep link's code, before anything is answered
+        await remember_start_code(svc, update.effective_chat.id, command_args(context))
     await answer(update, render.welcome(user.first_name if user else None), keyboards.main_menu())
     chat = update.effective_chat
     if chat is not None:
-        await remember_start_code(svc, chat.id, command_args(context))
         # A user who had blocked the bot and comes back gets their subscription back.
         done = await subs.change(svc.engine, chat.id, svc.clock(), subscriptions.unblocked)
         if done.after is not None and done.after.receiving:
