@@ -188,7 +188,8 @@ SUB_WELCOME_BACK = "Welcome back! Your daily tips are on again."
 SETTINGS_TITLE = "⚙️ <b>Settings</b>\n"
 FORGET_ASK = (
     "🗑 This deletes everything the bot stores about you: your subscription, your time and time "
-    "zone, and the record of tips sent to you. It cannot be undone. Continue?"
+    "zone, your 👍 / 👎 on tips, the link you came from, and the record of tips sent to you. "
+    "It cannot be undone. Continue?"
 )
 FORGET_DONE = "Done. Everything the bot stored about you has been deleted."
 FORGET_CANCELLED = "Nothing was deleted."
