@@ -159,6 +159,10 @@ async def test_a_channel_admin_subscribes_by_posting(runner: Runner, fake_api: F
     reply = await said(fake_api, CHANNEL, 2)
     assert "paused" in reply.plain
     assert len(fake_api.messages_for(CHANNEL)) == 3
+    handled = runner.services.metrics.registry.get_sample_value(
+        "tipbot_updates_handled_total", {"command": "subscribe"}
+    )
+    assert handled == 1  # the post for another bot is counted as "other"
 
 
 @pytest.mark.parametrize(

@@ -316,6 +316,9 @@ def command_name(update: Update) -> str:
         kind = (update.callback_query.data or "").split(keyboards.SEP, 1)[0]
         return f"button:{kind}" if kind in BUTTONS else "button:other"
     message = update.message
+    post = update.channel_post  # a channel's admins post commands (clinic mode); other posts
+    if post is not None and (post.text or "").startswith("/"):  # are nobody's business here
+        message = post
     if message is not None and message.text and message.text.startswith("/"):
         if _addressed_elsewhere(message):
             return "other"
