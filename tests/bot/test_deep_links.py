@@ -35,3 +35,13 @@ async def test_a_payload_that_is_not_a_code_is_ignored(
     assert await sources.code_of(runner.engine, 7003) is None
     [stats] = await User(fake_api, ADMIN_ID).send("/stats")
     assert "Deep links" not in stats.plain
+
+
+async def test_a_startgroup_link_records_the_groups_code(
+    runner: Runner, fake_api: FakeBotApi
+) -> None:
+    """`t.me/<bot>?startgroup=<code>` adds the bot and sends `/start@bot <code>` in the group."""
+    group = -5001
+    fake_api.push_message(group, f"/start@{fake_api.bot_user['username']} clinic_b", user_id=61)
+    await fake_api.wait_for_messages(group, 1)
+    assert await sources.code_of(runner.engine, group) == "clinic_b"
