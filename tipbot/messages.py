@@ -209,7 +209,8 @@ SUB_WELCOME_BACK = "Welcome back! Your daily tips are on again."
 SETTINGS_TITLE = "⚙️ <b>Settings</b>\n"
 FORGET_ASK = (
     "🗑 This deletes everything the bot stores about you: your subscription, your time and time "
-    "zone, and the record of tips sent to you. It cannot be undone. Continue?"
+    "zone, your 👍 / 👎 on tips, the link you came from, and the record of tips sent to you. "
+    "It cannot be undone. Continue?"
 )
 FORGET_DONE = "Done. Everything the bot stored about you has been deleted."
 FORGET_CANCELLED = "Nothing was deleted."
@@ -231,3 +232,20 @@ BROADCAST_QUEUED = "📣 Queued for {count} subscribers. It goes out under the r
 BROADCAST_EXPIRED = "That draft is no longer available. Send /broadcast again."
 BROADCAST_CANCELLED = "Broadcast cancelled; nothing was sent."
 BROADCAST_TOO_LONG = "That announcement is too long ({length} characters; at most {limit})."
+
+# --- Clinic mode, quiet tips, feedback (issue 13) ---
+CLINIC_ADMINS_ONLY = "Only this chat's administrators can change its daily tip."
+CLINIC_SUBSCRIBE_USAGE = (
+    "To post the daily tip here, an administrator types the time and time zone in one message, "
+    "for example <code>/subscribe 08:00 Europe/Madrid</code>."
+)
+SETTINGS_QUIET_ON = "\n🔕 Quiet: tips arrive without a sound."
+SETTINGS_QUIET_OFF = "\n🔔 Tips arrive with the usual notification."
+FEEDBACK_THANKS = "Thanks, noted."
+FEEDBACK_CHANGED = "Changed, thanks."
+FEEDBACK_SAME = "Already noted."
+FEEDBACK_UNKNOWN = "That tip is no longer in the bank."
+ADMIN_STATS_CODES = "\n\n<b>Deep links</b> (code: chats, subscribed, active)"
+ADMIN_STATS_CODE = "\n<code>{code}</code>: {chats}, {subscribers}, {active}"
+ADMIN_STATS_VOTES = "\n\n<b>Tip feedback</b> (most 👎 first)"
+ADMIN_STATS_VOTE = "\n<code>{tip}</code>: 👎 {down} · 👍 {up}"

@@ -35,6 +35,8 @@ class Subscriber:
     next_due_at: datetime | None  # when the next tip is due; None unless receiving
     blocked: bool = False  # the user blocked the bot; `state` is what they had chosen
     last_planned: date | None = None  # the local date that last had a tip planned
+    thread_id: int | None = None  # the forum topic of a group that subscribed from one
+    quiet: bool = False  # daily tips arrive without a notification sound
 
     @property
     def receiving(self) -> bool:

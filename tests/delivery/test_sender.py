@@ -85,6 +85,8 @@ def sender_for(
         (BadRequest("Bad Request: message is too long"), Verdict.REJECTED),
         (BadRequest("Bad Request: BUTTON_DATA_INVALID"), Verdict.REJECTED),
         (BadRequest("Bad Request: message text is empty"), Verdict.REJECTED),
+        (BadRequest("Bad Request: message thread not found"), Verdict.GONE),
+        (BadRequest("Bad Request: TOPIC_CLOSED"), Verdict.GONE),
         (BadRequest("Bad Request: something new"), Verdict.RETRY),
         (NetworkError("Bad Gateway"), Verdict.RETRY),
         (TimedOut(), Verdict.RETRY),
@@ -191,3 +193,21 @@ async def test_a_lease_lost_during_a_429_is_not_sent_again() -> None:
     result = await sender.send(1, "hi", None, owned=lambda: next(owned))
     assert result.verdict is Verdict.HANDED_BACK
     assert calls == [1]
+
+
+async def test_the_topic_and_quiet_flag_reach_telegram() -> None:
+    """Clinic mode's forum topic and the quiet option travel with the send (None/False: the
+    chat itself, with a sound)."""
+    seen: list[dict[str, Any]] = []
+
+    async def send_message(**kwargs: Any) -> Any:
+        seen.append(kwargs)
+        return SimpleNamespace(message_id=len(seen))
+
+    sender = Sender(send_message, FakeBudget(), 10.0, Metrics())
+    await sender.send(-100123, "tip", None, thread_id=7, quiet=True)
+    await sender.send(42, "tip", None)
+    assert [(s["message_thread_id"], s["disable_notification"]) for s in seen] == [
+        (7, True),
+        (None, False),
+    ]

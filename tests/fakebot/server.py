@@ -148,6 +148,7 @@ class SentMessage(NamedTuple):
     time: float  # time.time() when accepted
     method: str = "sendMessage"
     message_thread_id: int | None = None
+    disable_notification: bool = False  # sent silently (the user hears no sound)
 
     @property
     def markup(self) -> JSON | None:
@@ -176,6 +177,7 @@ class SentMessage(NamedTuple):
             "time": self.time,
             "method": self.method,
             "message_thread_id": self.message_thread_id,
+            "disable_notification": self.disable_notification,
         }
 
 
@@ -711,7 +713,13 @@ class FakeBotApi:
         return update
 
     def push_message(
-        self, chat_id: int, text: str, *, user_id: int | None = None, first_name: str = "Test"
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        first_name: str = "Test",
+        message_thread_id: int | None = None,
     ) -> JSON:
         """Queue a text message from a user; return the Update dict.
 
@@ -731,6 +739,9 @@ class FakeBotApi:
             "date": now,
             **self._text_fields(text),
         }
+        if message_thread_id is not None:  # a message in a forum topic
+            message["message_thread_id"] = message_thread_id
+            message["is_topic_message"] = True
         if self.record_text:
             self._current[(chat_id, message_id)] = _Current(text, None, None, now, False)
         return self._enqueue("message", message)
@@ -876,6 +887,47 @@ class FakeBotApi:
                 "date": now,
                 "old_chat_member": member(old),
                 "new_chat_member": member(status),
+            },
+        )
+
+    def push_bot_membership(
+        self, chat_id: int, old: str, new: str, *, by: int, **rights: Any
+    ) -> JSON:
+        """Queue the bot's own membership change in a group or channel (my_chat_member), made by
+        user `by`: e.g. "left" -> "member" (added), "member" -> "kicked" (removed), "member" ->
+        "restricted" with ``can_send_messages=False`` (muted), "administrator" with or without
+        ``can_post_messages`` in a channel. Sends to the chat then succeed or answer 403."""
+        if chat_id >= 0:
+            raise ValueError("use push_my_chat_member for private chats")
+
+        def member(state: str, fields: JSON) -> JSON:
+            result: JSON = {"user": self._bot_user_short(), "status": state}
+            if state == "restricted":
+                result.update({"is_member": True, "until_date": 0, **_RESTRICTED_RIGHTS})
+            elif state == "kicked":
+                result["until_date"] = 0
+            elif state == "administrator":
+                result.update(_ADMIN_RIGHTS)
+            return {**result, **fields}
+
+        new_member = member(new, rights)
+        can_write = new in ("member", "creator") or bool(
+            new_member.get("can_send_messages") or new_member.get("can_post_messages")
+        )
+        if chat_id in self.channels:
+            can_write = new == "creator" or bool(new_member.get("can_post_messages"))
+        if can_write:
+            self.blocked.discard(chat_id)
+        else:
+            self.blocked.add(chat_id)
+        return self._enqueue(
+            "my_chat_member",
+            {
+                "chat": self._chat(chat_id),
+                "from": self._user(by, "Admin"),
+                "date": int(time.time()),
+                "old_chat_member": member(old, {}),
+                "new_chat_member": new_member,
             },
         )
 
@@ -1176,7 +1228,14 @@ class FakeBotApi:
         self.first_send_at.setdefault(chat_id, now)
         if self.record_text:
             record = SentMessage(
-                chat_id, message_id, text, parse_mode, markup, now, message_thread_id=thread_id
+                chat_id,
+                message_id,
+                text,
+                parse_mode,
+                markup,
+                now,
+                message_thread_id=thread_id,
+                disable_notification=params.get("disable_notification") in (True, "true"),
             )
             self.messages.append(record)
             self._by_chat.setdefault(chat_id, []).append(record)
@@ -2058,6 +2117,28 @@ _ADMIN_RIGHTS: JSON = {
     "can_post_stories": False,
     "can_edit_stories": False,
     "can_delete_stories": False,
+}
+#: A restricted member's rights (ChatMemberRestricted): muted, unless a test grants some.
+_RESTRICTED_RIGHTS: JSON = {
+    name: False
+    for name in (
+        "can_change_info",
+        "can_invite_users",
+        "can_pin_messages",
+        "can_send_messages",
+        "can_send_polls",
+        "can_send_other_messages",
+        "can_add_web_page_previews",
+        "can_manage_topics",
+        "can_send_audios",
+        "can_send_documents",
+        "can_send_photos",
+        "can_send_videos",
+        "can_send_video_notes",
+        "can_send_voice_notes",
+        "can_edit_tag",
+        "can_react_to_messages",
+    )
 }
 #: The fields each ChatMember kind carries besides `user` and `status`.
 _MEMBER_FIELDS: dict[str, JSON] = {

@@ -14,9 +14,9 @@ from telegram.ext import ContextTypes
 from tipbot import messages
 from tipbot.bot import keyboards
 from tipbot.bot.replies import answer, callback_part
-from tipbot.bot.services import services
+from tipbot.bot.services import Services, services
 from tipbot.content.render import esc
-from tipbot.storage import deliveries
+from tipbot.storage import deliveries, sources, votes
 from tipbot.storage import subscriptions as subscription_store
 from tipbot.storage.tables import DeliveryStatus
 from tipbot.subscriptions import Standing
@@ -57,7 +57,32 @@ async def stats(update: Update, context: Context) -> None:
         tips=len(svc.bank.tips),
         sources=len(svc.bank.sources),
     )
+    text += await _codes_and_votes(svc)
     await answer(update, text)
+
+
+#: Rows of each /stats table: enough to act on, and well inside one 4096-character message.
+STATS_ROWS = 15
+
+
+async def _codes_and_votes(svc: Services) -> str:
+    """Subscribers per deep-link code, and tips by 👎 / 👍, when there are any."""
+    text = ""
+    codes = await sources.counts_by_code(svc.engine, STATS_ROWS)
+    if codes:
+        text += messages.ADMIN_STATS_CODES + "".join(
+            messages.ADMIN_STATS_CODE.format(
+                code=esc(c.code), chats=c.chats, subscribers=c.subscribers, active=c.active
+            )
+            for c in codes
+        )
+    tallies = await votes.counts(svc.engine, STATS_ROWS)
+    if tallies:
+        text += messages.ADMIN_STATS_VOTES + "".join(
+            messages.ADMIN_STATS_VOTE.format(tip=esc(t.tip_id), down=t.down, up=t.up)
+            for t in tallies
+        )
+    return text
 
 
 async def broadcast(update: Update, context: Context) -> None:

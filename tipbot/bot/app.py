@@ -35,7 +35,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from tipbot import messages
-from tipbot.bot import admin, inline, keyboards, language, quiz, reference, subscriptions
+from tipbot.bot import admin, feedback, inline, keyboards, language, quiz, reference, subscriptions
+from tipbot.bot.chat_admins import admins_only
 from tipbot.bot.composer import Composer
 from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.bot.services import KEY, Services, app_services
@@ -118,11 +119,13 @@ BUTTONS: dict[str, Callback] = {
     "foods": reference.food_group,
     "ix": reference.interaction_class,
     "in": reference.intake_button,
-    "sub": subscriptions.subscribe_button,
-    "set": subscriptions.settings_button,
-    "forget": subscriptions.forget_button,
+    # In groups and channels only the chat's admins change its subscription (clinic mode).
+    "sub": admins_only(subscriptions.subscribe_button),
+    "set": admins_only(subscriptions.settings_button),
+    "forget": admins_only(subscriptions.forget_button),
     "bc": admin.broadcast_button,
     "lang": language.language_button,
+    keyboards.FEEDBACK: feedback.vote,
 }
 
 
@@ -172,17 +175,22 @@ def register_handlers(
         ("interactions", reference.interactions),
         ("intake", reference.intake),
         ("sources", reference.sources),
-        ("subscribe", subscriptions.subscribe),
-        ("settings", subscriptions.settings),
+        ("subscribe", admins_only(subscriptions.subscribe)),
+        ("settings", admins_only(subscriptions.settings)),
         ("status", subscriptions.status),
-        ("pause", subscriptions.pause),
-        ("resume", subscriptions.resume),
-        ("unsubscribe", subscriptions.unsubscribe),
-        ("forget", subscriptions.forget),
+        ("pause", admins_only(subscriptions.pause)),
+        ("resume", admins_only(subscriptions.resume)),
+        ("unsubscribe", admins_only(subscriptions.unsubscribe)),
+        ("forget", admins_only(subscriptions.forget)),
         ("language", language.language_command),
     ]
+    # Clinic mode: in a channel, where only admins post, these commands (bare, or addressed to
+    # this bot: PTB skips `/status@otherbot`) run a channel's subscription; other posts are not.
+    in_channels = {"subscribe", "unsubscribe", "pause", "resume", "status"}
+    channel_post = filters.UpdateType.CHANNEL_POST
     for name, callback in commands:
-        application.add_handler(CommandHandler(name, callback, filters=fresh))
+        where = fresh | channel_post if name in in_channels else fresh
+        application.add_handler(CommandHandler(name, callback, filters=where))
 
     for kind, callback in BUTTONS.items():
         pattern = rf"^{re.escape(kind)}(?:{re.escape(keyboards.SEP)}|$)"
@@ -340,6 +348,9 @@ def command_name(update: Update) -> str:
         kind = (update.callback_query.data or "").split(keyboards.SEP, 1)[0]
         return f"button:{kind}" if kind in BUTTONS else "button:other"
     message = update.message
+    post = update.channel_post  # a channel's admins post commands (clinic mode); other posts
+    if post is not None and (post.text or "").startswith("/"):  # are nobody's business here
+        message = post
     if message is not None and message.text and message.text.startswith("/"):
         if _addressed_elsewhere(message):
             return "other"

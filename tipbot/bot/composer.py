@@ -50,7 +50,7 @@ class Composer:
                 return None
             t = Translator(language)
             shown = self._translations.tip(language, tip)  # the English tip if not translated
-            self._tips[key] = (render.tip(self.bank, shown, t), keyboards.daily_tip(t))
+            self._tips[key] = (render.tip(self.bank, shown, t), keyboards.daily_tip(t, tip.id))
         return self._tips[key]
 
     async def _broadcast(self, broadcast_id: int) -> Message | None:

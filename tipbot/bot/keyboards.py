@@ -17,6 +17,7 @@ from tipbot.i18n import ENGLISH, NATIVE_NAMES, Translator
 from tipbot.telegram_html import MAX_CALLBACK_DATA_BYTES
 
 DISCLAIMER = "disc"
+FEEDBACK = "fb"
 SEP = ":"
 
 #: Times offered in the guided /subscribe flow (minutes after midnight).
@@ -90,8 +91,13 @@ def another_tip(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
     )
 
 
-def daily_tip(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
-    return markup([[button(t.gettext("⚙️ Settings"), "set", "show")]], t)
+def daily_tip(t: Translator = ENGLISH, tip_id: str | None = None) -> InlineKeyboardMarkup:
+    """Under a daily tip: 👍 / 👎 (`fb:+:<tip id>`, `fb:-:<tip id>`) when it has an id, then
+    the settings."""
+    rows = [[button(t.gettext("⚙️ Settings"), "set", "show")]]
+    if tip_id is not None:
+        rows.insert(0, [button("👍", FEEDBACK, "+", tip_id), button("👎", FEEDBACK, "-", tip_id)])
+    return markup(rows, t)
 
 
 def plain(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
@@ -107,8 +113,13 @@ def pick_zone(minute: int, zones: Sequence[str] = COMMON_ZONES) -> InlineKeyboar
     return markup([[button(z.replace("_", " "), "sub", "z", minute, z)] for z in zones])
 
 
-def settings(active: bool, paused: bool) -> InlineKeyboardMarkup:
+def settings(active: bool, paused: bool, *, quiet: bool = False) -> InlineKeyboardMarkup:
     rows = [[button("🕗 Change time", "set", "time"), button("🌍 Change time zone", "set", "zone")]]
+    rows.append(
+        [button("🔔 Tips with sound", "set", "quiet", "off")]
+        if quiet
+        else [button("🔕 Quiet tips (no sound)", "set", "quiet", "on")]
+    )
     if paused:
         rows.append([button("▶️ Resume", "set", "resume"), button("🛑 Unsubscribe", "set", "unsub")])
     elif active:

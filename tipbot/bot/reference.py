@@ -19,6 +19,7 @@ from tipbot.bot.charts import send_food_chart
 from tipbot.bot.language import language_of, translator_for
 from tipbot.bot.replies import answer, callback_part, command_args
 from tipbot.bot.services import services
+from tipbot.bot.start_codes import remember_start_code
 from tipbot.content import intake as intake_domain
 from tipbot.content import render
 from tipbot.content.models import FoodGroup
@@ -31,6 +32,8 @@ Context = ContextTypes.DEFAULT_TYPE
 async def start(update: Update, context: Context) -> None:
     svc = services(context)
     user = update.effective_user
+    if update.effective_chat is not None:  # a deep link's code, before anything is answered
+        await remember_start_code(svc, update.effective_chat.id, command_args(context))
     t = await translator_for(update, context)
     welcome = render.welcome(user.first_name if user else None, t)
     await answer(update, welcome, keyboards.main_menu(t))

@@ -41,8 +41,15 @@ async def answer(
     chat = update.effective_chat
     if chat is None:
         return
+    # In a forum group, answer in the topic the command (or the button's message) came from.
+    message = update.effective_message
+    topic = message.message_thread_id if message and message.is_topic_message else None
     for number, page in enumerate(pages, start=1):
-        await chat.send_message(page, reply_markup=keyboard if number == len(pages) else None)
+        await chat.send_message(
+            page,
+            reply_markup=keyboard if number == len(pages) else None,
+            message_thread_id=topic,
+        )
 
 
 def command_args(context: Any) -> list[str]:

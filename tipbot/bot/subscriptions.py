@@ -10,11 +10,13 @@ finish (`sub:z:<minute>:<zone>`), so a restart in the middle of the flow loses n
 
 from __future__ import annotations
 
-from telegram import ChatMemberUpdated, Update
-from telegram.constants import ChatMemberStatus
+import logging
+
+from telegram import ChatMemberUpdated, Message, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from tipbot import messages, subscriptions
+from tipbot import chat_rights, messages, subscriptions
 from tipbot.bot import keyboards
 from tipbot.bot.replies import answer, callback_part, command_args
 from tipbot.bot.services import Services, services
@@ -26,6 +28,8 @@ from tipbot.storage import languages
 from tipbot.storage import subscriptions as subs
 from tipbot.storage.tables import SubscriberState
 from tipbot.subscriptions import Subscriber
+
+log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 FLOW = "flow"
@@ -47,6 +51,16 @@ def _chat_id(update: Update) -> int:
     return chat.id
 
 
+def _topic(update: Update) -> int | None:
+    """The forum topic the command (or the pressed button's message) is in, if any: a group's
+    tips go where it subscribed. Replies in non-forum groups also carry a thread id; only a
+    topic message's counts."""
+    message = update.effective_message
+    if isinstance(message, Message) and message.is_topic_message:
+        return message.message_thread_id
+    return None
+
+
 def _next_text(sub: Subscriber) -> str:
     moment = subscriptions.next_tip_at(sub, sub.last_planned)
     return subscriptions.describe_local(moment, sub.tz) if moment else "not scheduled"
@@ -55,7 +69,9 @@ def _next_text(sub: Subscriber) -> str:
 async def _finish(update: Update, context: Context, minute: int, zone: str, assumed: bool) -> None:
     svc = services(context)
     _set_flow(context, None)
-    sub = await subs.subscribe(svc.engine, _chat_id(update), minute, zone, svc.clock())
+    sub = await subs.subscribe(
+        svc.engine, _chat_id(update), minute, zone, svc.clock(), thread_id=_topic(update)
+    )
     if update.effective_user is not None and update.effective_user.language_code:
         # Daily tips come with no update to read the language from: remember it (a /language
         # choice, if any, is kept).
@@ -72,6 +88,11 @@ async def _finish(update: Update, context: Context, minute: int, zone: str, assu
 
 async def subscribe(update: Update, context: Context) -> None:
     args = command_args(context)
+    chat = update.effective_chat
+    if not args and chat is not None and chat.type != ChatType.PRIVATE:
+        # The guided flow reads typed answers in private chats only (in a group they are talk).
+        await answer(update, messages.CLINIC_SUBSCRIBE_USAGE)
+        return
     if not args:
         await ask_time(update, context)
         return
@@ -191,13 +212,16 @@ async def settings(update: Update, context: Context) -> None:
         await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
         return
     text = messages.SETTINGS_TITLE + await _status_text(svc, sub)
+    text += messages.SETTINGS_QUIET_ON if sub.quiet else messages.SETTINGS_QUIET_OFF
     active = sub.state is SubscriberState.ACTIVE
     paused = sub.state is SubscriberState.PAUSED
-    await answer(update, text, keyboards.settings(active, paused))
+    edit = update.callback_query is not None
+    await answer(update, text, keyboards.settings(active, paused, quiet=sub.quiet), edit=edit)
 
 
 async def settings_button(update: Update, context: Context) -> None:
-    """`set:show|time|zone|pause|resume|unsub`, `set:t:<minute>`, `set:z:<zone>`."""
+    """`set:show|time|zone|pause|resume|unsub`, `set:t:<minute>`, `set:z:<zone>`,
+    `set:quiet:on|off`."""
     action = callback_part(update, 1)
     if action == "show":
         await settings(update, context)
@@ -224,6 +248,13 @@ async def settings_button(update: Update, context: Context) -> None:
         await resume(update, context)
     elif action == "unsub":
         await unsubscribe(update, context)
+    elif action == "quiet":
+        svc = services(context)
+        wanted = callback_part(update, 2) == "on"
+        if await subs.set_quiet(svc.engine, _chat_id(update), wanted, svc.clock()):
+            await settings(update, context)
+        else:
+            await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
 
 
 async def _change(
@@ -314,16 +345,27 @@ async def forget_button(update: Update, context: Context) -> None:
 
 
 async def chat_member(update: Update, context: Context) -> None:
-    """The user blocked (kicked) or unblocked the bot in their private chat."""
+    """The bot's own membership changed: a user blocked or unblocked it in their private chat,
+    or it was removed from, added to, restricted or promoted in a group or channel.
+
+    Whether it can post now decides: if not, the chat's subscription stops (kept as it was
+    chosen, like a block); if it can again, the subscription comes back. Added to a chat where
+    it cannot post, it does nothing but log one line."""
     change: ChatMemberUpdated | None = update.my_chat_member
     if change is None:
         return
     svc = services(context)
-    status_now = change.new_chat_member.status
-    if status_now in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-        await subs.change(svc.engine, change.chat.id, svc.clock(), subscriptions.blocked)
-    elif status_now == ChatMemberStatus.MEMBER:
-        await subs.change(svc.engine, change.chat.id, svc.clock(), subscriptions.unblocked)
+    new = change.new_chat_member
+    can_post = chat_rights.bot_can_post(
+        change.chat.type,
+        new.status,
+        can_send_messages=getattr(new, "can_send_messages", None),
+        can_post_messages=getattr(new, "can_post_messages", None),
+    )
+    rule = subscriptions.unblocked if can_post else subscriptions.blocked
+    await subs.change(svc.engine, change.chat.id, svc.clock(), rule)
+    if not can_post and chat_rights.just_added(change.old_chat_member.status, new.status):
+        log.info("added to a %s where the bot cannot post; nothing to do", change.chat.type)
 
 
 def _minute(value: str) -> int:

@@ -69,6 +69,8 @@ CHAT_GONE = (
     "need administrator rights",
     "chat_write_forbidden",
     "peer_id_invalid",
+    "message thread not found",  # the forum topic a group subscribed from was deleted
+    "topic_closed",
 )
 
 
@@ -172,8 +174,11 @@ class Sender:
         *,
         priority: Priority = Priority.TIP,
         owned: Callable[[], bool] = lambda: True,
+        thread_id: int | None = None,
+        quiet: bool = False,
     ) -> SendResult:
-        """Send one message. `owned` says whether this process still holds the delivery's lease:
+        """Send one message, into forum topic `thread_id` if given, without a notification sound
+        if `quiet`. `owned` says whether this process still holds the delivery's lease:
         it is asked right before each attempt, and a delivery whose lease ran out is handed back,
         never sent (the row may already belong to another process)."""
         deadline = self._clock() + self._retry_budget
@@ -190,7 +195,13 @@ class Sender:
                 return SendResult(Verdict.HANDED_BACK, error="not sent: lease lost")
             started = self._clock()
             try:
-                message = await self._send_message(chat_id=chat_id, text=text, reply_markup=markup)
+                message = await self._send_message(
+                    chat_id=chat_id,
+                    text=text,
+                    reply_markup=markup,
+                    message_thread_id=thread_id,
+                    disable_notification=quiet,
+                )
             except TelegramError as exc:
                 verdict = classify(exc)
                 if verdict is Verdict.PAUSE:

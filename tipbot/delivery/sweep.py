@@ -450,6 +450,9 @@ class Deliverer:
                 markup,
                 priority=Priority.BROADCAST if job.broadcast_id is not None else Priority.TIP,
                 owned=lambda: time.monotonic() < self._lease_ends.get(job.id, 0.0),
+                thread_id=job.thread_id,
+                # Quiet is for the daily tip; an announcement is rare and meant to be noticed.
+                quiet=job.quiet and job.broadcast_id is None,
             )
             await self._conclude(job, result)
         except Exception:

@@ -11,7 +11,7 @@ Every step is a short batched transaction, so the bookkeeping costs little per m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
@@ -65,6 +65,10 @@ class ClaimedDelivery:
     local_date: date | None
     attempts: int
     expire_at: datetime
+    #: How the chat wants it (clinic mode, /settings): the forum topic to post in, and whether
+    #: to send without a notification sound. Read from the subscriber at claim time.
+    thread_id: int | None = None
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -284,6 +288,22 @@ async def claim(
             .returning(*_CLAIMED_COLUMNS)
         )
         by_id = {row.id: ClaimedDelivery(*row) for row in claimed}
+        if by_id:
+            chats = {job.chat_id for job in by_id.values()}
+            wishes = {
+                row.chat_id: (row.thread_id, bool(row.quiet))
+                for row in await conn.execute(
+                    select(
+                        subscribers.c.chat_id, subscribers.c.thread_id, subscribers.c.quiet
+                    ).where(subscribers.c.chat_id.in_(chats))
+                )
+            }
+            by_id = {
+                id_: replace(job, thread_id=wish[0], quiet=wish[1])
+                if (wish := wishes.get(job.chat_id))
+                else job
+                for id_, job in by_id.items()
+            }
     # Tips first, then broadcast rows, each in due order (the order they were chosen in).
     return [by_id[id_] for id_ in ids if id_ in by_id]
 

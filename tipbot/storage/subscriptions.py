@@ -22,8 +22,10 @@ from tipbot.storage.tables import (
     SubscriberState,
     broadcast_drafts,
     broadcasts,
+    chat_sources,
     deliveries,
     subscribers,
+    tip_votes,
 )
 from tipbot.subscriptions import Rule, Standing, Subscriber
 
@@ -44,6 +46,8 @@ def _row(row: object) -> Subscriber:
         m["next_due_at"],
         bool(m["blocked"]),
         m["last_planned"],
+        m["thread_id"],
+        bool(m["quiet"]),
     )
 
 
@@ -82,10 +86,18 @@ async def cancel_open(conn: AsyncConnection, chat_ids: list[int], now: datetime)
 
 
 async def subscribe(
-    engine: AsyncEngine, chat_id: int, minute: int, tz: str, now: datetime
+    engine: AsyncEngine,
+    chat_id: int,
+    minute: int,
+    tz: str,
+    now: datetime,
+    *,
+    thread_id: int | None = None,
 ) -> Subscriber:
-    """Create or update an active subscription, keeping the tip rotation of a returning user."""
-    sub = subscriptions.subscribed(chat_id, minute, tz, now)
+    """Create or update an active subscription, keeping the tip rotation of a returning user.
+    `thread_id` is the forum topic the group subscribed from (None: the chat itself); the
+    latest /subscribe decides where tips go."""
+    sub = replace(subscriptions.subscribed(chat_id, minute, tz, now), thread_id=thread_id)
     async with engine.begin() as conn:
         insert = upsert(conn)
         stmt = insert(subscribers).values(
@@ -100,6 +112,7 @@ async def subscribe(
             seed=new_seed(),
             created_at=now,
             updated_at=now,
+            thread_id=thread_id,
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=[subscribers.c.chat_id],
@@ -110,10 +123,28 @@ async def subscribe(
                 "next_due_at": sub.next_due_at,
                 "blocked": sub.blocked,
                 "updated_at": now,
+                "thread_id": thread_id,
             },
         )
-        last_planned = (await conn.execute(stmt.returning(subscribers.c.last_planned))).scalar_one()
-    return replace(sub, last_planned=last_planned)
+        row = (
+            await conn.execute(stmt.returning(subscribers.c.last_planned, subscribers.c.quiet))
+        ).one()
+    return replace(sub, last_planned=row.last_planned, quiet=bool(row.quiet))
+
+
+async def set_quiet(engine: AsyncEngine, chat_id: int, quiet: bool, now: datetime) -> bool:
+    """Turn quiet tips on or off; False when the chat has no subscription to change (a
+    settings button left from before /unsubscribe changes nothing)."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(subscribers)
+            .where(
+                subscribers.c.chat_id == chat_id,
+                subscribers.c.state != SubscriberState.UNSUBSCRIBED,
+            )
+            .values(quiet=quiet, updated_at=now)
+        )
+    return bool(result.rowcount)
 
 
 async def change(engine: AsyncEngine, chat_id: int, now: datetime, rule: Rule) -> Change:
@@ -160,6 +191,8 @@ async def forget(engine: AsyncEngine, chat_id: int) -> int:
                 delete(broadcast_drafts).where(broadcast_drafts.c.created_by == chat_id)
             )
         ).rowcount
+        for table in (chat_sources, tip_votes):  # where they came from, their 👍 / 👎
+            gone += (await conn.execute(delete(table).where(table.c.chat_id == chat_id))).rowcount
         # Announcements an admin wrote stay for the other recipients, without their author.
         gone += (
             await conn.execute(

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -85,7 +86,34 @@ subscribers = Table(
     Column("seed", Integer, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    # The forum topic (`message_thread_id`) a group subscribed from: its tips go there; NULL for
+    # private chats, channels and groups without topics (migration 4).
+    Column("thread_id", BigInteger, nullable=True),
+    # Send the daily tip without a notification sound (/settings; migration 4).
+    Column("quiet", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_subscribers_next_due_at", "next_due_at"),
+)
+
+#: Where a chat first came from: the deep-link code of its first `/start <code>`, kept once and
+#: never overwritten, so `/stats` can count subscribers per clinic (migration 4). Its own table
+#: because the first contact comes before any subscription.
+chat_sources = Table(
+    "chat_sources",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("code", String(64), nullable=False),
+    Column("first_seen_at", DateTime, nullable=False),
+    Index("ix_chat_sources_code", "code"),
+)
+
+#: A chat's 👍 (+1) or 👎 (-1) on one tip; changeable, one per (chat, tip), no text (migration 4).
+tip_votes = Table(
+    "tip_votes",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("tip_id", String(64), primary_key=True),
+    Column("vote", SmallInteger, nullable=False),
+    Column("voted_at", DateTime, nullable=False),
 )
 
 broadcasts = Table(
