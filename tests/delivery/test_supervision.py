@@ -55,6 +55,29 @@ async def eventually(predicate: Callable[[], bool], within: float = 20.0) -> Non
             await asyncio.sleep(0.05)
 
 
+def failing_record(monkeypatch: pytest.MonkeyPatch, error: Exception, times: int) -> None:
+    """Make the recorder's database write raise `error` the first `times` times, then work."""
+    real_record = store.record
+    left = [times]
+
+    async def record(*args: Any) -> int:
+        if left[0]:
+            left[0] -= 1
+            raise error
+        return await real_record(*args)
+
+    monkeypatch.setattr(store, "record", record)
+
+
+async def deliver_all(runner: Runner, fake_api: FakeBotApi, chats: range) -> Deliverer:
+    """Run the loop until every chat has its tip and every outcome is written."""
+    start_loop(runner)
+    await fake_api.wait_for(lambda: all(fake_api.per_chat_counts[c] for c in chats), timeout=20)
+    deliverer = deliverer_of(runner)
+    await eventually(lambda: deliverer._recorder.idle and not deliverer._in_hand)
+    return deliverer
+
+
 def start_loop(runner: Runner) -> asyncio.Task[None]:
     task = asyncio.create_task(deliverer_of(runner).run())
     runner.services.delivery_task = task
@@ -66,20 +89,8 @@ async def test_a_recorder_that_raises_is_restarted_and_nothing_is_lost(
 ) -> None:
     chats = range(500, 520)
     await subscribe_many(looping, clock, chats)
-    real_record = store.record
-    failures = {"left": 1}
-
-    async def flaky_record(*args: Any) -> int:
-        if failures["left"]:
-            failures["left"] -= 1
-            raise RuntimeError("a bug in the recorder")
-        return await real_record(*args)
-
-    monkeypatch.setattr(store, "record", flaky_record)
-    start_loop(looping)
-    await fake_api.wait_for(lambda: all(fake_api.per_chat_counts[c] for c in chats), timeout=20)
-    deliverer = deliverer_of(looping)
-    await eventually(lambda: deliverer._recorder.idle and not deliverer._in_hand)
+    failing_record(monkeypatch, RuntimeError("a bug in the recorder"), times=1)
+    deliverer = await deliver_all(looping, fake_api, chats)
     assert await status_count(looping, DeliveryStatus.SENT) == len(chats)
     assert deliverer.health.crashed == "RuntimeError"
     # Reported by /healthz only until the restarted loop makes progress again.
@@ -98,20 +109,8 @@ async def test_a_pool_timeout_is_waited_out_not_a_crash(
 ) -> None:
     chats = range(600, 610)
     await subscribe_many(looping, clock, chats)
-    real_record = store.record
-    failures = {"left": 3}
-
-    async def exhausted(*args: Any) -> int:
-        if failures["left"]:
-            failures["left"] -= 1
-            raise PoolTimeout("QueuePool limit of size 5 overflow 5 reached")
-        return await real_record(*args)
-
-    monkeypatch.setattr(store, "record", exhausted)
-    start_loop(looping)
-    await fake_api.wait_for(lambda: all(fake_api.per_chat_counts[c] for c in chats), timeout=20)
-    deliverer = deliverer_of(looping)
-    await eventually(lambda: deliverer._recorder.idle and not deliverer._in_hand)
+    failing_record(monkeypatch, PoolTimeout("QueuePool limit of size 5 overflow 5 reached"), 3)
+    deliverer = await deliver_all(looping, fake_api, chats)
     assert await status_count(looping, DeliveryStatus.SENT) == len(chats)
     assert deliverer.health.crashed is None
     assert deliverer.health.recorder_failures == 0  # recovered
