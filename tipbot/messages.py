@@ -32,6 +32,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("unsubscribe", "Stop daily tips"),
     Command("sources", "The studies and fact sheets behind every claim"),
     Command("about", "What this bot is, the disclaimer and your data"),
+    Command("profile", "Optional: a few answers so tips and values fit you"),
+    Command("mydata", "Everything the bot stores about you"),
     Command("forget", "Delete everything the bot stores about you"),
     Command("help", "List all commands"),
 )
@@ -68,7 +70,8 @@ ABOUT = (
     "magnesium in the blood: call your local emergency number straight away."
     + "\n\n<b>Your data.</b> If you subscribe, the bot stores your chat id, the time and time zone "
     "you chose, whether tips are paused, and which tips you have received (so none repeats too "
-    "soon). It does not store what you write. Send /forget at any time to delete all of it."
+    "soon). If you fill in the optional /profile, it stores the answers you gave there. It does "
+    "not store what you write. /mydata shows all of it; /forget deletes all of it."
 )
 
 HELP_HEADER = "<b>What I can do</b>"
@@ -188,7 +191,7 @@ SUB_WELCOME_BACK = "Welcome back! Your daily tips are on again."
 SETTINGS_TITLE = "⚙️ <b>Settings</b>\n"
 FORGET_ASK = (
     "🗑 This deletes everything the bot stores about you: your subscription, your time and time "
-    "zone, and the record of tips sent to you. It cannot be undone. Continue?"
+    "zone, the record of tips sent to you and your profile. It cannot be undone. Continue?"
 )
 FORGET_DONE = "Done. Everything the bot stored about you has been deleted."
 FORGET_CANCELLED = "Nothing was deleted."
@@ -210,3 +213,71 @@ BROADCAST_QUEUED = "📣 Queued for {count} subscribers. It goes out under the r
 BROADCAST_EXPIRED = "That draft is no longer available. Send /broadcast again."
 BROADCAST_CANCELLED = "Broadcast cancelled; nothing was sent."
 BROADCAST_TOO_LONG = "That announcement is too long ({length} characters; at most {limit})."
+
+# --- The optional profile (/profile) and /mydata ---
+PROFILE_INTRO = (
+    "🧑 <b>Your profile</b> (optional)\nA few questions so that the tips and reference values that "
+    "fit you come first. Skip any question; change or clear any answer later with /profile."
+)
+PROFILE_FIRST_NOTE = (
+    "ℹ️ Your answers only choose which general information you see first. This is not medical "
+    "advice, and nothing here tells you to start, stop or change a medicine."
+)
+PROFILE_ASK = {
+    "age": "How old are you? Pick your age group, or type your age.",
+    "sex": "Are you a woman or a man? If you are pregnant or breastfeeding, pick that: the "
+    "reference values differ.",
+    "region": "Which reference values should I show? They differ a little between countries.",
+    "medicine": "Do you take a bone medicine? Pick it, or type the name on the box.",
+    "kidney": "Do you have kidney disease?",
+    "diet": "Do you follow one of these diets?",
+}
+PROFILE_TITLE = "🧑 <b>Your profile</b>"
+PROFILE_LABELS = {
+    "age": "Age group",
+    "sex": "Sex",
+    "region": "Reference values",
+    "medicine": "Bone medicine",
+    "kidney": "Kidney disease",
+    "diet": "Diet",
+}
+PROFILE_ANSWERS = {
+    "sex": {
+        "female": "Woman",
+        "male": "Man",
+        "pregnant": "Pregnant",
+        "breastfeeding": "Breastfeeding",
+    },
+    "region": {"us": "US/Canada", "eu": "EU", "uk": "UK"},
+    "kidney": {"yes": "Yes", "no": "No", "unsure": "Not sure"},
+    "diet": {
+        "vegetarian": "Vegetarian",
+        "vegan": "Vegan",
+        "no-dairy": "No dairy",
+        "none": "None of these",
+    },
+}
+PROFILE_NO_MEDICINE = "None"
+PROFILE_NOT_GIVEN = "not given"
+PROFILE_WHY = (
+    "These answers choose which tips come first and which reference values /intake and /foods "
+    "show. Only what you gave is stored; /mydata shows it and /forget deletes it."
+)
+PROFILE_EMPTY = "You have no profile: every answer is optional. Tap below to set one up."
+PROFILE_SAVED = "✅ Saved: {label}: <b>{value}</b>."
+PROFILE_OTHER_FORMS = (
+    "{others} is the same medicine in another form, taken differently: if that is what your box "
+    "says, choose it instead."
+)
+PROFILE_CLEARED_ONE = "Cleared: {label}."
+PROFILE_CLEARED_ALL = "Your profile is deleted. Tips and values are the same as for everyone."
+PROFILE_NOTHING_TO_CLEAR = "There was no profile to clear."
+PROFILE_BAD_INPUT = "{reason}."
+MYDATA_TITLE = "🗂 <b>What the bot stores about you</b>"
+MYDATA_SUBSCRIPTION = "<b>Subscription</b>: {standing}, daily tip at {schedule}."
+MYDATA_NO_SUBSCRIPTION = "<b>Subscription</b>: none."
+MYDATA_ROTATION = "Tips sent in the current round: {count} (their ids, to avoid repeats)."
+MYDATA_DELIVERIES = "Delivery records kept (for exactly-once sending, pruned later): {count}."
+MYDATA_PROFILE = "<b>Profile</b>:"
+MYDATA_NO_PROFILE = "<b>Profile</b>: none."
+MYDATA_FOOTER = "Change the profile with /profile; delete everything with /forget."

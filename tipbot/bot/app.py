@@ -35,7 +35,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from tipbot import messages
-from tipbot.bot import admin, inline, keyboards, quiz, reference, subscriptions
+from tipbot.bot import admin, inline, keyboards, mydata, profile, quiz, reference, subscriptions
 from tipbot.bot.composer import Composer
 from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.bot.services import KEY, Services, app_services
@@ -143,6 +143,9 @@ def register_handlers(
     admins = filters.User(user_id=settings.admin_ids, allow_empty=False)
     application.add_handler(CommandHandler("stats", admin.stats, filters=fresh & admins))
     application.add_handler(CommandHandler("broadcast", admin.broadcast, filters=fresh & admins))
+    # /profile and its `pf:` buttons, and typed answers while one of its questions is open
+    # (before the subscription flow's free-text handler below).
+    application.add_handler(profile.conversation())
 
     commands: list[tuple[str, Callback]] = [
         ("start", reference.start),
@@ -161,6 +164,7 @@ def register_handlers(
         ("pause", subscriptions.pause),
         ("resume", subscriptions.resume),
         ("unsubscribe", subscriptions.unsubscribe),
+        ("mydata", mydata.mydata),
         ("forget", subscriptions.forget),
     ]
     for name, callback in commands:
@@ -306,7 +310,8 @@ def command_name(update: Update) -> str:
     or a word for the update's type; never what the user wrote, so the series stay bounded."""
     if update.callback_query is not None:
         kind = (update.callback_query.data or "").split(keyboards.SEP, 1)[0]
-        return f"button:{kind}" if kind in BUTTONS else "button:other"
+        known = kind in BUTTONS or kind == keyboards.PROFILE
+        return f"button:{kind}" if known else "button:other"
     message = update.message
     if message is not None and message.text and message.text.startswith("/"):
         if _addressed_elsewhere(message):

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from tipbot.bot.photos import PhotoCache
+from tipbot.companion.medicines import MedicineCatalogue
 from tipbot.config import Settings
 from tipbot.content.chart import default_cache_dir
 from tipbot.content.inline_search import InlineIndex
@@ -55,9 +56,12 @@ class Services:
     chart_dir: Path = field(default_factory=default_cache_dir)
     #: Inline mode's cards, rendered once from the bank.
     inline: InlineIndex = field(init=False)
+    #: The bone medicines with label rules (tips/doses.yaml), as the profile's answers name them.
+    bone_medicines: MedicineCatalogue = field(init=False)
 
     def __post_init__(self) -> None:
         self.inline = InlineIndex(self.bank)
+        self.bone_medicines = MedicineCatalogue(self.bank)
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
