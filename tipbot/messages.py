@@ -144,6 +144,9 @@ INTAKE_USAGE = (
 )
 INTAKE_ASK_SEX = "Recommended daily magnesium: who is it for?"
 INTAKE_ASK_AGE = "Which age group?"
+INTAKE_FROM_PROFILE = (
+    "<i>From your /profile. For someone else, write for example /intake 67 female.</i>"
+)
 
 # --- Daily tips (subscription) ---
 SUB_ASK_TIME = "📅 <b>Daily tip</b>\nAt what time would you like your tip each day?"

@@ -189,3 +189,33 @@ async def test_mydata_shows_subscription_and_profile_and_forget_deletes_both(
     assert await stored(runner, user.chat_id) is None
     [after] = await user.send("/mydata")
     assert "Subscription: none" in after.plain and "Profile: none" in after.plain
+
+
+async def test_intake_without_arguments_answers_from_the_profile(user: User) -> None:
+    [ask] = await user.send("/intake")  # no profile: the buttons, as before
+    assert "in:s:female" in data_of(ask)
+    await user.send("/profile set age 40")
+    [ask] = await user.send("/intake")  # age alone is not enough to pick a row
+    assert "in:s:female" in data_of(ask)
+    await user.send("/profile set sex female")
+    [reply] = await user.send("/intake")
+    assert "Magnesium for you (woman, 31-50)" in reply.plain
+    assert "Adults 31-50 years: 320 mg" in reply.plain
+    assert "From your /profile" in reply.plain
+    assert reply.plain.index("US/Canadian reference values") < reply.plain.index("EFSA")
+    await user.send("/profile set region eu")
+    [reply] = await user.send("/intake")
+    assert reply.plain.index("EU reference values") < reply.plain.index("US/Canadian")
+    [other] = await user.send("/intake 67 male")  # someone else: typed, region still applies
+    assert "67-year-old man" in other.plain and "From your /profile" not in other.plain
+    assert other.plain.index("EU reference values") < other.plain.index("US/Canadian")
+
+
+async def test_foods_show_percent_nrv_for_the_eu_region(user: User) -> None:
+    [before] = await user.send("/foods")
+    assert "% DV)" in before.plain
+    await user.send("/profile set region eu")
+    [after] = await user.send("/foods")
+    assert "% NRV)" in after.plain and "% DV)" not in after.plain
+    [group] = await user.press(after, "foods:nuts_seeds")
+    assert "% NRV)" in group.plain

@@ -18,9 +18,11 @@ from tipbot.bot import subscriptions as subscription_handlers
 from tipbot.bot.charts import send_food_chart
 from tipbot.bot.replies import answer, callback_part, command_args
 from tipbot.bot.services import services
+from tipbot.companion.profile import Profile, intake_person
 from tipbot.content import intake as intake_domain
 from tipbot.content import render
 from tipbot.content.models import FoodGroup
+from tipbot.storage import profiles
 from tipbot.storage import subscriptions as subs
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -52,9 +54,21 @@ async def tip(update: Update, context: Context) -> None:
     await answer(update, render.tip(bank, item), keyboards.another_tip())
 
 
+async def _profile(update: Update, context: Context) -> Profile | None:
+    """The chat's profile, which picks the reference values shown (None: the defaults)."""
+    chat = update.effective_chat
+    return await profiles.get(services(context).engine, chat.id) if chat is not None else None
+
+
+async def _region(update: Update, context: Context) -> str | None:
+    profile = await _profile(update, context)
+    return profile.region.value if profile is not None and profile.region is not None else None
+
+
 async def foods(update: Update, context: Context) -> None:
     await send_food_chart(update, services(context))
-    await answer(update, render.foods(services(context).bank), keyboards.foods(None))
+    text = render.foods(services(context).bank, region=await _region(update, context))
+    await answer(update, text, keyboards.foods(None))
 
 
 async def forms(update: Update, context: Context) -> None:
@@ -81,16 +95,27 @@ async def sources(update: Update, context: Context) -> None:
 async def intake(update: Update, context: Context) -> None:
     svc = services(context)
     args = command_args(context)
-    if not args:
+    profile = await _profile(update, context)
+    region = profile.region.value if profile is not None and profile.region is not None else None
+    from_profile = intake_person(profile)
+    if not args and from_profile is None:
         await answer(update, messages.INTAKE_ASK_SEX, keyboards.intake_sex())
         return
     try:
-        person = intake_domain.parse_person(" ".join(args))
+        person = intake_domain.parse_person(" ".join(args)) if args else from_profile
+        assert person is not None  # given, or from the profile
         result = intake_domain.answer(svc.bank.intakes, person)
     except intake_domain.IntakeInputError as exc:
         await answer(update, f"{render.esc(str(exc)).capitalize()}.\n{messages.INTAKE_USAGE}")
         return
-    await answer(update, render.intake(svc.bank, result))
+    who = None
+    if not args and profile is not None and profile.sex and profile.age_band:
+        sex = messages.PROFILE_ANSWERS["sex"][profile.sex.value].lower()
+        who = f"{sex}, {profile.age_band.value}"
+    text = render.intake(svc.bank, result, region, who)
+    if who is not None:
+        text += "\n\n" + messages.INTAKE_FROM_PROFILE
+    await answer(update, text)
 
 
 async def disclaimer(update: Update, context: Context) -> None:
@@ -124,11 +149,12 @@ async def food_group(update: Update, context: Context) -> None:
     messages), anything else (`foods:top`, an old `foods:all`) the richest foods again."""
     value = callback_part(update, 1)
     bank = services(context).bank
+    region = await _region(update, context)
     if value == "every":
-        await answer(update, render.foods_all(bank), keyboards.foods(None))
+        await answer(update, render.foods_all(bank, region), keyboards.foods(None))
         return
     group = FoodGroup(value) if value in FoodGroup._value2member_map_ else None
-    await answer(update, render.foods(bank, group), keyboards.foods(group), edit=True)
+    await answer(update, render.foods(bank, group, region), keyboards.foods(group), edit=True)
 
 
 async def interaction_class(update: Update, context: Context) -> None:
@@ -157,4 +183,4 @@ async def intake_button(update: Update, context: Context) -> None:
     except (ValueError, intake_domain.IntakeInputError):
         await answer(update, messages.INTAKE_USAGE)
         return
-    await answer(update, render.intake(bank, result), edit=True)
+    await answer(update, render.intake(bank, result, await _region(update, context)), edit=True)

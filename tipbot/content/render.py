@@ -116,8 +116,9 @@ def tip(bank: Bank, item: Tip) -> str:
 TOP_FOODS = 10
 
 
-def foods(bank: Bank, group: FoodGroup | None = None) -> str:
-    """One short screen: the richest foods overall, or every food of one group."""
+def foods(bank: Bank, group: FoodGroup | None = None, region: str | None = None) -> str:
+    """One short screen: the richest foods overall, or every food of one group. With the EU
+    region the shares are %NRV, the EU labels' measure; otherwise the US %DV."""
     items = sorted(
         (f for f in bank.foods.items if group is None or f.group is group), key=lambda f: -f.mg
     )
@@ -126,34 +127,49 @@ def foods(bank: Bank, group: FoodGroup | None = None) -> str:
         items = items[:TOP_FOODS]
     else:
         title = f"{messages.FOODS_HEADER} · {esc(FOOD_GROUP_NAMES[group])}"
-    return "\n\n".join([title, _food_lines(items), *_foods_footer(bank, items)])
+    nrv = _nrv_first(bank, region)
+    return "\n\n".join([title, _food_lines(items, nrv), *_foods_footer(bank, items, nrv)])
 
 
-def foods_all(bank: Bank) -> list[str]:
+def foods_all(bank: Bank, region: str | None = None) -> list[str]:
     """Every food, richest first, over as many messages as it takes."""
     items = sorted(bank.foods.items, key=lambda f: -f.mg)
+    nrv = _nrv_first(bank, region)
     return split_paragraphs(
-        [messages.FOODS_HEADER, _food_lines(items), *_foods_footer(bank, items)]
+        [messages.FOODS_HEADER, _food_lines(items, nrv), *_foods_footer(bank, items, nrv)]
     )
 
 
-def _food_lines(items: list[Food]) -> str:
+def _nrv_first(bank: Bank, region: str | None) -> ReferenceValue | None:
+    """The EU label reference when the reader chose EU values (None: show the US %DV)."""
+    nrv = _label_reference(bank)
+    return nrv if nrv is not None and region == nrv.region else None
+
+
+def _food_lines(items: list[Food], nrv: ReferenceValue | None = None) -> str:
+    def share(f: Food) -> str:
+        if nrv is None:
+            return f"{f.pct_dv}% DV"
+        return f"{round(f.mg / nrv.mg_for(Sex.FEMALE) * 100)}% NRV"
+
     return "\n".join(
-        f"• {esc(f.name)}, {esc(f.serving)}: <b>{_mg(f.mg)} mg</b> ({f.pct_dv}% DV)"
+        f"• {esc(f.name)}, {esc(f.serving)}: <b>{_mg(f.mg)} mg</b> ({share(f)})"
         + (f"\n  <i>{esc(f.note)}</i>" if f.note else "")
         for f in items
     )
 
 
-def _foods_footer(bank: Bank, items: list[Food]) -> list[str]:
+def _foods_footer(bank: Bank, items: list[Food], nrv_first: ReferenceValue | None) -> list[str]:
     """The reference values explained, and the sources of exactly the foods shown."""
     table = bank.foods
     sources = sorted({f.source for f in items} | {table.daily_value_source})
-    footer = esc(messages.FOODS_FOOTER.format(dv=table.daily_value_mg))
-    nrv = _label_reference(bank)
-    if nrv is not None:
-        footer += " " + esc(messages.FOODS_FOOTER_NRV.format(nrv=nrv.mg_for(Sex.FEMALE)))
-        sources.append(nrv.source)
+    nrv = nrv_first or _label_reference(bank)
+    dv = esc(messages.FOODS_FOOTER.format(dv=table.daily_value_mg))
+    if nrv is None:
+        return [dv, f"<b>Sources</b>\n{citations(bank, sources)}"]
+    sources.append(nrv.source)
+    nrv_text = esc(messages.FOODS_FOOTER_NRV.format(nrv=nrv.mg_for(Sex.FEMALE)))
+    footer = f"{nrv_text} {dv}" if nrv_first is not None else f"{dv} {nrv_text}"
     return [footer, f"<b>Sources</b>\n{citations(bank, sources)}"]
 
 
@@ -254,7 +270,13 @@ def sources(bank: Bank) -> list[str]:
     return split_paragraphs([messages.SOURCES_HEADER, *lines])
 
 
-def intake(bank: Bank, result: IntakeAnswer) -> str:
+def intake(
+    bank: Bank, result: IntakeAnswer, region: str | None = None, profile_who: str | None = None
+) -> str:
+    """The reference values for one person. With region `eu` or `uk` (the profile's choice) that
+    region's values come first; every set stays shown, each named, since none is universal.
+    `profile_who` ("woman, 31-50") heads an answer from the profile, which holds an age band,
+    not an age."""
     table = bank.intakes
     person = result.person
     who = f"{person.age}-year-old {_person_word(person.age, person.sex)}"
@@ -262,9 +284,11 @@ def intake(bank: Bank, result: IntakeAnswer) -> str:
         who = f"{person.age}-year-old, {person.stage.value}"
     if person.age == 0:
         who = f"baby under 1 year ({person.sex.value})"
-    region = esc(table.region)
     article = "an" if _starts_with_vowel_sound(person.age) and person.age != 0 else "a"
-    lines = [f"<b>Magnesium for {article} {esc(who)}</b>", f"<i>{region} reference values</i>"]
+    title = f"<b>Magnesium for {article} {esc(who)}</b>"
+    if profile_who is not None:
+        title = f"<b>Magnesium for you ({esc(profile_who)})</b>"
+    lines = [f"<i>{esc(table.region)} reference values</i>"]
     for row in result.rda_rows:
         lines.append(f"• {esc(row.group)}: <b>{_rda_mg(result, row)}</b> a day ({esc(row.kind)})")
     if result.ul.ul_mg is not None:
@@ -274,10 +298,17 @@ def intake(bank: Bank, result: IntakeAnswer) -> str:
     else:
         lines.append(f"• Upper limit: {esc(result.ul.note or 'not set')}")
     others = _other_values(bank, result)
+    own = [v for v in others if region is not None and v.region == region]
+    rest = [v for v in others if v not in own]
     cited = list(dict.fromkeys(table.rda_sources + table.ul_sources + [v.source for v in others]))
+    blocks = ["\n".join(lines)]
+    if rest:
+        blocks.append(_other_values_block(rest, person.sex, _OTHERS_HEADING))
+    if own:
+        blocks.insert(0, _other_values_block(own, person.sex, _REGION_HEADINGS[own[0].region]))
+    blocks[0] = f"{title}\n{blocks[0]}"
     paragraphs = [
-        "\n".join(lines),
-        *([_other_values_block(others, person.sex)] if others else []),
+        *blocks,
         esc(table.rda_note),
         esc(table.ul_note),
         "<i>These are population reference values, not a personal dose. Ask your doctor or "
@@ -287,6 +318,10 @@ def intake(bank: Bank, result: IntakeAnswer) -> str:
     return "\n\n".join(paragraphs)
 
 
+_OTHERS_HEADING = "European and UK reference values"
+_REGION_HEADINGS = {"eu": "EU reference values", "uk": "UK reference values"}
+
+
 def _other_values(bank: Bank, result: IntakeAnswer) -> list[ReferenceValue]:
     age = result.person.age
     if result.person.stage is not LifeStage.GENERAL and age < 18:
@@ -294,13 +329,13 @@ def _other_values(bank: Bank, result: IntakeAnswer) -> list[ReferenceValue]:
     return [v for v in bank.intakes.other_values if v.age_min <= age <= v.age_max]
 
 
-def _other_values_block(values: list[ReferenceValue], sex: Sex) -> str:
+def _other_values_block(values: list[ReferenceValue], sex: Sex, heading: str) -> str:
     suffix = {
         ReferenceMeasure.INTAKE: " a day",
         ReferenceMeasure.SUPPLEMENT_LIMIT: " a day from supplements",
         ReferenceMeasure.LABEL_REFERENCE: "",
     }
-    lines = ["<i>European and UK reference values</i>"]
+    lines = [f"<i>{heading}</i>"]
     for value in values:
         note = f" ({esc(value.note)})" if value.note else ""
         lines.append(
