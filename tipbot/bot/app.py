@@ -39,6 +39,7 @@ from tipbot.bot import admin, inline, keyboards, mydata, profile, quiz, referenc
 from tipbot.bot.composer import Composer
 from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.bot.services import KEY, Services, app_services
+from tipbot.companion import selection
 from tipbot.config import Role, Settings
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
@@ -239,6 +240,7 @@ def _build_deliverer(
         retention=timedelta(days=settings.retention_days),
         roles=tuple(sorted(settings.roles)),
         owner=owner,
+        audiences=selection.audiences(bank.tips),
     )
     return bot, deliverer
 

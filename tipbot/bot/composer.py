@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import InlineKeyboardMarkup
 
 from tipbot.bot import admin, keyboards
+from tipbot.companion.profile import audience_tags
+from tipbot.companion.selection import kidney_caution
 from tipbot.content import render
-from tipbot.content.models import Bank
+from tipbot.content.models import AudienceTag, Bank
 from tipbot.storage import deliveries as store
 from tipbot.storage.deliveries import ClaimedDelivery
 
@@ -24,22 +26,27 @@ class Composer:
     def __init__(self, bank: Bank, engine: AsyncEngine) -> None:
         self._bank = bank
         self._engine = engine
-        self._tips: dict[str, Message] = {}
+        self._tips: dict[tuple[str, bool], Message] = {}
         self._broadcasts: dict[int, Message] = {}
 
     async def __call__(self, job: ClaimedDelivery) -> Message | None:
         """The message for `job`, or None if there is nothing to send any more."""
         if job.broadcast_id is not None:
             return await self._broadcast(job.broadcast_id)
-        return self._tip(job.tip_id or "")
+        return self._tip(job.tip_id or "", kidney=AudienceTag.KIDNEY in audience_tags(job.profile))
 
-    def _tip(self, tip_id: str) -> Message | None:
-        if tip_id not in self._tips:
+    def _tip(self, tip_id: str, *, kidney: bool) -> Message | None:
+        """A tip, with the kidney caution for a profile with kidney disease (yes or not sure)
+        when the tip mentions supplements (`companion.selection.kidney_caution`)."""
+        key = (tip_id, kidney)
+        if key not in self._tips:
             tip = self._bank.tip(tip_id)
             if tip is None:  # removed from the bank since it was planned
                 return None
-            self._tips[tip_id] = (render.tip(self._bank, tip), keyboards.daily_tip())
-        return self._tips[tip_id]
+            tags = frozenset({AudienceTag.KIDNEY}) if kidney else frozenset()
+            caution = kidney_caution(self._bank, tip, tags)
+            self._tips[key] = (render.tip(self._bank, tip, caution), keyboards.daily_tip())
+        return self._tips[key]
 
     async def _broadcast(self, broadcast_id: int) -> Message | None:
         if broadcast_id not in self._broadcasts:

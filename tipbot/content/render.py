@@ -101,13 +101,19 @@ def citations(bank: Bank, source_ids: Sequence[str]) -> str:
     return "\n".join(items)
 
 
-def tip(bank: Bank, item: Tip) -> str:
+def tip(bank: Bank, item: Tip, caution: str | None = None) -> str:
+    """A tip with its evidence and sources; `caution` (the bank's kidney caution, for a profile
+    that asks for it) follows the text and its sources are cited with the tip's own."""
+    sources = list(item.sources)
+    body = [f"💡 <b>{esc(item.title)}</b>", esc(item.text)]
+    if caution is not None:
+        body.append(f"⚠️ {esc(caution)}")
+        sources += [s for s in bank.interactions.kidney_caution_sources if s not in sources]
     return "\n\n".join(
         [
-            f"💡 <b>{esc(item.title)}</b>",
-            esc(item.text),
+            *body,
             f"<i>Evidence: {esc(EVIDENCE_WORDS[item.evidence])}</i>\n"
-            f"<b>Sources</b>\n{citations(bank, item.sources)}",
+            f"<b>Sources</b>\n{citations(bank, sources)}",
         ]
     )
 

@@ -10,8 +10,8 @@ Every step is a short batched transaction, so the bookkeeping costs little per m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
@@ -30,8 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tipbot.companion.profile import Profile
+from tipbot.companion.selection import Audience
 from tipbot.delivery import planning
 from tipbot.delivery.rotation import RotationState
+from tipbot.storage import profiles
 from tipbot.storage.subscriptions import cancel_open, upsert
 from tipbot.storage.tables import (
     CLAIMABLE,
@@ -44,6 +47,7 @@ from tipbot.storage.tables import (
     deliveries,
     subscribers,
 )
+from tipbot.storage.tables import profiles as profiles_table
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ class ClaimedDelivery:
     local_date: date | None
     attempts: int
     expire_at: datetime
+    #: The chat's profile, for a daily tip (the composer adds the kidney caution it asks for).
+    profile: Profile | None = None
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,10 @@ async def plan_due(
     tip_ids: tuple[str, ...],
     catchup: timedelta,
     limit: int,
+    audiences: Mapping[str, Audience] | None = None,
 ) -> PlanResult:
-    """Create the delivery rows for up to `limit` subscribers whose tip is due at `now`.
+    """Create the delivery rows for up to `limit` subscribers whose tip is due at `now`
+    (`audiences`: the bank's tagged tips, for subscribers with a profile).
 
     Storage reads the due subscribers (locked, so replicas plan disjoint sets), lets
     `tipbot.delivery.planning.plan` decide for each, and writes the decisions."""
@@ -106,6 +114,12 @@ async def plan_due(
                 subscribers.c.cycle_sent,
                 subscribers.c.seed,
                 subscribers.c.last_planned,
+                *profiles.ANSWERS,
+            )
+            .select_from(
+                subscribers.outerjoin(
+                    profiles_table, profiles_table.c.chat_id == subscribers.c.chat_id
+                )
             )
             .where(subscribers.c.next_due_at <= now)
             .order_by(subscribers.c.next_due_at)
@@ -125,10 +139,12 @@ async def plan_due(
                     row.next_due_at,
                     RotationState.from_row(row.seed, row.cycle, row.cycle_sent),
                     row.last_planned,
+                    profiles.from_row(row),
                 ),
                 now,
                 tip_ids,
                 catchup,
+                audiences,
             )
             for row in rows
         ]
@@ -284,6 +300,17 @@ async def claim(
             .returning(*_CLAIMED_COLUMNS)
         )
         by_id = {row.id: ClaimedDelivery(*row) for row in claimed}
+        # One more query per batch, not per tip: the profiles of the chats getting a tip.
+        tip_chats = {job.chat_id for job in by_id.values() if job.tip_id is not None}
+        if tip_chats:
+            found = await conn.execute(
+                select(profiles_table).where(profiles_table.c.chat_id.in_(tip_chats))
+            )
+            by_chat = {row.chat_id: profiles.from_row(row) for row in found}
+            by_id = {
+                id_: replace(job, profile=by_chat.get(job.chat_id)) if job.tip_id else job
+                for id_, job in by_id.items()
+            }
     # Tips first, then broadcast rows, each in due order (the order they were chosen in).
     return [by_id[id_] for id_ in ids if id_ in by_id]
 

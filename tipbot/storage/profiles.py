@@ -36,7 +36,8 @@ COLUMNS: dict[Question, str] = {
     Question.KIDNEY: "kidney",
     Question.DIET: "diet",
 }
-_ANSWERS = [profiles.c[name] for name in COLUMNS.values()]
+#: The answer columns, for queries that read a profile beside other rows (the plan query).
+ANSWERS = [profiles.c[name] for name in COLUMNS.values()]
 
 
 def from_row(row: Row[object] | None) -> Profile | None:
@@ -100,7 +101,7 @@ async def clear_answer(engine: AsyncEngine, chat_id: int, question: Question) ->
             .values({column: None})
         )
         await conn.execute(
-            delete(profiles).where(profiles.c.chat_id == chat_id, *(c.is_(None) for c in _ANSWERS))
+            delete(profiles).where(profiles.c.chat_id == chat_id, *(c.is_(None) for c in ANSWERS))
         )
     return bool(changed.rowcount)
 
