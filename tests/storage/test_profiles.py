@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tipbot.companion.profile import AgeBand, Diet, Kidney, Profile, Question, Region
+from tipbot.companion.selection import Audience
+from tipbot.content.models import AudienceTag
+from tipbot.storage import deliveries as store
 from tipbot.storage import profiles
 from tipbot.storage import subscriptions as subs
+from tipbot.storage.tables import deliveries
 from tipbot.storage.tables import profiles as profiles_table
 
 CHAT = 501
@@ -74,3 +78,26 @@ async def test_the_profile_moves_with_a_migrated_group(engine: AsyncEngine) -> N
     assert await subs.move_chat(engine, -100, -1001)
     assert await profiles.get(engine, -100) is None
     assert await profiles.get(engine, -1001) == Profile(region=Region.EU)
+
+
+async def test_the_plan_query_reads_the_profile_and_plans_a_tip_that_fits(
+    engine: AsyncEngine,
+) -> None:
+    tip_ids = tuple(f"t{n}" for n in range(10))
+    audiences = {
+        "t3": Audience(for_=frozenset({AudienceTag.VEGAN})),
+        **{t: Audience(not_for=frozenset({AudienceTag.VEGAN})) for t in tip_ids if t != "t3"},
+    }
+    now = datetime(2026, 6, 1, 7, 0)
+    for chat in (CHAT, CHAT + 1):
+        await subs.subscribe(engine, chat, 8 * 60, "UTC", now)
+    await profiles.set_answer(engine, CHAT, Question.DIET, "vegan")
+    at = datetime(2026, 6, 1, 8, 0)
+    result = await store.plan_due(engine, at, tip_ids, timedelta(hours=6), 100, audiences)
+    assert result.planned == 2
+    async with engine.connect() as conn:
+        planned = dict(
+            (await conn.execute(select(deliveries.c.chat_id, deliveries.c.tip_id))).all()
+        )
+    assert planned[CHAT] == "t3"  # the only tip not `not_for` a vegan
+    assert planned[CHAT + 1] in tip_ids  # no profile: the plain rotation, any tip

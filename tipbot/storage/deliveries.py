@@ -126,7 +126,8 @@ async def plan_due(
             .limit(limit)
         )
         if pg:
-            query = query.with_for_update(skip_locked=True)
+            # Only the subscriber rows are locked; the profile is read beside them.
+            query = query.with_for_update(of=subscribers, skip_locked=True)
         rows = (await conn.execute(query)).all()
         if not rows:
             return PlanResult(0, 0, 0)
