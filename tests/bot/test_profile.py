@@ -34,6 +34,7 @@ async def test_the_first_profile_goes_through_every_question_with_buttons(
     assert "disc" in data_of(age)  # the disclaimer under every message
     [sex] = await user.press(age, "pf:s:age:71:g")
     assert "Saved: Age group: 71+" in sex.plain
+    assert messages.PROFILE_FIRST_NOTE.split(".")[0] not in sex.plain  # once is enough
     [region] = await user.press(sex, "pf:k:sex:g")  # skipped: nothing stored for it
     [medicine] = await user.press(region, "pf:s:region:uk:g")
     assert {"pf:s:medicine:atelvia:g", "pf:s:medicine:binosto:g"} <= set(data_of(medicine))
@@ -66,6 +67,7 @@ async def test_typed_answers_go_to_the_open_question(user: User, runner: Runner)
     assert "write your age in years" in bad.plain.lower()
     [sex] = await user.send("67")
     assert "51-70" in sex.plain
+    assert messages.PROFILE_FIRST_NOTE.split(".")[0] not in sex.plain
     [region] = await user.send("woman")
     await user.press(region, "pf:k:region:g")
     [reply] = await user.send("Actonel DR")  # a brand from the box

@@ -171,8 +171,10 @@ async def _next(
     return _end(context)
 
 
-async def _apply(update: Update, context: Context, result: SetAnswer, was_empty: bool) -> str:
-    """Store (or clear) the one answer a SetAnswer changed; the confirmation to show."""
+async def _apply(update: Update, context: Context, result: SetAnswer, *, first_note: bool) -> str:
+    """Store (or clear) the one answer a SetAnswer changed; the confirmation to show, with the
+    first-setup note when a one-line form creates the profile (the guided flow shows it when it
+    starts)."""
     svc = services(context)
     question = result.question
     label = messages.PROFILE_LABELS[question.value]
@@ -185,7 +187,7 @@ async def _apply(update: Update, context: Context, result: SetAnswer, was_empty:
     if result.other_forms:
         others = " / ".join(result.other_forms)
         done += " " + esc(messages.PROFILE_OTHER_FORMS.format(others=others))
-    if was_empty:
+    if first_note:
         done += "\n\n" + messages.PROFILE_FIRST_NOTE
     return done
 
@@ -210,7 +212,9 @@ async def profile_command(update: Update, context: Context) -> object:
             update, messages.PROFILE_CLEARED_ALL if gone else messages.PROFILE_NOTHING_TO_CLEAR
         )
     else:
-        await _show(update, context, await _apply(update, context, command, current is None))
+        await _show(
+            update, context, await _apply(update, context, command, first_note=current is None)
+        )
     return _end(context)
 
 
@@ -250,7 +254,7 @@ async def profile_button(update: Update, context: Context) -> object:
     if not isinstance(result, SetAnswer):
         return await _stale(update, context)
     # The button named one product exactly: no "did you mean another form" note.
-    done = await _apply(update, context, replace(result, other_forms=()), current is None)
+    done = await _apply(update, context, replace(result, other_forms=()), first_note=False)
     return await _next(update, context, question, guided, done)
 
 
@@ -279,7 +283,7 @@ async def typed_answer(update: Update, context: Context) -> object:
         await answer(update, messages.PROFILE_BAD_INPUT.format(reason=esc(_sentence(exc))))
         return ASKING
     assert isinstance(result, SetAnswer)  # "set <question> <text>" with text is always one
-    done = await _apply(update, context, result, current is None)
+    done = await _apply(update, context, result, first_note=False)
     return await _next(update, context, question, guided, done)
 
 
