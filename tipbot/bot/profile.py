@@ -15,7 +15,7 @@ import warnings
 from dataclasses import replace
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -108,7 +108,7 @@ def profile_lines(svc: Services, profile: Profile | None) -> list[str]:
     return lines
 
 
-def _overview_keyboard(profile: Profile | None) -> Any:
+def _overview_keyboard(profile: Profile | None) -> InlineKeyboardMarkup:
     labels = [(q.value, messages.PROFILE_LABELS[q.value]) for q in ORDER]
     return keyboards.profile_overview(labels, profile is not None)
 
@@ -243,9 +243,12 @@ async def profile_button(update: Update, context: Context) -> object:
         return await _ask(update, context, question, guided=False)
     if action == "k":
         return await _next(update, context, question, guided, "")
-    typed = "" if action == "c" else callback_part(update, 3)
-    words = f"clear {question.value}" if action == "c" else f"set {question.value} {typed}"
-    if action not in ("c", "s") or (action == "s" and not typed):
+    value = callback_part(update, 3)
+    if action == "c":
+        words = f"clear {question.value}"
+    elif action == "s" and value:
+        words = f"set {question.value} {value}"
+    else:
         return await _stale(update, context)
     try:
         result = parse_profile_command(words, current or Profile(), svc.bone_medicines)

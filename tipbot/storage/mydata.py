@@ -1,7 +1,7 @@
 """Everything stored about one chat, read for /mydata: the person's right to see it in one place.
 
 Reads only; deleting all of it is `storage.subscriptions.forget`. A new table about a person
-must be added to both, and tests/bot/test_mydata.py checks that they cover the same tables.
+must be added to both.
 """
 
 from __future__ import annotations
