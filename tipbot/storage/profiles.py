@@ -14,6 +14,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tipbot.companion.profile import (
+    FIELDS,
     AgeBand,
     Diet,
     Kidney,
@@ -27,15 +28,9 @@ from tipbot.storage.tables import profiles
 
 _E = TypeVar("_E", bound=StrEnum)
 
-#: The column that holds each question's answer.
-COLUMNS: dict[Question, str] = {
-    Question.AGE: "age_band",
-    Question.SEX: "sex",
-    Question.REGION: "region",
-    Question.MEDICINE: "medicine",
-    Question.KIDNEY: "kidney",
-    Question.DIET: "diet",
-}
+#: The column that holds each question's answer: named like the Profile field.
+COLUMNS: dict[Question, str] = FIELDS
+
 #: The answer columns, for queries that read a profile beside other rows (the plan query).
 ANSWERS = [profiles.c[name] for name in COLUMNS.values()]
 
