@@ -132,3 +132,34 @@ async def test_text_logs_are_redacted_too(
     err = capfd.readouterr().err
     assert "tipbot" in err
     assert TOKEN not in err
+
+
+async def test_no_profile_answer_in_debug_logs_or_metrics(
+    sqlite_url: str, bank: Bank, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The profile is health data (issue 11): setting, showing and using it logs none of it."""
+    from prometheus_client import generate_latest
+
+    setup_logging("DEBUG", "text", [TOKEN])
+    async with FakeBotApi(token=TOKEN, per_chat_rate=None) as fake:
+        runner = Runner(bot_settings(fake, sqlite_url), bank)
+        await runner.start()
+        try:
+            user = User(fake, 31338)
+            [age] = await user.send("/profile")
+            [sex] = await user.press(age, "pf:s:age:71:g")
+            await user.press(sex, "pf:s:sex:breastfeeding:g")
+            await user.send("/profile set medicine ibandronate")
+            await user.send("/profile set kidney unsure")
+            await user.send("/profile set diet vegan")
+            await user.send("/profile set region uk")
+            await user.send("/mydata")
+            await user.send("/intake")
+            metrics = generate_latest(runner.services.metrics.registry).decode()
+        finally:
+            await runner.stop()
+    err = capfd.readouterr().err
+    assert "profile" in err  # the command's name is logged, so logging was on
+    for answer in ("breastfeeding", "ibandronate", "unsure", "vegan", "71+", "'uk'"):
+        assert answer not in err.casefold(), answer
+        assert answer not in metrics.casefold(), answer

@@ -34,6 +34,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("unsubscribe", "Stop daily tips"),
     Command("sources", "The studies and fact sheets behind every claim"),
     Command("about", "What this bot is, the disclaimer and your data"),
+    Command("profile", "Optional: a few answers so tips and values fit you"),
+    Command("mydata", "Everything the bot stores about you"),
     Command("forget", "Delete everything the bot stores about you"),
     Command("language", "Choose the language of my answers"),
     Command("help", "List all commands"),
@@ -71,8 +73,9 @@ ABOUT = (
     "magnesium in the blood: call your local emergency number straight away."
     + "\n\n<b>Your data.</b> If you subscribe, the bot stores your chat id, the time and time zone "
     "you chose, whether tips are paused, and which tips you have received (so none repeats too "
-    "soon). If you choose a language with /language, it stores that choice. It does not store "
-    "what you write. Send /forget at any time to delete all of it."
+    "soon). If you choose a language with /language, it stores that choice; if you fill in the "
+    "optional /profile, the answers you gave there. It does not store what you write. /mydata "
+    "shows all of it; /forget deletes all of it."
 )
 
 #: The bot's profile (setMyDescription, at most 512 characters): shown in an empty chat.
@@ -162,6 +165,9 @@ INTAKE_USAGE = (
 )
 INTAKE_ASK_SEX = "Recommended daily magnesium: who is it for?"
 INTAKE_ASK_AGE = "Which age group?"
+INTAKE_FROM_PROFILE = (
+    "<i>From your /profile. For someone else, write for example /intake 67 female.</i>"
+)
 
 # --- Daily tips (subscription) ---
 SUB_ASK_TIME = "📅 <b>Daily tip</b>\nAt what time would you like your tip each day?"
@@ -209,8 +215,8 @@ SUB_WELCOME_BACK = "Welcome back! Your daily tips are on again."
 SETTINGS_TITLE = "⚙️ <b>Settings</b>\n"
 FORGET_ASK = (
     "🗑 This deletes everything the bot stores about you: your subscription, your time and time "
-    "zone, your 👍 / 👎 on tips, the link you came from, and the record of tips sent to you. "
-    "It cannot be undone. Continue?"
+    "zone, your profile, your language choice, your 👍 / 👎 on tips, the link you came from, and "
+    "the record of tips sent to you. It cannot be undone. Continue?"
 )
 FORGET_DONE = "Done. Everything the bot stored about you has been deleted."
 FORGET_CANCELLED = "Nothing was deleted."
@@ -249,3 +255,70 @@ ADMIN_STATS_CODES = "\n\n<b>Deep links</b> (code: chats, subscribed, active)"
 ADMIN_STATS_CODE = "\n<code>{code}</code>: {chats}, {subscribers}, {active}"
 ADMIN_STATS_VOTES = "\n\n<b>Tip feedback</b> (most 👎 first)"
 ADMIN_STATS_VOTE = "\n<code>{tip}</code>: 👎 {down} · 👍 {up}"
+# --- The optional profile (/profile) and /mydata ---
+PROFILE_INTRO = (
+    "🧑 <b>Your profile</b> (optional)\nA few questions so that the tips and reference values that "
+    "fit you come first. Skip any question; change or clear any answer later with /profile."
+)
+PROFILE_FIRST_NOTE = (
+    "ℹ️ Your answers only choose which general information you see first. This is not medical "
+    "advice, and nothing here tells you to start, stop or change a medicine."
+)
+PROFILE_ASK = {
+    "age": "How old are you? Pick your age group, or type your age.",
+    "sex": "Are you a woman or a man? If you are pregnant or breastfeeding, pick that: the "
+    "reference values differ.",
+    "region": "Which reference values should I show? They differ a little between countries.",
+    "medicine": "Do you take a bone medicine? Pick it, or type the name on the box.",
+    "kidney": "Do you have kidney disease?",
+    "diet": "Do you follow one of these diets?",
+}
+PROFILE_TITLE = "🧑 <b>Your profile</b>"
+PROFILE_LABELS = {
+    "age": "Age group",
+    "sex": "Sex",
+    "region": "Reference values",
+    "medicine": "Bone medicine",
+    "kidney": "Kidney disease",
+    "diet": "Diet",
+}
+PROFILE_ANSWERS = {
+    "sex": {
+        "female": "Woman",
+        "male": "Man",
+        "pregnant": "Pregnant",
+        "breastfeeding": "Breastfeeding",
+    },
+    "region": {"us": "US/Canada", "eu": "EU", "uk": "UK"},
+    "kidney": {"yes": "Yes", "no": "No", "unsure": "Not sure"},
+    "diet": {
+        "vegetarian": "Vegetarian",
+        "vegan": "Vegan",
+        "no-dairy": "No dairy",
+        "none": "None of these",
+    },
+}
+PROFILE_NO_MEDICINE = "None"
+PROFILE_NOT_GIVEN = "not given"
+PROFILE_WHY = (
+    "These answers choose which tips come first and which reference values /intake and /foods "
+    "show. Only what you gave is stored; /mydata shows it and /forget deletes it."
+)
+PROFILE_EMPTY = "You have no profile: every answer is optional. Tap below to set one up."
+PROFILE_SAVED = "✅ Saved: {label}: <b>{value}</b>."
+PROFILE_OTHER_FORMS = (
+    "{others} is the same medicine in another form, taken differently: if that is what your box "
+    "says, choose it instead."
+)
+PROFILE_CLEARED_ONE = "Cleared: {label}."
+PROFILE_CLEARED_ALL = "Your profile is deleted. Tips and values are the same as for everyone."
+PROFILE_NOTHING_TO_CLEAR = "There was no profile to clear."
+PROFILE_BAD_INPUT = "{reason}."
+MYDATA_TITLE = "🗂 <b>What the bot stores about you</b>"
+MYDATA_SUBSCRIPTION = "<b>Subscription</b>: {standing}, daily tip at {schedule}."
+MYDATA_NO_SUBSCRIPTION = "<b>Subscription</b>: none."
+MYDATA_ROTATION = "Tips sent in the current round: {count} (their ids, to avoid repeats)."
+MYDATA_DELIVERIES = "Delivery records kept (for exactly-once sending, pruned later): {count}."
+MYDATA_PROFILE = "<b>Profile</b>:"
+MYDATA_NO_PROFILE = "<b>Profile</b>: none."
+MYDATA_FOOTER = "Change the profile with /profile; delete everything with /forget."

@@ -3,7 +3,8 @@
 import pytest
 
 from tipbot.content import render
-from tipbot.content.models import Bank
+from tipbot.content.intake import Person, answer
+from tipbot.content.models import Bank, Sex
 from tipbot.telegram_html import MAX_MESSAGE_LENGTH, check_html
 
 
@@ -114,3 +115,36 @@ def test_no_entry_is_never_called_safe() -> None:
     assert "no entry does not mean a combination is safe" in messages.INTERACTIONS_FOOTER
     assert "<b>Emergency.</b>" in messages.ABOUT
     assert "drowsiness" in messages.ABOUT
+
+
+def test_intake_with_the_eu_region_shows_eu_values_first_and_keeps_the_others(bank: Bank) -> None:
+    result = answer(bank.intakes, Person(40, Sex.FEMALE))
+    page = render.intake(bank, result, region="eu")
+    assert check_html(page) == []
+    eu, us, uk = (
+        page.index("<i>EU reference values</i>"),
+        page.index("<i>US/Canadian reference values</i>"),
+        page.index("UK reference nutrient intake: <b>270 mg</b>"),
+    )
+    assert eu < us < uk
+    assert page.index("EFSA adequate intake (EU): <b>300 mg</b>") < us
+    assert page.startswith("<b>Magnesium for a 40-year-old woman</b>\n<i>EU reference values</i>")
+
+
+def test_intake_with_the_uk_region_shows_the_uk_value_first_where_it_applies(bank: Bank) -> None:
+    page = render.intake(bank, answer(bank.intakes, Person(40, Sex.MALE)), region="uk")
+    assert page.index("<i>UK reference values</i>") < page.index("US/Canadian reference values")
+    older = render.intake(bank, answer(bank.intakes, Person(71, Sex.MALE)), region="uk")
+    # The cited UK value stops at 64: no UK heading without a UK value, the US set first.
+    assert "<i>UK reference values</i>" not in older
+    assert older == render.intake(bank, answer(bank.intakes, Person(71, Sex.MALE)))
+
+
+def test_foods_for_the_eu_region_give_percent_nrv(bank: Bank) -> None:
+    us, eu = render.foods(bank), render.foods(bank, region="eu")
+    assert "% DV)" in us and "% NRV)" not in us
+    assert "% NRV)" in eu and "% DV)" not in eu
+    richest = max(bank.foods.items, key=lambda f: f.mg)
+    assert f"({round(richest.mg / 375 * 100)}% NRV)" in eu
+    assert eu.index("%NRV instead, based on 375 mg") < eu.index("US Daily Value of 420 mg")
+    assert render.foods(bank, region="uk") == us  # UK labels' value is not in the bank

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from tipbot.companion.profile import Diet, Profile, Region, SexAnswer
+from tipbot.companion.selection import Audience
+from tipbot.content.models import AudienceTag
 from tipbot.delivery.planning import DueSubscriber, plan
-from tipbot.delivery.rotation import RotationState
+from tipbot.delivery.rotation import RotationState, next_tip
 
 TIPS = ("a", "b", "c")
 CATCHUP = timedelta(hours=6)
@@ -82,3 +85,53 @@ def test_rotation_gives_every_tip_once_per_cycle() -> None:
         sub = DueSubscriber(1, 480, "UTC", result.next_due_at, result.rotation, result.last_planned)
     assert sorted(tips[:3]) == sorted(tips[3:]) == list(TIPS)
     assert sub.rotation.cycle == 1
+
+
+# --- issue 11: tips that fit a profile --------------------------------------------------------
+
+TAGGED = tuple(f"t{n:02d}" for n in range(30))
+#: t00-t04 are for vegans, t05-t09 never for pregnant people; the rest are for everyone.
+AUDIENCES = {
+    **{t: Audience(for_=frozenset({AudienceTag.VEGAN})) for t in TAGGED[:5]},
+    **{t: Audience(not_for=frozenset({AudienceTag.PREGNANT})) for t in TAGGED[5:10]},
+}
+
+
+def days_of_plans(profile: Profile | None, days: int) -> list[str]:
+    """Plan `days` consecutive daily tips for one subscriber, carrying the state over."""
+    start = datetime(2026, 1, 1, 8, 0)
+    rotation, last, sent = RotationState.from_row(11, 0, ""), None, []
+    for day in range(days):
+        at = start + timedelta(days=day)
+        sub = DueSubscriber(1, 8 * 60, "UTC", at, rotation, last, profile)
+        result = plan(sub, at, TAGGED, CATCHUP, AUDIENCES)
+        assert result.tip is not None
+        sent.append(result.tip.tip_id)
+        rotation, last = result.rotation, result.last_planned
+    return sent
+
+
+def test_a_pregnant_profile_never_gets_a_tip_not_for_pregnancy_over_1000_days() -> None:
+    sent = days_of_plans(Profile(sex=SexAnswer.PREGNANT), 1000)
+    assert not set(sent) & set(TAGGED[5:10])
+    assert set(sent) == set(TAGGED) - set(TAGGED[5:10])  # everything else still comes
+
+
+def test_tips_that_fit_come_first_in_every_cycle() -> None:
+    sent = days_of_plans(Profile(diet=Diet.VEGAN), 60)
+    assert set(sent[:5]) == set(TAGGED[:5])  # the vegan tips open the first cycle
+    assert set(sent[30:35]) == set(TAGGED[:5])  # and the second
+    assert len(set(sent[:30])) == 30  # every tip once per cycle, the excluded ones too
+
+
+def test_without_a_profile_the_plan_is_the_plain_rotation() -> None:
+    for profile in (None, Profile(), Profile(region=Region.EU)):  # no tags: nothing changes
+        assert days_of_plans(profile, 45) == plain_rotation(45)
+
+
+def plain_rotation(days: int) -> list[str]:
+    state, sent = RotationState.from_row(11, 0, ""), []
+    for _ in range(days):
+        tip_id, state = next_tip(TAGGED, state)
+        sent.append(tip_id)
+    return sent

@@ -35,11 +35,23 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from tipbot import messages
-from tipbot.bot import admin, feedback, inline, keyboards, language, quiz, reference, subscriptions
+from tipbot.bot import (
+    admin,
+    feedback,
+    inline,
+    keyboards,
+    language,
+    mydata,
+    profile,
+    quiz,
+    reference,
+    subscriptions,
+)
 from tipbot.bot.chat_admins import admins_only
 from tipbot.bot.composer import Composer
 from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.bot.services import KEY, Services, app_services
+from tipbot.companion import selection
 from tipbot.config import Role, Settings
 from tipbot.content.loader import bundled_bank_dir
 from tipbot.content.lookup import MedicineIndex
@@ -163,6 +175,9 @@ def register_handlers(
     admins = filters.User(user_id=settings.admin_ids, allow_empty=False)
     application.add_handler(CommandHandler("stats", admin.stats, filters=fresh & admins))
     application.add_handler(CommandHandler("broadcast", admin.broadcast, filters=fresh & admins))
+    # /profile and its `pf:` buttons, and typed answers while one of its questions is open
+    # (before the subscription flow's free-text handler below).
+    application.add_handler(profile.conversation())
 
     commands: list[tuple[str, Callback]] = [
         ("start", reference.start),
@@ -181,6 +196,7 @@ def register_handlers(
         ("pause", admins_only(subscriptions.pause)),
         ("resume", admins_only(subscriptions.resume)),
         ("unsubscribe", admins_only(subscriptions.unsubscribe)),
+        ("mydata", mydata.mydata),
         ("forget", admins_only(subscriptions.forget)),
         ("language", language.language_command),
     ]
@@ -261,6 +277,7 @@ def _build_deliverer(
         retention=timedelta(days=settings.retention_days),
         roles=tuple(sorted(settings.roles)),
         owner=owner,
+        audiences=selection.audiences(composer.bank.tips),
     )
     return bot, deliverer
 
@@ -346,7 +363,8 @@ def command_name(update: Update) -> str:
     or a word for the update's type; never what the user wrote, so the series stay bounded."""
     if update.callback_query is not None:
         kind = (update.callback_query.data or "").split(keyboards.SEP, 1)[0]
-        return f"button:{kind}" if kind in BUTTONS else "button:other"
+        known = kind in BUTTONS or kind == keyboards.PROFILE
+        return f"button:{kind}" if known else "button:other"
     message = update.message
     post = update.channel_post  # a channel's admins post commands (clinic mode); other posts
     if post is not None and (post.text or "").startswith("/"):  # are nobody's business here

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import InlineKeyboardMarkup
 
 from tipbot.bot import admin, keyboards
+from tipbot.companion.profile import audience_tags
+from tipbot.companion.selection import kidney_caution
 from tipbot.content import render
-from tipbot.content.models import Bank
+from tipbot.content.models import AudienceTag, Bank
 from tipbot.content.translations import Translations
 from tipbot.i18n import DEFAULT, LANGUAGES, Translator
 from tipbot.storage import deliveries as store
@@ -32,7 +34,7 @@ class Composer:
         self.bank = bank
         self._engine = engine
         self._translations = translations or Translations(bank)
-        self._tips: dict[tuple[str, str], Message] = {}
+        self._tips: dict[tuple[str, str, bool], Message] = {}
         self._broadcasts: dict[int, Message] = {}
 
     async def __call__(self, job: ClaimedDelivery) -> Message | None:
@@ -40,17 +42,28 @@ class Composer:
         if job.broadcast_id is not None:
             return await self._broadcast(job.broadcast_id)
         language = await languages.get(self._engine, job.chat_id) or DEFAULT
-        return self._tip(job.tip_id or "", language if language in LANGUAGES else DEFAULT)
+        kidney = AudienceTag.KIDNEY in audience_tags(job.profile)
+        return self._tip(
+            job.tip_id or "", language if language in LANGUAGES else DEFAULT, kidney=kidney
+        )
 
-    def _tip(self, tip_id: str, language: str) -> Message | None:
-        key = (tip_id, language)
+    def _tip(self, tip_id: str, language: str, *, kidney: bool) -> Message | None:
+        """A tip in `language` (whole, or the English tip), with the kidney caution for a profile
+        with kidney disease (yes or not sure) when the tip mentions supplements. The caution is
+        the bank's English text until the bank's tables are translated: shown, never dropped."""
+        key = (tip_id, language, kidney)
         if key not in self._tips:
             tip = self.bank.tip(tip_id)
             if tip is None:  # removed from the bank since it was planned
                 return None
             t = Translator(language)
             shown = self._translations.tip(language, tip)  # the English tip if not translated
-            self._tips[key] = (render.tip(self.bank, shown, t), keyboards.daily_tip(t, tip.id))
+            tags = frozenset({AudienceTag.KIDNEY}) if kidney else frozenset()
+            caution = kidney_caution(self.bank, tip, tags)
+            self._tips[key] = (
+                render.tip(self.bank, shown, t, caution),
+                keyboards.daily_tip(t, tip.id),
+            )
         return self._tips[key]
 
     async def _broadcast(self, broadcast_id: int) -> Message | None:

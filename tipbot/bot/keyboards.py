@@ -187,3 +187,38 @@ def broadcast_confirm(draft_id: str) -> InlineKeyboardMarkup:
 
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: The profile's buttons (`pf:...`), handled by bot/profile.py's conversation.
+PROFILE = "pf"
+
+
+def profile_question(
+    question: str, options: Sequence[tuple[str, str]], *, guided: bool, stored: bool
+) -> InlineKeyboardMarkup:
+    """One question's answers (`pf:s:<question>:<value>`, `:g` while going through all of them),
+    then Skip in the guided flow, or Clear and Back when one answer is being changed."""
+    mode = ("g",) if guided else ()
+    answers = [button(label, PROFILE, "s", question, value, *mode) for label, value in options]
+    rows = [answers[i : i + 2] for i in range(0, len(answers), 2)]
+    if guided:
+        rows.append([button("Skip ⏭", PROFILE, "k", question, "g")])
+    else:
+        last = [button("⬅️ Back", PROFILE, "show")]
+        if stored:
+            last.insert(0, button("🧹 Clear this answer", PROFILE, "c", question))
+        rows.append(last)
+    return markup(rows)
+
+
+def profile_overview(
+    questions: Sequence[tuple[str, str]], has_profile: bool
+) -> InlineKeyboardMarkup:
+    """`pf:q:<question>` changes one answer, `pf:g` goes through all, `pf:x` clears them all."""
+    changes = [button(f"✏️ {label}", PROFILE, "q", question) for question, label in questions]
+    rows = [changes[i : i + 2] for i in range(0, len(changes), 2)]
+    last = [button("▶️ Answer all questions", PROFILE, "g")]
+    if has_profile:
+        last.append(button("🗑 Clear all", PROFILE, "x"))
+    rows.append(last)
+    return markup(rows)

@@ -20,10 +20,12 @@ from tipbot.bot.language import language_of, translator_for
 from tipbot.bot.replies import answer, callback_part, command_args
 from tipbot.bot.services import services
 from tipbot.bot.start_codes import remember_start_code
+from tipbot.companion.profile import Profile, intake_person
 from tipbot.content import intake as intake_domain
 from tipbot.content import render
 from tipbot.content.models import FoodGroup
 from tipbot.i18n import Translator
+from tipbot.storage import profiles
 from tipbot.storage import subscriptions as subs
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -65,10 +67,23 @@ async def tip(update: Update, context: Context) -> None:
     await answer(update, render.tip(svc.bank, item, t), keyboards.another_tip(t))
 
 
+async def _profile(update: Update, context: Context) -> Profile | None:
+    """The chat's profile, which picks the reference values shown (None: the defaults)."""
+    chat = update.effective_chat
+    return await profiles.get(services(context).engine, chat.id) if chat is not None else None
+
+
+async def _region(update: Update, context: Context) -> str | None:
+    profile = await _profile(update, context)
+    return profile.region.value if profile is not None and profile.region is not None else None
+
+
 async def foods(update: Update, context: Context) -> None:
     t = await translator_for(update, context)
     await send_food_chart(update, services(context), t)
-    await answer(update, render.foods(services(context).bank, None, t), keyboards.foods(None, t))
+    region = await _region(update, context)
+    text = render.foods(services(context).bank, None, t, region)
+    await answer(update, text, keyboards.foods(None, t))
 
 
 async def forms(update: Update, context: Context) -> None:
@@ -99,17 +114,28 @@ async def intake(update: Update, context: Context) -> None:
     svc = services(context)
     t = await translator_for(update, context)
     args = command_args(context)
-    if not args:
+    profile = await _profile(update, context)
+    region = profile.region.value if profile is not None and profile.region is not None else None
+    from_profile = intake_person(profile)
+    if not args and from_profile is None:
         await answer(update, t.gettext(messages.INTAKE_ASK_SEX), keyboards.intake_sex(t))
         return
     try:
-        person = intake_domain.parse_person(" ".join(args))
+        person = intake_domain.parse_person(" ".join(args)) if args else from_profile
+        assert person is not None  # given, or from the profile
         result = intake_domain.answer(svc.bank.intakes, person)
     except intake_domain.IntakeInputError as exc:
         usage = t.gettext(messages.INTAKE_USAGE)
         await answer(update, f"{render.esc(str(exc)).capitalize()}.\n{usage}", keyboards.plain(t))
         return
-    await answer(update, render.intake(svc.bank, result, t), keyboards.plain(t))
+    who = None
+    if not args and profile is not None and profile.sex and profile.age_band:
+        sex = t.gettext(messages.PROFILE_ANSWERS["sex"][profile.sex.value]).lower()
+        who = f"{sex}, {profile.age_band.value}"
+    text = render.intake(svc.bank, result, t, region, who)
+    if who is not None:
+        text += "\n\n" + t.gettext(messages.INTAKE_FROM_PROFILE)
+    await answer(update, text, keyboards.plain(t))
 
 
 async def disclaimer(update: Update, context: Context) -> None:
@@ -145,11 +171,13 @@ async def food_group(update: Update, context: Context) -> None:
     value = callback_part(update, 1)
     bank = services(context).bank
     t = await translator_for(update, context)
+    region = await _region(update, context)
     if value == "every":
-        await answer(update, render.foods_all(bank, t), keyboards.foods(None, t))
+        await answer(update, render.foods_all(bank, t, region), keyboards.foods(None, t))
         return
     group = FoodGroup(value) if value in FoodGroup._value2member_map_ else None
-    await answer(update, render.foods(bank, group, t), keyboards.foods(group, t), edit=True)
+    text = render.foods(bank, group, t, region)
+    await answer(update, text, keyboards.foods(group, t), edit=True)
 
 
 async def interaction_class(update: Update, context: Context) -> None:
@@ -181,4 +209,5 @@ async def intake_button(update: Update, context: Context) -> None:
     except (ValueError, intake_domain.IntakeInputError):
         await answer(update, t.gettext(messages.INTAKE_USAGE), keyboards.plain(t))
         return
-    await answer(update, render.intake(bank, result, t), keyboards.plain(t), edit=True)
+    text = render.intake(bank, result, t, await _region(update, context))
+    await answer(update, text, keyboards.plain(t), edit=True)

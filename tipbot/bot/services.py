@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from tipbot.bot.photos import PhotoCache
+from tipbot.companion.medicines import MedicineCatalogue
 from tipbot.config import Settings
 from tipbot.content.chart import default_cache_dir
 from tipbot.content.inline_search import InlineIndex
@@ -62,9 +63,13 @@ class Services:
     #: Inline cards in the other languages, built on first use (`inline_for`).
     inline_translated: dict[str, InlineIndex] = field(default_factory=dict)
 
+    #: The bone medicines with label rules (tips/doses.yaml), as the profile's answers name them.
+    bone_medicines: MedicineCatalogue = field(init=False)
+
     def __post_init__(self) -> None:
         self.inline = InlineIndex(self.bank)
         self.translations = Translations(self.bank)
+        self.bone_medicines = MedicineCatalogue(self.bank)
 
     def inline_for(self, language: str) -> InlineIndex:
         if language == DEFAULT:

@@ -214,7 +214,7 @@ def parse_profile_command(
         return ClearProfile()
     if verb == "clear" and len(words) == 2:
         question = _question(words[1])
-        return SetAnswer(question, dataclasses.replace(current, **{_FIELDS[question]: None}))
+        return SetAnswer(question, dataclasses.replace(current, **{FIELDS[question]: None}))
     if verb != "set" or len(words) < 3:
         raise ProfileInputError(USAGE)
     question = _question(words[1])
@@ -239,7 +239,8 @@ def _question(word: str) -> Question:
         raise ProfileInputError(f"I can store these answers: {known}. {USAGE}") from None
 
 
-_FIELDS = {
+#: The Profile field that holds each question's answer (storage names its columns the same).
+FIELDS = {
     Question.AGE: "age_band",
     Question.SEX: "sex",
     Question.REGION: "region",

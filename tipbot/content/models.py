@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -316,6 +316,8 @@ class ReferenceValue(Strict):
     female: int | None = Field(default=None, gt=0)
     note: str | None = None
     source: Slug
+    #: Whose value it is, for a profile that asks for that region's values first (issue 11).
+    region: Literal["eu", "uk"]
 
     @model_validator(mode="after")
     def _one_kind_of_figure(self) -> ReferenceValue:

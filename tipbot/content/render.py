@@ -113,26 +113,33 @@ def citations(bank: Bank, source_ids: Sequence[str]) -> str:
     return "\n".join(items)
 
 
-def tip(bank: Bank, item: Tip, t: Translator = ENGLISH) -> str:
-    """One tip; pass the tip already in the reader's language (`Translations.tip`)."""
+def tip(bank: Bank, item: Tip, t: Translator = ENGLISH, caution: str | None = None) -> str:
+    """One tip; pass the tip already in the reader's language (`Translations.tip`). `caution`
+    (the bank's kidney caution, for a profile that asks for it) follows the text, and its sources
+    are cited with the tip's own."""
+    sources = list(item.sources)
+    body = [f"💡 <b>{esc(item.title)}</b>", esc(item.text)]
+    if caution is not None:
+        body.append(f"⚠️ {esc(caution)}")
+        sources += [s for s in bank.interactions.kidney_caution_sources if s not in sources]
     evidence = t.gettext("Evidence: {evidence}").format(
         evidence=t.gettext(EVIDENCE_WORDS[item.evidence])
     )
-    return "\n\n".join(
-        [
-            f"💡 <b>{esc(item.title)}</b>",
-            esc(item.text),
-            f"<i>{esc(evidence)}</i>\n{sources_block(bank, item.sources, t)}",
-        ]
-    )
+    return "\n\n".join([*body, f"<i>{esc(evidence)}</i>\n{sources_block(bank, sources, t)}"])
 
 
 #: The first /foods screen shows this many foods, the richest per serving (phone-sized).
 TOP_FOODS = 10
 
 
-def foods(bank: Bank, group: FoodGroup | None = None, t: Translator = ENGLISH) -> str:
-    """One short screen: the richest foods overall, or every food of one group."""
+def foods(
+    bank: Bank,
+    group: FoodGroup | None = None,
+    t: Translator = ENGLISH,
+    region: str | None = None,
+) -> str:
+    """One short screen: the richest foods overall, or every food of one group. With the EU
+    region (the profile's choice) the shares are %NRV, the EU labels' measure; otherwise %DV."""
     items = sorted(
         (f for f in bank.foods.items if group is None or f.group is group), key=lambda f: -f.mg
     )
@@ -142,36 +149,60 @@ def foods(bank: Bank, group: FoodGroup | None = None, t: Translator = ENGLISH) -
         items = items[:TOP_FOODS]
     else:
         title = f"{t.gettext(messages.FOODS_HEADER)} · {esc(t.gettext(FOOD_GROUP_NAMES[group]))}"
-    return "\n\n".join([title, _food_lines(items, t), *_foods_footer(bank, items, t)])
+    nrv = _nrv_first(bank, region)
+    return "\n\n".join([title, _food_lines(items, t, nrv), *_foods_footer(bank, items, t, nrv)])
 
 
-def foods_all(bank: Bank, t: Translator = ENGLISH) -> list[str]:
+def foods_all(bank: Bank, t: Translator = ENGLISH, region: str | None = None) -> list[str]:
     """Every food, richest first, over as many messages as it takes."""
     items = sorted(bank.foods.items, key=lambda f: -f.mg)
+    nrv = _nrv_first(bank, region)
     return split_paragraphs(
-        [t.gettext(messages.FOODS_HEADER), _food_lines(items, t), *_foods_footer(bank, items, t)]
+        [
+            t.gettext(messages.FOODS_HEADER),
+            _food_lines(items, t, nrv),
+            *_foods_footer(bank, items, t, nrv),
+        ]
     )
 
 
-def _food_lines(items: list[Food], t: Translator = ENGLISH) -> str:
+def _nrv_first(bank: Bank, region: str | None) -> ReferenceValue | None:
+    """The EU label reference when the reader chose EU values (None: show the US %DV)."""
+    nrv = _label_reference(bank)
+    return nrv if nrv is not None and region == nrv.region else None
+
+
+def _food_lines(
+    items: list[Food], t: Translator = ENGLISH, nrv: ReferenceValue | None = None
+) -> str:
     dv = t.gettext("{pct}% DV")
+
+    def share(f: Food) -> str:
+        if nrv is None:
+            return dv.format(pct=f.pct_dv)
+        return f"{round(f.mg / nrv.mg_for(Sex.FEMALE) * 100)}% NRV"
+
     return "\n".join(
-        f"• {esc(f.name)}, {esc(f.serving)}: <b>{_mg(f.mg)} mg</b> ({esc(dv.format(pct=f.pct_dv))})"
+        f"• {esc(f.name)}, {esc(f.serving)}: <b>{_mg(f.mg)} mg</b> ({esc(share(f))})"
         + (f"\n  <i>{esc(f.note)}</i>" if f.note else "")
         for f in items
     )
 
 
-def _foods_footer(bank: Bank, items: list[Food], t: Translator = ENGLISH) -> list[str]:
-    """The reference values explained, and the sources of exactly the foods shown."""
+def _foods_footer(
+    bank: Bank, items: list[Food], t: Translator = ENGLISH, nrv_first: ReferenceValue | None = None
+) -> list[str]:
+    """The reference values explained (the reader's region's first), and the sources of exactly
+    the foods shown."""
     table = bank.foods
     sources = sorted({f.source for f in items} | {table.daily_value_source})
-    footer = esc(t.gettext(messages.FOODS_FOOTER).format(dv=table.daily_value_mg))
-    nrv = _label_reference(bank)
-    if nrv is not None:
-        nrv_text = t.gettext(messages.FOODS_FOOTER_NRV).format(nrv=nrv.mg_for(Sex.FEMALE))
-        footer += " " + esc(nrv_text)
-        sources.append(nrv.source)
+    nrv = nrv_first or _label_reference(bank)
+    dv = esc(t.gettext(messages.FOODS_FOOTER).format(dv=table.daily_value_mg))
+    if nrv is None:
+        return [dv, sources_block(bank, sources, t)]
+    sources.append(nrv.source)
+    nrv_text = esc(t.gettext(messages.FOODS_FOOTER_NRV).format(nrv=nrv.mg_for(Sex.FEMALE)))
+    footer = f"{nrv_text} {dv}" if nrv_first is not None else f"{dv} {nrv_text}"
     return [footer, sources_block(bank, sources, t)]
 
 
@@ -295,14 +326,27 @@ def sources(bank: Bank, t: Translator = ENGLISH) -> list[str]:
     return split_paragraphs([t.gettext(messages.SOURCES_HEADER), *lines])
 
 
-def intake(bank: Bank, result: IntakeAnswer, t: Translator = ENGLISH) -> str:
+def intake(
+    bank: Bank,
+    result: IntakeAnswer,
+    t: Translator = ENGLISH,
+    region: str | None = None,
+    profile_who: str | None = None,
+) -> str:
+    """The reference values for one person. With region `eu` or `uk` (the profile's choice) that
+    region's values come first; every set stays shown, each named, since none is universal.
+    `profile_who` ("woman, 31-50") heads an answer from the profile, which holds an age band,
+    not an age."""
     table = bank.intakes
     person = result.person
-    who = t.gettext(_who(person.age, person.sex, person.stage)).format(age=person.age)
-    article = "an" if _starts_with_vowel_sound(person.age) and person.age != 0 else "a"
-    head = t.gettext(_HEADINGS[article]).format(who=who)
-    region = t.gettext("{region} reference values").format(region=table.region)
-    lines = [f"<b>{esc(head)}</b>", f"<i>{esc(region)}</i>"]
+    if profile_who is not None:
+        head = t.gettext(FOR_YOU).format(who=profile_who)
+    else:
+        who = t.gettext(_who(person.age, person.sex, person.stage)).format(age=person.age)
+        article = "an" if _starts_with_vowel_sound(person.age) and person.age != 0 else "a"
+        head = t.gettext(_HEADINGS[article]).format(who=who)
+    region_line = t.gettext("{region} reference values").format(region=table.region)
+    lines = [f"<i>{esc(region_line)}</i>"]
     per_day = t.gettext("{group}: {amount} a day ({kind})")
     for row in result.rda_rows:
         amount = f"<b>{esc(_rda_mg(result, row, t))}</b>"
@@ -315,10 +359,18 @@ def intake(bank: Bank, result: IntakeAnswer, t: Translator = ENGLISH) -> str:
         note = result.ul.note or t.gettext("not set")
         lines.append(f"• {esc(t.gettext(UPPER_LIMIT_NOTE).format(note=note))}")
     others = _other_values(bank, result)
+    own = [v for v in others if region is not None and v.region == region]
+    rest = [v for v in others if v not in own]
     cited = list(dict.fromkeys(table.rda_sources + table.ul_sources + [v.source for v in others]))
+    blocks = ["\n".join(lines)]
+    if rest:
+        blocks.append(_other_values_block(rest, person.sex, t, OTHER_VALUES))
+    if own:
+        heading = _REGION_HEADINGS[own[0].region]
+        blocks.insert(0, _other_values_block(own, person.sex, t, heading))
+    blocks[0] = f"<b>{esc(head)}</b>\n{blocks[0]}"
     paragraphs = [
-        "\n".join(lines),
-        *([_other_values_block(others, person.sex, t)] if others else []),
+        *blocks,
         esc(table.rda_note),
         esc(table.ul_note),
         t.gettext(
@@ -347,6 +399,10 @@ def _who(age: int, sex: Sex, stage: LifeStage) -> str:
 
 #: The heading by English article ("an 80-year-old"); other languages translate both alike.
 _HEADINGS = {"a": N_("Magnesium for a {who}"), "an": N_("Magnesium for an {who}")}
+#: The heading of an answer from the profile, which holds an age band rather than an age.
+FOR_YOU = N_("Magnesium for you ({who})")
+#: The profile's region's values come first, under their own heading.
+_REGION_HEADINGS = {"eu": N_("EU reference values"), "uk": N_("UK reference values")}
 
 
 def _other_values(bank: Bank, result: IntakeAnswer) -> list[ReferenceValue]:
@@ -363,8 +419,10 @@ _OTHER_VALUE_LINES = {
 }
 
 
-def _other_values_block(values: list[ReferenceValue], sex: Sex, t: Translator = ENGLISH) -> str:
-    lines = [f"<i>{esc(t.gettext(OTHER_VALUES))}</i>"]
+def _other_values_block(
+    values: list[ReferenceValue], sex: Sex, t: Translator = ENGLISH, heading: str = OTHER_VALUES
+) -> str:
+    lines = [f"<i>{esc(t.gettext(heading))}</i>"]
     for value in values:
         note = f" ({esc(value.note)})" if value.note else ""
         line = t.gettext(_OTHER_VALUE_LINES[value.measure])

@@ -332,8 +332,9 @@ def _rendering(loaded: LoadedBank) -> Iterator[Problem]:
     outputs: list[tuple[Loc, Callable[[], str | list[str]]]] = []
     for n, tip in enumerate(bank.tips):
         outputs.append((("tips", n), partial(render.tip, bank, tip)))
-    outputs.append((("foods",), partial(render.foods, bank)))
-    outputs.append((("foods",), partial(render.foods_all, bank)))
+    for region in (None, "eu"):  # the EU region shows %NRV (a profile's choice)
+        outputs.append((("foods",), partial(render.foods, bank, None, region=region)))
+        outputs.append((("foods",), partial(render.foods_all, bank, region=region)))
     for group in FoodGroup:
         outputs.append((("foods",), partial(render.foods, bank, group)))
     outputs.append((("forms",), partial(render.forms, bank)))
@@ -348,15 +349,17 @@ def _rendering(loaded: LoadedBank) -> Iterator[Problem]:
             if row.stage is not LifeStage.GENERAL and sex is Sex.MALE:
                 continue
             person = Person(row.age_min, sex, row.stage)
-            outputs.append((("intakes", "rda", n), partial(_intake_page, bank, person)))
+            for region in (None, "eu", "uk"):
+                page = partial(_intake_page, bank, person, region)
+                outputs.append((("intakes", "rda", n), page))
     for loc, make in outputs:
         try:
             made = make()
         except (ValueError, StopIteration) as exc:
             yield loaded.problem(f"cannot render this entry: {exc}", *loc)
             continue
-        for page in [made] if isinstance(made, str) else made:
-            for issue in check_html(page):
+        for text in [made] if isinstance(made, str) else made:
+            for issue in check_html(text):
                 yield loaded.problem(f"the message would be rejected by Telegram: {issue}", *loc)
 
 
@@ -391,8 +394,8 @@ def translation_lines(directory: Path | None) -> list[str]:
     return out
 
 
-def _intake_page(bank: Bank, person: Person) -> str:
-    return render.intake(bank, answer(bank.intakes, person))
+def _intake_page(bank: Bank, person: Person, region: str | None) -> str:
+    return render.intake(bank, answer(bank.intakes, person), region=region)
 
 
 @dataclass

@@ -9,11 +9,14 @@ database. Storage (`tipbot.storage.deliveries.plan_due`) reads the due subscribe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
-from tipbot.delivery.rotation import RotationState, next_tip
+from tipbot.companion.profile import Profile, audience_tags
+from tipbot.companion.selection import Audience, next_fitting_tip
+from tipbot.delivery.rotation import RotationState
 from tipbot.delivery.schedule import following_due, local_date_of, tz_from_key
 
 
@@ -27,6 +30,7 @@ class DueSubscriber:
     next_due_at: datetime  # the scheduled moment that is due
     rotation: RotationState
     last_planned: date | None  # the local date of the last tip planned, if any
+    profile: Profile | None = None  # the optional profile: picks tips that fit (issue 11)
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,13 @@ def _zone(key: str) -> tzinfo:
     return tz_from_key(key)
 
 
-def plan(sub: DueSubscriber, now: datetime, tip_ids: tuple[str, ...], catchup: timedelta) -> Plan:
+def plan(
+    sub: DueSubscriber,
+    now: datetime,
+    tip_ids: tuple[str, ...],
+    catchup: timedelta,
+    audiences: Mapping[str, Audience] | None = None,
+) -> Plan:
     """Decide for one due subscriber. `tip_ids` must be sorted and non-empty.
 
     - At most one tip per local date: a day at or before `last_planned` gets nothing (the user
@@ -60,7 +70,10 @@ def plan(sub: DueSubscriber, now: datetime, tip_ids: tuple[str, ...], catchup: t
       only, so pruning old deliveries changes nothing.
     - Catch-up: a moment more than `catchup` ago is skipped, never sent late; the next due
       moment is the first one still inside the window, so downtime never floods old days.
-    - Rotation: every tip once per cycle, in the subscriber's own order (`rotation.next_tip`).
+    - Rotation: every tip once per cycle, in the subscriber's own order (`rotation.next_tip`);
+      with a profile, the tips that fit it first and never one `not_for` it
+      (`companion.selection`, given the bank's tagged tips in `audiences`). Without a profile
+      the choice is exactly the plain rotation's.
     """
     zone = _zone(sub.tz)
     scheduled = sub.next_due_at
@@ -70,6 +83,9 @@ def plan(sub: DueSubscriber, now: datetime, tip_ids: tuple[str, ...], catchup: t
         return Plan(sub.chat_id, None, True, following, sub.rotation, sub.last_planned)
     if sub.last_planned is not None and day <= sub.last_planned:
         return Plan(sub.chat_id, None, False, following, sub.rotation, sub.last_planned)
-    tip_id, rotation = next_tip(tip_ids, sub.rotation)
+    choice = next_fitting_tip(tip_ids, sub.rotation, audience_tags(sub.profile), audiences or {})
+    if choice is None:  # every tip in the bank is `not_for` this profile: send none, move on
+        return Plan(sub.chat_id, None, False, following, sub.rotation, sub.last_planned)
+    tip_id, rotation = choice
     tip = PlannedTip(day, tip_id, now, scheduled + catchup)
     return Plan(sub.chat_id, tip, False, following, rotation, day)

@@ -26,13 +26,14 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import InlineKeyboardMarkup
 
+from tipbot.companion.selection import Audience
 from tipbot.delivery import share
 from tipbot.delivery.budget import Priority
 from tipbot.delivery.sender import Sender, SendResult, Verdict
@@ -213,8 +214,11 @@ class Deliverer:
         retention: timedelta = timedelta(days=90),
         owner: str | None = None,
         roles: tuple[str, ...] = (DELIVERY_ROLE,),
+        audiences: Mapping[str, Audience] | None = None,
     ) -> None:
         self._engine = engine
+        #: The bank's tagged tips, so subscribers with a profile get the tips that fit them.
+        self._audiences = dict(audiences or {})
         self._sender = sender
         self._compose = compose
         self._tip_ids = tuple(sorted(tip_ids))
@@ -379,7 +383,12 @@ class Deliverer:
     async def _plan(self) -> None:
         while not self._stopping.is_set():
             result = await store.plan_due(
-                self._engine, self._clock(), self._tip_ids, self._catchup, PLAN_BATCH
+                self._engine,
+                self._clock(),
+                self._tip_ids,
+                self._catchup,
+                PLAN_BATCH,
+                self._audiences,
             )
             self._report.planned += result.planned
             self._report.skipped_days += result.skipped

@@ -10,7 +10,7 @@ Every step is a short batched transaction, so the bookkeeping costs little per m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -30,8 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tipbot.companion.profile import Profile
+from tipbot.companion.selection import Audience
 from tipbot.delivery import planning
 from tipbot.delivery.rotation import RotationState
+from tipbot.storage import profiles
 from tipbot.storage.subscriptions import cancel_open, upsert
 from tipbot.storage.tables import (
     CLAIMABLE,
@@ -44,6 +47,7 @@ from tipbot.storage.tables import (
     deliveries,
     subscribers,
 )
+from tipbot.storage.tables import profiles as profiles_table
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class ClaimedDelivery:
     #: to send without a notification sound. Read from the subscriber at claim time.
     thread_id: int | None = None
     quiet: bool = False
+    #: The chat's profile, for a daily tip (the composer adds the kidney caution it asks for).
+    profile: Profile | None = None
 
 
 @dataclass(frozen=True)
@@ -93,8 +99,10 @@ async def plan_due(
     tip_ids: tuple[str, ...],
     catchup: timedelta,
     limit: int,
+    audiences: Mapping[str, Audience] | None = None,
 ) -> PlanResult:
-    """Create the delivery rows for up to `limit` subscribers whose tip is due at `now`.
+    """Create the delivery rows for up to `limit` subscribers whose tip is due at `now`
+    (`audiences`: the bank's tagged tips, for subscribers with a profile).
 
     Storage reads the due subscribers (locked, so replicas plan disjoint sets), lets
     `tipbot.delivery.planning.plan` decide for each, and writes the decisions."""
@@ -110,13 +118,20 @@ async def plan_due(
                 subscribers.c.cycle_sent,
                 subscribers.c.seed,
                 subscribers.c.last_planned,
+                *profiles.ANSWERS,
+            )
+            .select_from(
+                subscribers.outerjoin(
+                    profiles_table, profiles_table.c.chat_id == subscribers.c.chat_id
+                )
             )
             .where(subscribers.c.next_due_at <= now)
             .order_by(subscribers.c.next_due_at)
             .limit(limit)
         )
         if pg:
-            query = query.with_for_update(skip_locked=True)
+            # Only the subscriber rows are locked; the profile is read beside them.
+            query = query.with_for_update(of=subscribers, skip_locked=True)
         rows = (await conn.execute(query)).all()
         if not rows:
             return PlanResult(0, 0, 0)
@@ -129,10 +144,12 @@ async def plan_due(
                     row.next_due_at,
                     RotationState.from_row(row.seed, row.cycle, row.cycle_sent),
                     row.last_planned,
+                    profiles.from_row(row),
                 ),
                 now,
                 tip_ids,
                 catchup,
+                audiences,
             )
             for row in rows
         ]
@@ -289,6 +306,8 @@ async def claim(
         )
         by_id = {row.id: ClaimedDelivery(*row) for row in claimed}
         if by_id:
+            # Two more queries per batch, not per tip: how each chat wants its messages (clinic
+            # mode, /settings) and, for a daily tip, the chat's profile.
             chats = {job.chat_id for job in by_id.values()}
             wishes = {
                 row.chat_id: (row.thread_id, bool(row.quiet))
@@ -298,10 +317,20 @@ async def claim(
                     ).where(subscribers.c.chat_id.in_(chats))
                 )
             }
+            tip_chats = {job.chat_id for job in by_id.values() if job.tip_id is not None}
+            by_chat = {}
+            if tip_chats:
+                found = await conn.execute(
+                    select(profiles_table).where(profiles_table.c.chat_id.in_(tip_chats))
+                )
+                by_chat = {row.chat_id: profiles.from_row(row) for row in found}
             by_id = {
-                id_: replace(job, thread_id=wish[0], quiet=wish[1])
-                if (wish := wishes.get(job.chat_id))
-                else job
+                id_: replace(
+                    job,
+                    thread_id=wishes.get(job.chat_id, (None, False))[0],
+                    quiet=wishes.get(job.chat_id, (None, False))[1],
+                    profile=by_chat.get(job.chat_id) if job.tip_id else None,
+                )
                 for id_, job in by_id.items()
             }
     # Tips first, then broadcast rows, each in due order (the order they were chosen in).

@@ -24,6 +24,7 @@ from tipbot.storage.tables import (
     broadcasts,
     chat_sources,
     deliveries,
+    profiles,
     subscribers,
     tip_votes,
 )
@@ -186,6 +187,7 @@ async def forget(engine: AsyncEngine, chat_id: int) -> int:
         gone += (
             await conn.execute(delete(deliveries).where(deliveries.c.chat_id == chat_id))
         ).rowcount
+        gone += (await conn.execute(delete(profiles).where(profiles.c.chat_id == chat_id))).rowcount
         gone += (
             await conn.execute(
                 delete(broadcast_drafts).where(broadcast_drafts.c.created_by == chat_id)
@@ -246,8 +248,16 @@ async def move_chat(engine: AsyncEngine, old_chat_id: int, new_chat_id: int) -> 
                 .where(subscribers.c.chat_id == old_chat_id)
                 .values(chat_id=new_chat_id)
             )
+            # The profile goes with the subscription that is kept, never mixed with the other.
+            await conn.execute(delete(profiles).where(profiles.c.chat_id == new_chat_id))
+            await conn.execute(
+                update(profiles)
+                .where(profiles.c.chat_id == old_chat_id)
+                .values(chat_id=new_chat_id)
+            )
         else:
             await conn.execute(delete(subscribers).where(subscribers.c.chat_id == old_chat_id))
+            await conn.execute(delete(profiles).where(profiles.c.chat_id == old_chat_id))
         theirs = deliveries.alias("theirs")
         duplicate = (
             select(theirs.c.id)

@@ -190,6 +190,21 @@ broadcast_drafts = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+#: The optional profile (issue 11): one row per chat, one nullable column per answer, holding
+#: only what the person gave (an age band, never an age). No row means no profile. Health data:
+#: shown by /mydata, deleted by /profile clear and /forget, never logged (added by migration 4).
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("age_band", String(8), nullable=True),  # companion.profile.AgeBand
+    Column("sex", String(16), nullable=True),  # SexAnswer: female, male, pregnant, breastfeeding
+    Column("region", String(4), nullable=True),  # Region: us, eu, uk
+    Column("medicine", String(64), nullable=True),  # a tips/doses.yaml id, or "none"
+    Column("kidney", String(8), nullable=True),  # Kidney: yes, no, unsure
+    Column("diet", String(16), nullable=True),  # Diet: vegetarian, vegan, no-dairy, none
+)
+
 #: The pre-Alembic migration record (0.1.0); read only to adopt such a database (see db.py).
 schema_version = Table(
     "schema_version",

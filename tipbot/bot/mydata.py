@@ -1,0 +1,42 @@
+"""/mydata: everything the bot stores about this chat, in one message (issue 11's privacy rule:
+the person can see what is kept, and /forget deletes all of it)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from tipbot import messages, subscriptions
+from tipbot.bot.profile import profile_lines
+from tipbot.bot.replies import answer
+from tipbot.bot.services import services
+from tipbot.content.render import esc
+from tipbot.storage.mydata import stored_about
+
+
+async def mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    svc = services(context)
+    data = await stored_about(svc.engine, chat.id)
+    lines = [messages.MYDATA_TITLE, ""]
+    if data.subscriber is None:
+        lines.append(messages.MYDATA_NO_SUBSCRIPTION)
+    else:
+        sub = data.subscriber
+        lines.append(
+            messages.MYDATA_SUBSCRIPTION.format(
+                standing=sub.standing.value,
+                schedule=esc(subscriptions.describe_schedule(sub)),
+            )
+        )
+        lines.append(messages.MYDATA_ROTATION.format(count=data.tips_this_round))
+    lines.append(messages.MYDATA_DELIVERIES.format(count=data.deliveries))
+    lines.append("")
+    if data.profile is None:
+        lines.append(messages.MYDATA_NO_PROFILE)
+    else:
+        lines += [messages.MYDATA_PROFILE, *profile_lines(svc, data.profile)]
+    lines += ["", messages.MYDATA_FOOTER]
+    await answer(update, "\n".join(lines))
