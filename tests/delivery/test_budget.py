@@ -151,3 +151,20 @@ async def test_set_rate_changes_the_pace() -> None:
     budget.set_rate(40)
     assert budget.rate == pytest.approx(40)
     await budget.close()
+
+
+async def test_a_failing_dispatcher_restarts_and_waiting_requests_are_granted() -> None:
+    budget = Budget(rate=100)
+    real_wait = budget.chats.wait
+    failures = [RuntimeError("a bug in the dispatcher")]
+
+    def flaky_wait(chat_id: int, now: float) -> float:
+        if failures:
+            raise failures.pop()
+        return real_wait(chat_id, now)
+
+    budget.chats.wait = flaky_wait  # type: ignore[method-assign]
+    async with asyncio.timeout(5):  # without the restart, this request would wait forever
+        await budget.acquire(1, Priority.REPLY)
+    assert failures == []
+    await budget.close()

@@ -184,12 +184,17 @@ class Budget:
                 await self._task
 
     def _ensure_dispatcher(self) -> None:
-        """Start the dispatcher, or restart it if it ever died (logged once per death)."""
-        if self._task is not None and not self._task.done():
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._dispatch(), name="tipbot-budget")
+            self._task.add_done_callback(self._dispatcher_ended)
+
+    def _dispatcher_ended(self, task: asyncio.Task[None]) -> None:
+        """The dispatcher never ends on its own: if a bug ends it, log once and start it again at
+        once, so requests already waiting are not left waiting forever."""
+        if task.cancelled() or self._closed:
             return
-        if self._task is not None and not self._task.cancelled() and self._task.exception():
-            log.error("send budget dispatcher failed; restarting", exc_info=self._task.exception())
-        self._task = asyncio.create_task(self._dispatch(), name="tipbot-budget")
+        log.error("send budget dispatcher failed; restarting", exc_info=task.exception())
+        self._ensure_dispatcher()
 
     async def _dispatch(self) -> None:
         while True:
@@ -206,8 +211,9 @@ class Budget:
             if slot > now:
                 await self._sleep(slot)
                 continue
-            waiter = heapq.heappop(self._ready)
+            waiter = self._ready[0]  # popped only once nothing below can fail: never lost
             chat_wait = self.chats.wait(waiter.chat_id, now)
+            heapq.heappop(self._ready)
             if chat_wait > 0:
                 heapq.heappush(self._parked, (now + chat_wait, waiter))
                 continue
