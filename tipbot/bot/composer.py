@@ -19,7 +19,6 @@ from tipbot.content.models import AudienceTag, Bank
 from tipbot.content.translations import Translations
 from tipbot.i18n import DEFAULT, LANGUAGES, Translator
 from tipbot.storage import deliveries as store
-from tipbot.storage import languages
 from tipbot.storage.deliveries import ClaimedDelivery
 
 Message = tuple[str, InlineKeyboardMarkup | None]
@@ -41,7 +40,7 @@ class Composer:
         """The message for `job`, or None if there is nothing to send any more."""
         if job.broadcast_id is not None:
             return await self._broadcast(job.broadcast_id)
-        language = await languages.get(self._engine, job.chat_id) or DEFAULT
+        language = job.language or DEFAULT  # read with the claim, once per batch
         kidney = AudienceTag.KIDNEY in audience_tags(job.profile)
         return self._tip(
             job.tip_id or "", language if language in LANGUAGES else DEFAULT, kidney=kidney

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -35,6 +36,7 @@ from tipbot.companion.selection import Audience
 from tipbot.delivery import planning
 from tipbot.delivery.rotation import RotationState
 from tipbot.storage import profiles
+from tipbot.storage.languages import language_choices
 from tipbot.storage.subscriptions import cancel_open, upsert
 from tipbot.storage.tables import (
     CLAIMABLE,
@@ -75,6 +77,8 @@ class ClaimedDelivery:
     quiet: bool = False
     #: The chat's profile, for a daily tip (the composer adds the kidney caution it asks for).
     profile: Profile | None = None
+    #: The chat's language (chosen, or Telegram's remembered at /subscribe); None: English.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -307,14 +311,24 @@ async def claim(
         by_id = {row.id: ClaimedDelivery(*row) for row in claimed}
         if by_id:
             # Two more queries per batch, not per tip: how each chat wants its messages (clinic
-            # mode, /settings) and, for a daily tip, the chat's profile.
+            # mode, /settings, its language) and, for a daily tip, the chat's profile.
             chats = {job.chat_id for job in by_id.values()}
             wishes = {
-                row.chat_id: (row.thread_id, bool(row.quiet))
+                row.chat_id: row
                 for row in await conn.execute(
                     select(
-                        subscribers.c.chat_id, subscribers.c.thread_id, subscribers.c.quiet
-                    ).where(subscribers.c.chat_id.in_(chats))
+                        subscribers.c.chat_id,
+                        subscribers.c.thread_id,
+                        subscribers.c.quiet,
+                        language_choices.c.language,
+                    )
+                    .select_from(
+                        subscribers.outerjoin(
+                            language_choices,
+                            language_choices.c.chat_id == subscribers.c.chat_id,
+                        )
+                    )
+                    .where(subscribers.c.chat_id.in_(chats))
                 )
             }
             tip_chats = {job.chat_id for job in by_id.values() if job.tip_id is not None}
@@ -325,16 +339,24 @@ async def claim(
                 )
                 by_chat = {row.chat_id: profiles.from_row(row) for row in found}
             by_id = {
-                id_: replace(
-                    job,
-                    thread_id=wishes.get(job.chat_id, (None, False))[0],
-                    quiet=wishes.get(job.chat_id, (None, False))[1],
-                    profile=by_chat.get(job.chat_id) if job.tip_id else None,
-                )
+                id_: _with_wishes(job, wishes.get(job.chat_id), by_chat)
                 for id_, job in by_id.items()
             }
     # Tips first, then broadcast rows, each in due order (the order they were chosen in).
     return [by_id[id_] for id_ in ids if id_ in by_id]
+
+
+def _with_wishes(
+    job: ClaimedDelivery, wish: Any, by_chat: Mapping[int, Profile | None]
+) -> ClaimedDelivery:
+    """The claimed row with its chat's wishes (topic, quiet, language) and, for a tip, profile."""
+    return replace(
+        job,
+        thread_id=wish.thread_id if wish is not None else None,
+        quiet=bool(wish.quiet) if wish is not None else False,
+        language=wish.language if wish is not None else None,
+        profile=by_chat.get(job.chat_id) if job.tip_id else None,
+    )
 
 
 async def extend_lease(engine: AsyncEngine, ids: Sequence[int], owner: str, until: datetime) -> int:
