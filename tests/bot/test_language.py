@@ -5,11 +5,9 @@ menu and descriptions are published per language, and tips fall back to English 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import select
 
 from tests.conftest import FakeClock, User, bot_settings
@@ -38,17 +36,6 @@ def english_words(message: SentMessage) -> list[str]:
     text = re.sub(r"/\w+", "", text)  # commands are names, not words
     labels = " ".join(str(b.get("text", "")) for b in message.buttons)
     return ENGLISH.findall(f"{text} {labels}")
-
-
-@pytest_asyncio.fixture
-async def runner(
-    fake_api: FakeBotApi, sqlite_url: str, clock: FakeClock, bank: Bank
-) -> AsyncIterator[Runner]:
-    fake_api.configure(per_chat_rate=None)
-    run = Runner(bot_settings(fake_api, sqlite_url), bank, clock=clock, schedule_sweeps=False)
-    await run.start()
-    yield run
-    await run.stop()
 
 
 def speaker(fake_api: FakeBotApi, lang: str, chat_id: int = 5151) -> User:
