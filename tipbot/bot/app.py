@@ -37,6 +37,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from tipbot import messages
 from tipbot.bot import (
     admin,
+    doses,
     feedback,
     inline,
     keyboards,
@@ -148,6 +149,7 @@ BUTTONS: dict[str, Callback] = {
     "forget": admins_only(subscriptions.forget_button),
     "bc": admin.broadcast_button,
     "lang": language.language_button,
+    doses.BUTTON: doses.button,
     keyboards.FEEDBACK: feedback.vote,
 }
 
@@ -210,6 +212,8 @@ def register_handlers(
         ("mydata", mydata.mydata),
         ("forget", admins_only(subscriptions.forget)),
         ("language", language.language_command),
+        ("dose", doses.dose),
+        ("history", doses.history_command),
     ]
     # Clinic mode: in a channel, where only admins post, these commands (bare, or addressed to
     # this bot: PTB skips `/status@otherbot`) run a channel's subscription; other posts are not.
@@ -306,6 +310,9 @@ def register_kinds(services: Services, composer: Composer) -> list[Planner]:
     its planners, which the delivery loop runs beside the daily tips' planning (see
     tipbot/delivery/kinds.py). One line per feature keeps merges simple."""
     planners: list[Planner] = []
+    dose_messages = doses.DoseMessages(services.bank, services.engine)  # issue 11
+    dose_messages.register(composer)
+    planners.append(dose_messages)
     return planners
 
 
