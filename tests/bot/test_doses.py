@@ -106,7 +106,7 @@ async def test_no_answer_gets_one_follow_up_an_hour_later_then_nothing(
     await at(runner, clock, datetime(2026, 6, 1, 7, 59))
     assert len(reminders(fake_api, user.chat_id)) == 1
     await at(runner, clock, datetime(2026, 6, 1, 8, 0))
-    first, follow = reminders(fake_api, user.chat_id)
+    _, follow = reminders(fake_api, user.chat_id)
     assert "A gentle reminder: your Alendronate" in follow.plain
     assert f"dz:t:{KEY}" in data_of(follow)
     for hour in (9, 10, 14):
