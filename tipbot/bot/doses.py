@@ -53,6 +53,8 @@ from tipbot.storage.deliveries import ClaimedDelivery
 from tipbot.storage.tables import DeliveryKind
 
 Context = ContextTypes.DEFAULT_TYPE
+#: Plans read per planning transaction.
+PLAN_BATCH = 1000
 #: The first field of every dose button's callback data.
 BUTTON = "dz"
 #: The presses on a reminder, by their callback code.
@@ -112,7 +114,12 @@ class DoseMessages:
 
     # The Planner protocol (delivery/kinds.py).
     async def plan(self, engine: AsyncEngine, now: datetime) -> int:
-        return await store.plan_due_doses(engine, now)
+        added = 0
+        while True:  # batches of PLAN_BATCH plans, until fewer were due
+            rows, examined = await store.plan_due_doses(engine, now, PLAN_BATCH)
+            added += rows
+            if examined < PLAN_BATCH:
+                return added
 
     async def next_due(self, engine: AsyncEngine) -> datetime | None:
         return await store.next_due(engine)

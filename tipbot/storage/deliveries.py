@@ -239,13 +239,15 @@ async def plan_keyed(conn: AsyncConnection, rows: Sequence[KeyedRow]) -> int:
         }
         for r in rows
     ]
-    stmt = upsert(conn)(deliveries).on_conflict_do_nothing(
-        index_elements=[deliveries.c.chat_id, deliveries.c.kind, deliveries.c.ref]
+    stmt = (
+        upsert(conn)(deliveries)
+        .on_conflict_do_nothing(
+            index_elements=[deliveries.c.chat_id, deliveries.c.kind, deliveries.c.ref]
+        )
+        .returning(deliveries.c.id)
     )
-    added = 0
-    for row in values:  # one statement per row: rowcount then says whether it was new
-        added += int((await conn.execute(stmt, row)).rowcount or 0)
-    return added
+    # One batched INSERT ... ON CONFLICT DO NOTHING RETURNING: only new rows come back.
+    return len((await conn.execute(stmt, values)).all())
 
 
 async def cancel_keyed(

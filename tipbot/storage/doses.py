@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tipbot.companion.doses import (
     CATCH_UP,
     DoseSchedule,
+    Occurrence,
     Repeat,
     after_taken,
     next_occurrence,
@@ -170,13 +171,13 @@ async def next_due(engine: AsyncEngine) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
-async def plan_due_doses(engine: AsyncEngine, now: datetime, limit: int = 1000) -> int:
+async def plan_due_doses(engine: AsyncEngine, now: datetime, limit: int = 1000) -> tuple[int, int]:
     """Plan the reminders of every plan due at `now` (the rules: `dose_planning.plan_dose`):
     the reminder and its one follow-up as outbox rows, a `not_logged` log row for the dose
     (a press changes it), a `missed` one for each dose more than an hour late. Returns how
-    many reminders were planned. Plans are locked (PostgreSQL), so replicas plan disjoint sets,
-    and the outbox's unique (chat, kind, ref) stays the last line of defence."""
-    planned = 0
+    many outbox rows were added and how many plans were examined (`limit`: call again). Plans
+    are locked (PostgreSQL), so replicas plan disjoint sets, and the outbox's unique (chat,
+    kind, ref) stays the last line of defence."""
     async with engine.begin() as conn:
         query = (
             select(dose_plans)
@@ -187,64 +188,60 @@ async def plan_due_doses(engine: AsyncEngine, now: datetime, limit: int = 1000) 
         if engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = (await conn.execute(query)).all()
+        keyed: list[KeyedRow] = []
+        logged: list[dict[str, object]] = []
+        moved: list[dict[str, object]] = []
         for row in rows:
             plan = _plan(row)
             assert plan.next_due_at is not None
             step = plan_dose(plan.schedule, plan.next_due_at, now)
-            keyed: list[KeyedRow] = []
-            logged: list[dict[str, object]] = []
+            moved.append({"b_chat": plan.chat_id, "b_due": step.next_due_at})
             if step.send is not None:
-                at = step.send.at
-                if plan.schedule.repeat.is_appointment:
-                    assert step.send.appointment is not None
-                    keyed.append(
-                        KeyedRow(
-                            plan.chat_id,
-                            DeliveryKind.APPOINTMENT,
-                            step.send.appointment.isoformat(),
-                            at,
-                            reminder_expires(plan.schedule, at),
-                            plan.medicine,
-                        )
-                    )
-                else:
-                    key = dose_key(at)
-                    follow = follow_up_due(at)
-                    keyed += [
-                        KeyedRow(
-                            plan.chat_id,
-                            DeliveryKind.DOSE,
-                            key,
-                            at,
-                            reminder_expires(plan.schedule, at),
-                            plan.medicine,
-                        ),
-                        KeyedRow(
-                            plan.chat_id,
-                            DeliveryKind.DOSE_FOLLOWUP,
-                            key,
-                            follow,
-                            reminder_expires(plan.schedule, follow),
-                            plan.medicine,
-                        ),
-                    ]
-                    logged.append(_log_row(plan, at, DoseState.NOT_LOGGED))
+                keyed += _reminder_rows(plan, step.send)
+                if not plan.schedule.repeat.is_appointment:
+                    logged.append(_log_row(plan, step.send.at, DoseState.NOT_LOGGED))
             if not plan.schedule.repeat.is_appointment:
                 logged += [_log_row(plan, m.at, DoseState.MISSED) for m in step.missed]
-            planned += 1 if await plan_keyed(conn, keyed) else 0
-            if logged:
-                await conn.execute(
-                    upsert(conn)(dose_log).on_conflict_do_nothing(
-                        index_elements=[dose_log.c.chat_id, dose_log.c.scheduled_at]
-                    ),
-                    logged,
-                )
+        if not rows:
+            return 0, 0
+        added = await plan_keyed(conn, keyed)
+        if logged:
             await conn.execute(
-                update(dose_plans)
-                .where(dose_plans.c.chat_id == plan.chat_id)
-                .values(next_due_at=step.next_due_at)
+                upsert(conn)(dose_log).on_conflict_do_nothing(
+                    index_elements=[dose_log.c.chat_id, dose_log.c.scheduled_at]
+                ),
+                logged,
             )
-    return planned
+        await conn.execute(
+            update(dose_plans)
+            .where(dose_plans.c.chat_id == bindparam("b_chat"))
+            .values(next_due_at=bindparam("b_due")),
+            moved,
+        )
+    return added, len(rows)
+
+
+def _reminder_rows(plan: DosePlan, send: Occurrence) -> list[KeyedRow]:
+    """The outbox rows of one reminder: an appointment's, or a dose's with its one follow-up."""
+    at = send.at
+    expires = reminder_expires(plan.schedule, at)
+    if plan.schedule.repeat.is_appointment:
+        assert send.appointment is not None
+        ref = send.appointment.isoformat()
+        return [KeyedRow(plan.chat_id, DeliveryKind.APPOINTMENT, ref, at, expires, plan.medicine)]
+    key = dose_key(at)
+    follow = follow_up_due(at)
+    return [
+        KeyedRow(plan.chat_id, DeliveryKind.DOSE, key, at, expires, plan.medicine),
+        KeyedRow(
+            plan.chat_id,
+            DeliveryKind.DOSE_FOLLOWUP,
+            key,
+            follow,
+            reminder_expires(plan.schedule, follow),
+            plan.medicine,
+        ),
+    ]
 
 
 def _log_row(plan: DosePlan, at: datetime, state: DoseState) -> dict[str, object]:
