@@ -7,10 +7,10 @@ message and a non-zero status, never a traceback.
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 import asyncio
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
