@@ -137,6 +137,18 @@ INLINE_DV = "The Daily Value on US food labels is {dv} mg."
 INLINE_FORM = "About {percent}% of the compound is magnesium itself (elemental magnesium)"
 INLINE_TIMING = "Timing with magnesium: {medicines}"
 FORMS_HEADER = "<b>Magnesium supplement forms</b>"
+#: Plain text under the /forms heading (escaped where used).
+FORMS_PICK = (
+    "The % is how much of the compound is magnesium, then the evidence in a few words. Tap a "
+    "form for its details and sources."
+)
+#: The kidney warning in short on the /forms overview (each form's details carry it in full).
+FORMS_KIDNEY = (
+    "If you have kidney disease, do not start any magnesium supplement without your doctor: weak "
+    "kidneys cannot clear extra magnesium. Each form's details carry the full warning."
+)
+#: A button left from an answer the bank no longer has (plain text: a callback notice).
+SCREEN_GONE = "That is no longer available. Send the command again."
 FORMS_FOOTER = (
     "The label's <b>elemental magnesium</b> (the mg of magnesium itself) is what counts, not the "
     "weight of the whole compound. Ask a pharmacist or doctor before starting a supplement."

@@ -45,6 +45,7 @@ from tipbot.bot import (
     profile,
     quiz,
     reference,
+    screens,
     subscriptions,
 )
 from tipbot.bot.chat_admins import admins_only
@@ -138,6 +139,9 @@ BUTTONS: dict[str, Callback] = {
     "bc": admin.broadcast_button,
     "lang": language.language_button,
     keyboards.FEEDBACK: feedback.vote,
+    keyboards.PAGE: screens.page_button,
+    keyboards.SOURCES: screens.sources_button,
+    keyboards.FORM: screens.form_button,
 }
 
 

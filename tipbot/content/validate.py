@@ -325,6 +325,11 @@ def _bank_rules(loaded: LoadedBank, rules: Rules) -> Iterator[Problem]:
         )
 
 
+def _joined(parts: tuple[list[str], list[str]]) -> list[str]:
+    """An answer's paragraphs as messages (its sources are checked with the sources)."""
+    return render.split_paragraphs(parts[0])
+
+
 def _rendering(loaded: LoadedBank) -> Iterator[Problem]:
     """Render every message the bot can send from this bank and check it as Telegram would."""
     bank = loaded.bank
@@ -337,7 +342,9 @@ def _rendering(loaded: LoadedBank) -> Iterator[Problem]:
         outputs.append((("foods",), partial(render.foods_all, bank, region=region)))
     for group in FoodGroup:
         outputs.append((("foods",), partial(render.foods, bank, group)))
-    outputs.append((("forms",), partial(render.forms, bank)))
+    outputs.append((("forms",), partial(_joined, render.forms_overview_parts(bank))))
+    for n, form in enumerate(bank.forms):
+        outputs.append((("forms", n), partial(_joined, render.form_parts(bank, form))))
     outputs.append((("interactions",), partial(render.interactions_overview, bank)))
     for n, cls in enumerate(bank.interactions.classes):
         outputs.append(
