@@ -11,7 +11,7 @@ import contextlib
 import logging
 import math
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,6 +60,7 @@ from tipbot.content.models import Bank
 from tipbot.content.translations import Translations, load_translations
 from tipbot.delivery import share
 from tipbot.delivery.budget import Budget
+from tipbot.delivery.kinds import Planner
 from tipbot.delivery.sender import Sender
 from tipbot.delivery.sweep import Deliverer
 from tipbot.i18n import LANGUAGES, Translator, language_for
@@ -114,9 +115,19 @@ def build_application(
     )
     application.bot_data[KEY] = services
     if Role.DELIVERY in settings.roles:
-        composer = Composer(bank, engine, services.translations)
+        composer = services.composer = Composer(bank, engine, services.translations)
+        planners = register_kinds(services, composer)
         services.delivery_bot, services.deliverer = _build_deliverer(
-            settings, engine, composer, metrics, clock, request, token, budget, services.owner
+            settings,
+            engine,
+            composer,
+            metrics,
+            clock,
+            request,
+            token,
+            budget,
+            services.owner,
+            planners,
         )
     register_handlers(application, settings)
     return application
@@ -252,6 +263,7 @@ def _build_deliverer(
     token: str,
     budget: Budget,
     owner: str,
+    planners: Sequence[Planner] = (),
 ) -> tuple[ExtBot[None], Deliverer]:
     """Deliveries use their own bot and connection pool, so a broadcast never queues replies."""
     concurrency = delivery_concurrency(settings.max_rate)
@@ -265,7 +277,13 @@ def _build_deliverer(
         request=delivery_request,
         defaults=DEFAULTS,
     )
-    sender = Sender(bot.send_message, budget, settings.send_retry_seconds, metrics)
+    sender = Sender(
+        bot.send_message,
+        budget,
+        settings.send_retry_seconds,
+        metrics,
+        send_poll=bot.send_poll,
+    )
     deliverer = Deliverer(
         engine,
         sender,
@@ -282,8 +300,17 @@ def _build_deliverer(
         roles=tuple(sorted(settings.roles)),
         owner=owner,
         audiences=selection.audiences(composer.bank.tips),
+        planners=planners,
     )
     return bot, deliverer
+
+
+def register_kinds(services: Services, composer: Composer) -> list[Planner]:
+    """The outbox's newer kinds: each feature registers its composer handlers here and returns
+    its planners, which the delivery loop runs beside the daily tips' planning (see
+    tipbot/delivery/kinds.py). One line per feature keeps merges simple."""
+    planners: list[Planner] = []
+    return planners
 
 
 async def start_services(

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tipbot import subscriptions
+from tipbot.delivery.kinds import SUBSCRIPTION_KINDS
 from tipbot.delivery.rotation import new_seed
 from tipbot.storage.tables import (
     OPEN,
@@ -76,11 +77,21 @@ async def _lock(conn: AsyncConnection, chat_id: int) -> Subscriber | None:
     return _row(row) if row else None
 
 
-async def cancel_open(conn: AsyncConnection, chat_ids: list[int], now: datetime) -> int:
-    """Cancel the deliveries of `chat_ids` that could still be sent (tips and broadcasts)."""
+async def cancel_open(
+    conn: AsyncConnection,
+    chat_ids: list[int],
+    now: datetime,
+    kinds: frozenset[str] | None = None,
+) -> int:
+    """Cancel the deliveries of `chat_ids` that could still be sent: of `kinds` only (a pause
+    or a stop cancels what follows the subscription, not the dose companion's reminders), or
+    every kind (a chat that blocked the bot)."""
+    conditions = [deliveries.c.chat_id.in_(chat_ids), deliveries.c.status.in_(OPEN)]
+    if kinds is not None:
+        conditions.append(deliveries.c.kind.in_(sorted(kinds)))
     result = await conn.execute(
         update(deliveries)
-        .where(deliveries.c.chat_id.in_(chat_ids), deliveries.c.status.in_(OPEN))
+        .where(*conditions)
         .values(status=DeliveryStatus.CANCELLED, finished_at=now, lease_until=None)
     )
     return int(result.rowcount or 0)
@@ -171,7 +182,9 @@ async def change(engine: AsyncEngine, chat_id: int, now: datetime, rule: Rule) -
             )
         )
         if not after.receiving:
-            await cancel_open(conn, [chat_id], now)
+            # Blocked: nothing can reach the chat. Paused or stopped: only the tips stop; the
+            # dose companion has its own switches (/dose off, and /pause asks about it).
+            await cancel_open(conn, [chat_id], now, None if after.blocked else SUBSCRIPTION_KINDS)
     return Change(before, after)
 
 
@@ -266,6 +279,7 @@ async def move_chat(engine: AsyncEngine, old_chat_id: int, new_chat_id: int) -> 
                 or_(
                     theirs.c.local_date == deliveries.c.local_date,
                     theirs.c.broadcast_id == deliveries.c.broadcast_id,
+                    and_(theirs.c.kind == deliveries.c.kind, theirs.c.ref == deliveries.c.ref),
                 ),
             )
             .exists()

@@ -50,6 +50,19 @@ class DeliveryStatus(StrEnum):
     CANCELLED = "cancelled"  # the user paused, unsubscribed or blocked the bot before it went
 
 
+class DeliveryKind(StrEnum):
+    """What a delivery row is (migration 7). The kind picks the composer's handler, the send's
+    budget priority and which chats may receive it; see `tipbot.delivery.kinds`."""
+
+    TIP = "tip"  # the daily tip: `local_date` + `tip_id`, unique per chat and local date
+    BROADCAST = "broadcast"  # an announcement: `broadcast_id`, unique per chat and broadcast
+    DOSE = "dose"  # a dose reminder (issue 11); `ref`: the scheduled moment
+    DOSE_FOLLOWUP = "dose_followup"  # the one gentle follow-up an hour after an unanswered one
+    DOSE_WAIT = "dose_wait"  # "the wait is over": breakfast, calcium, magnesium now
+    APPOINTMENT = "appointment"  # a week before a denosumab or zoledronic acid appointment
+    QUIZ = "quiz"  # the weekly quiz poll (sent with sendPoll)
+
+
 #: Statuses after which a row never changes again (it gets `finished_at`, and is pruned later).
 FINAL = (
     DeliveryStatus.SENT,
@@ -134,6 +147,13 @@ deliveries = Table(
     Column("local_date", Date, nullable=True),  # set for daily tips
     Column("broadcast_id", BigInteger, nullable=True),  # set for announcements
     Column("tip_id", String(64), nullable=True),
+    # What the row is (DeliveryKind; migration 7). Rows from before are tips or broadcasts.
+    Column("kind", String(16), nullable=False, default="tip", server_default="tip"),
+    # For kinds other than tips and broadcasts: the key that makes the row unique within its
+    # chat and kind (e.g. the scheduled moment of a dose, a quiz's ISO week), and a short
+    # kind-specific value the composer needs (e.g. a medicine id, a question id).
+    Column("ref", String(64), nullable=True),
+    Column("payload", String(255), nullable=True),
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("due_at", DateTime, nullable=False),
@@ -149,6 +169,8 @@ deliveries = Table(
     # The exactly-once guarantees: one tip per subscriber and local date, one copy of a broadcast.
     UniqueConstraint("chat_id", "local_date", name="uq_deliveries_chat_date"),
     UniqueConstraint("chat_id", "broadcast_id", name="uq_deliveries_chat_broadcast"),
+    # ...and one row per (chat, kind, ref) for the other kinds: a dose is planned exactly once.
+    UniqueConstraint("chat_id", "kind", "ref", name="uq_deliveries_chat_kind_ref"),
     Index("ix_deliveries_status_due", "status", "due_at"),
     # /stats and pruning: one range of finished rows per final status (migration 3).
     Index("ix_deliveries_status_finished", "status", "finished_at"),
@@ -166,6 +188,16 @@ ix_tips_due = Index(
     deliveries.c.due_at,
     sqlite_where=deliveries.c.local_date.isnot(None),
     postgresql_where=deliveries.c.local_date.isnot(None),
+)
+
+#: Claims take the other kinds (reminders, quizzes: the rows with a `ref`) before tips; a
+#: partial index keeps that walk as short as the few such rows (migration 7).
+ix_keyed_due = Index(
+    "ix_deliveries_keyed_due",
+    deliveries.c.status,
+    deliveries.c.due_at,
+    sqlite_where=deliveries.c.ref.isnot(None),
+    postgresql_where=deliveries.c.ref.isnot(None),
 )
 
 #: Roles a process announces in `processes`; the delivery role splits the bot's send rate.
