@@ -130,6 +130,17 @@ QUIZ_PRIVATE_ONLY = (
     "chat with me and send /quiz."
 )
 QUIZ_EMPTY = "There are no quiz questions yet. Try /tip for a tip instead."
+SETTINGS_QUIZ_ON = "🧠 Weekly quiz: on. One question every Sunday at your tip time."
+SETTINGS_QUIZ_OFF = "🧠 Weekly quiz: off."
+#: /status, after the first quiz: the user's own record (numbers only, nothing shared).
+QUIZ_STATUS = "🧠 Quiz: {right} of {answered} answers right. Right answers in a row: {streak}."
+#: /mydata: what the quiz stores.
+MYDATA_QUIZ = (
+    "<b>Quiz</b>: weekly quiz {weekly}; {sent} quiz questions sent, {answered} answered (kept "
+    "as right or wrong, for your streak)."
+)
+MYDATA_QUIZ_ON = "on"
+MYDATA_QUIZ_OFF = "off"
 
 # --- Inline mode cards (plain text, escaped where used) ---
 INLINE_FOOD = "{mg} mg of magnesium in {serving} ({dv}% of the Daily Value)"
@@ -227,8 +238,8 @@ SUB_WELCOME_BACK = "Welcome back! Your daily tips are on again."
 SETTINGS_TITLE = "⚙️ <b>Settings</b>\n"
 FORGET_ASK = (
     "🗑 This deletes everything the bot stores about you: your subscription, your time and time "
-    "zone, your profile, your language choice, your 👍 / 👎 on tips, the link you came from, and "
-    "the record of tips sent to you. It cannot be undone. Continue?"
+    "zone, your profile, your language choice, your 👍 / 👎 on tips, your quiz answers, the link "
+    "you came from, and the record of tips sent to you. It cannot be undone. Continue?"
 )
 FORGET_DONE = "Done. Everything the bot stored about you has been deleted."
 FORGET_CANCELLED = "Nothing was deleted."

@@ -167,13 +167,28 @@ def pick_zone(minute: int, zones: Sequence[str] = COMMON_ZONES) -> InlineKeyboar
     return markup([[button(z.replace("_", " "), "sub", "z", minute, z)] for z in zones])
 
 
-def settings(active: bool, paused: bool, *, quiet: bool = False) -> InlineKeyboardMarkup:
+def settings(
+    active: bool,
+    paused: bool,
+    *,
+    quiet: bool = False,
+    weekly_quiz: bool | None = None,
+    t: Translator = ENGLISH,
+) -> InlineKeyboardMarkup:
+    """`weekly_quiz`: whether the chat gets the weekly quiz (None: not offered, e.g. in a group,
+    where a non-anonymous quiz would show each member's answer)."""
     rows = [[button("🕗 Change time", "set", "time"), button("🌍 Change time zone", "set", "zone")]]
     rows.append(
         [button("🔔 Tips with sound", "set", "quiet", "off")]
         if quiet
         else [button("🔕 Quiet tips (no sound)", "set", "quiet", "on")]
     )
+    if weekly_quiz is not None:
+        rows.append(
+            [button(t.gettext("🧠 Stop the weekly quiz"), "set", "quiz", "off")]
+            if weekly_quiz
+            else [button(t.gettext("🧠 A quiz question every week"), "set", "quiz", "on")]
+        )
     if paused:
         rows.append([button("▶️ Resume", "set", "resume"), button("🛑 Unsubscribe", "set", "unsub")])
     elif active:
