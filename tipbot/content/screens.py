@@ -67,50 +67,50 @@ def intake_key(person: intake_domain.Person) -> str:
 
 
 def reply_for(
-    bank: Bank, answer_key: str, t: Translator = ENGLISH, region: str | None = None
+    bank: Bank,
+    answer_key: str,
+    t: Translator = ENGLISH,
+    region: str | None = None,
+    *,
+    strict: bool = False,
 ) -> Reply | None:
     """The answer a key names, as the reader sees it now (their language and region); None for
-    a key this bank cannot answer (an old button after a bank edit)."""
-    kind, _, rest = answer_key.partition(KEY_SEP)
+    a key this bank cannot answer (an old button after a bank edit). `strict` (validation)
+    raises instead, with the reason."""
     try:
-        if kind == "about":
-            return Reply(
-                tuple(
-                    render.split_paragraphs(
-                        t.gettext(messages.ABOUT).split("\n\n"), visible=render.FIRST_SCREEN
-                    )
-                )
-            )
-        if kind == "help":
-            return Reply(
-                tuple(
-                    render.split_paragraphs(
-                        render.help_text(t).split("\n\n"), visible=render.FIRST_SCREEN
-                    )
-                )
-            )
-        if kind == "sources":
-            return Reply(tuple(render.sources(bank, t, visible=render.FIRST_SCREEN)))
-        if kind == "foods":
-            if rest == "every":
-                return paged(bank, *render.foods_all_parts(bank, t, region), t)
-            group = FoodGroup(rest) if rest in FoodGroup._value2member_map_ else None
-            return paged(bank, *render.foods_parts(bank, group, t, region), t)
-        if kind == "forms":
-            return paged(bank, *render.forms_overview_parts(bank, t), t)
-        if kind == "form":
-            form = next(f for f in bank.forms if f.id == rest)
-            return paged(bank, *render.form_parts(bank, form, t), t)
-        if kind == "ix" and not rest:
-            return paged(bank, *render.interactions_overview_parts(bank, t), t)
-        if kind == "ix":
-            cls = next(c for c in bank.interactions.classes if c.id == rest)
-            return paged(bank, *render.interaction_parts(bank, cls, t=t), t)
-        if kind == "in":
-            age, sex, stage = rest.split(KEY_SEP)
-            person = intake_domain.Person(int(age), Sex(sex), LifeStage(stage))
-            result = intake_domain.answer(bank.intakes, person)
-            return paged(bank, *render.intake_parts(bank, result, t, region), t)
+        return _reply_for(bank, answer_key, t, region)
     except (StopIteration, ValueError, intake_domain.IntakeInputError):
+        if strict:
+            raise
         return None
+
+
+def _reply_for(bank: Bank, answer_key: str, t: Translator, region: str | None) -> Reply | None:
+    kind, _, rest = answer_key.partition(KEY_SEP)
+    if kind in ("about", "help"):  # fixed text: screens of whole paragraphs, no sources
+        text = t.gettext(messages.ABOUT) if kind == "about" else render.help_text(t)
+        pages = render.split_paragraphs(text.split("\n\n"), visible=render.FIRST_SCREEN)
+        return Reply(tuple(pages))
+    if kind == "sources":
+        return Reply(tuple(render.sources(bank, t, visible=render.FIRST_SCREEN)))
+    if kind == "foods":
+        if rest == "every":
+            return paged(bank, *render.foods_all_parts(bank, t, region), t)
+        group = FoodGroup(rest) if rest in FoodGroup._value2member_map_ else None
+        return paged(bank, *render.foods_parts(bank, group, t, region), t)
+    if kind == "forms":
+        return paged(bank, *render.forms_overview_parts(bank, t), t)
+    if kind == "form":
+        form = next(f for f in bank.forms if f.id == rest)
+        return paged(bank, *render.form_parts(bank, form, t), t)
+    if kind == "ix" and not rest:
+        return paged(bank, *render.interactions_overview_parts(bank, t), t)
+    if kind == "ix":
+        cls = next(c for c in bank.interactions.classes if c.id == rest)
+        return paged(bank, *render.interaction_parts(bank, cls, t=t), t)
+    if kind == "in":
+        age, sex, stage = rest.split(KEY_SEP)
+        person = intake_domain.Person(int(age), Sex(sex), LifeStage(stage))
+        result = intake_domain.answer(bank.intakes, person)
+        return paged(bank, *render.intake_parts(bank, result, t, region), t)
     return None
