@@ -122,7 +122,8 @@ def test_a_line_longer_than_a_screen_is_reported(bank_copy: Path) -> None:
     """Within Telegram's limit, but a phone screen cannot hold it: its answer could not page."""
     path = bank_copy / "forms.yaml"
     long = "It dissolves poorly. " * 80  # about 1,700 characters, one line
-    line = edit(path, "      It dissolves poorly. In one small test", f"      {long}In one small test")
+    start = "      It dissolves poorly. In one small test"
+    line = edit(path, start, f"      {long}In one small test")
     problems = "\n".join(problems_in(bank_copy))
     assert f"{path}:{line - 5}: cannot render this entry: one line is" in problems
     assert "a screen holds 1500" in problems
