@@ -132,6 +132,17 @@ QUIZ_PRIVATE_ONLY = (
     "chat with me and send /quiz."
 )
 QUIZ_EMPTY = "There are no quiz questions yet. Try /tip for a tip instead."
+SETTINGS_QUIZ_ON = "🧠 Weekly quiz: on. One question every Sunday at your tip time."
+SETTINGS_QUIZ_OFF = "🧠 Weekly quiz: off."
+#: /status, after the first quiz: the user's own record (numbers only, nothing shared).
+QUIZ_STATUS = "🧠 Quiz: {right} of {answered} answers right. Right answers in a row: {streak}."
+#: /mydata: what the quiz stores.
+MYDATA_QUIZ = (
+    "<b>Quiz</b>: weekly quiz {weekly}; {sent} quiz questions sent, {answered} answered (kept "
+    "as right or wrong, for your streak)."
+)
+MYDATA_QUIZ_ON = "on"
+MYDATA_QUIZ_OFF = "off"
 
 # --- Inline mode cards (plain text, escaped where used) ---
 INLINE_FOOD = "{mg} mg of magnesium in {serving} ({dv}% of the Daily Value)"
@@ -139,6 +150,18 @@ INLINE_DV = "The Daily Value on US food labels is {dv} mg."
 INLINE_FORM = "About {percent}% of the compound is magnesium itself (elemental magnesium)"
 INLINE_TIMING = "Timing with magnesium: {medicines}"
 FORMS_HEADER = "<b>Magnesium supplement forms</b>"
+#: Plain text under the /forms heading (escaped where used).
+FORMS_PICK = (
+    "The % is how much of the compound is magnesium, then the evidence in a few words. Tap a "
+    "form for its details and sources."
+)
+#: The kidney warning in short on the /forms overview (each form's details carry it in full).
+FORMS_KIDNEY = (
+    "If you have kidney disease, do not start any magnesium supplement without your doctor: weak "
+    "kidneys cannot clear extra magnesium. Each form's details carry the full warning."
+)
+#: A button left from an answer the bank no longer has (plain text: a callback notice).
+SCREEN_GONE = "That is no longer available. Send the command again."
 FORMS_FOOTER = (
     "The label's <b>elemental magnesium</b> (the mg of magnesium itself) is what counts, not the "
     "weight of the whole compound. Ask a pharmacist or doctor before starting a supplement."
@@ -217,8 +240,8 @@ SUB_WELCOME_BACK = "Welcome back! Your daily tips are on again."
 SETTINGS_TITLE = "⚙️ <b>Settings</b>\n"
 FORGET_ASK = (
     "🗑 This deletes everything the bot stores about you: your subscription, your time and time "
-    "zone, your profile, your language choice, your 👍 / 👎 on tips, the link you came from, and "
-    "the record of tips sent to you. It cannot be undone. Continue?"
+    "zone, your profile, your language choice, your 👍 / 👎 on tips, your quiz answers, the link "
+    "you came from, and the record of tips sent to you. It cannot be undone. Continue?"
 )
 FORGET_DONE = "Done. Everything the bot stored about you has been deleted."
 FORGET_CANCELLED = "Nothing was deleted."

@@ -29,6 +29,7 @@ from telegram.ext import (
     ExtBot,
     InlineQueryHandler,
     MessageHandler,
+    PollAnswerHandler,
     TypeHandler,
     filters,
 )
@@ -46,6 +47,7 @@ from tipbot.bot import (
     profile,
     quiz,
     reference,
+    screens,
     subscriptions,
 )
 from tipbot.bot.chat_admins import admins_only
@@ -66,6 +68,7 @@ from tipbot.delivery.sweep import Deliverer
 from tipbot.i18n import LANGUAGES, Translator, language_for
 from tipbot.observe import Metrics
 from tipbot.storage import db
+from tipbot.storage.tables import DeliveryKind
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +154,9 @@ BUTTONS: dict[str, Callback] = {
     "lang": language.language_button,
     doses.BUTTON: doses.button,
     keyboards.FEEDBACK: feedback.vote,
+    keyboards.PAGE: screens.page_button,
+    keyboards.SOURCES: screens.sources_button,
+    keyboards.FORM: screens.form_button,
 }
 
 
@@ -228,6 +234,8 @@ def register_handlers(
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(_stale_button))
     application.add_handler(InlineQueryHandler(inline.inline_query))
+    # Answers to the bot's quiz polls (non-anonymous ones are reported), for the user's streak.
+    application.add_handler(PollAnswerHandler(quiz.poll_answer))
 
     application.add_handler(
         ChatMemberHandler(subscriptions.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
@@ -301,6 +309,7 @@ def _build_deliverer(
         owner=owner,
         audiences=selection.audiences(composer.bank.tips),
         planners=planners,
+        on_poll_sent=composer.poll_sent,
     )
     return bot, deliverer
 
@@ -313,6 +322,16 @@ def register_kinds(services: Services, composer: Composer) -> list[Planner]:
     dose_messages = doses.DoseMessages(services.bank, services.engine)  # issue 11
     dose_messages.register(composer)
     planners.append(dose_messages)
+    # The weekly quiz (issue 13): one quiz poll a week to each opted-in private chat.
+    weekly = quiz.WeeklyQuiz(
+        services.bank,
+        services.engine,
+        timedelta(hours=services.settings.catchup_hours),
+        services.clock,
+    )
+    composer.register(DeliveryKind.QUIZ, weekly.compose)
+    composer.on_poll_sent(DeliveryKind.QUIZ, weekly.sent)
+    planners.append(weekly)
     return planners
 
 

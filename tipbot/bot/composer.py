@@ -33,6 +33,7 @@ Message = tuple[str, InlineKeyboardMarkup | None]
 Outgoing = Message | Poll | Skip
 #: Composes the rows of one kind (registered with `Composer.register`).
 Handler = Callable[[ClaimedDelivery], Awaitable[Outgoing | None]]
+PollSent = Callable[[ClaimedDelivery, str], Awaitable[None]]
 #: Announcements are rare; keep the latest few in memory.
 MAX_CACHED_BROADCASTS = 16
 
@@ -47,6 +48,7 @@ class Composer:
         self._tips: dict[tuple[str, str, bool], Message] = {}
         self._broadcasts: dict[int, Message] = {}
         self._handlers: dict[str, Handler] = {}
+        self._poll_hooks: dict[str, PollSent] = {}
 
     def register(self, kind: DeliveryKind, handler: Handler) -> None:
         """Compose the rows of `kind` with `handler` (one handler per kind; tips and broadcasts
@@ -56,6 +58,16 @@ class Composer:
         if kind in (DeliveryKind.TIP, DeliveryKind.BROADCAST) or kind in self._handlers:
             raise ValueError(f"a composer for {kind!r} already exists")
         self._handlers[kind] = handler
+
+    def on_poll_sent(self, kind: DeliveryKind, hook: PollSent) -> None:
+        """Call `hook(job, poll_id)` after a poll of `kind` was delivered (an answer to a poll
+        names only the poll's id, so the quiz stores where it went)."""
+        self._poll_hooks[kind] = hook
+
+    async def poll_sent(self, job: ClaimedDelivery, poll_id: str) -> None:
+        hook = self._poll_hooks.get(job.kind)
+        if hook is not None:
+            await hook(job, poll_id)
 
     async def __call__(self, job: ClaimedDelivery) -> Outgoing | None:
         """What to send for `job`, or None if there is nothing to send any more."""

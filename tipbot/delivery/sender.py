@@ -129,6 +129,8 @@ class SendResult:
     message_id: int | None = None
     error: str | None = None
     new_chat_id: int | None = None  # set with MIGRATED: where the message went, or must go
+    #: The poll Telegram made, for a poll sent (an answer names only this id; see bot/quiz.py).
+    poll_id: str | None = None
 
 
 SendFn = Callable[..., Awaitable[Any]]
@@ -282,7 +284,13 @@ class Sender:
                 return SendResult(verdict, error=_describe(exc), new_chat_id=migrated_to)
             self._metrics.send_latency.observe(self._clock() - started)
             verdict = Verdict.MIGRATED if migrated_to is not None else Verdict.SENT
-            return SendResult(verdict, message_id=message.message_id, new_chat_id=migrated_to)
+            poll = getattr(message, "poll", None)
+            return SendResult(
+                verdict,
+                message_id=message.message_id,
+                new_chat_id=migrated_to,
+                poll_id=poll.id if poll is not None else None,
+            )
 
 
 def _describe(error: TelegramError) -> str:

@@ -220,8 +220,11 @@ class Deliverer:
         roles: tuple[str, ...] = (DELIVERY_ROLE,),
         audiences: Mapping[str, Audience] | None = None,
         planners: Sequence[Planner] = (),
+        on_poll_sent: Callable[[ClaimedDelivery, str], Awaitable[None]] | None = None,
     ) -> None:
         self._engine = engine
+        #: Told the poll id of each poll delivered (the quiz maps answers by it).
+        self._on_poll_sent = on_poll_sent
         #: Planners of the other kinds (dose reminders, the weekly quiz), run with the tips'.
         self._planners = tuple(planners)
         #: The bank's tagged tips, so subscribers with a profile get the tips that fit them.
@@ -509,6 +512,8 @@ class Deliverer:
                     quiet=quiet,
                 )
             await self._conclude(job, result)
+            if result.poll_id is not None and self._on_poll_sent is not None:
+                await self._poll_sent(job, result.poll_id)
         except Exception:
             log.exception("delivery %d failed unexpectedly", job.id)
             now = self._clock()
@@ -520,6 +525,15 @@ class Deliverer:
             )
         finally:
             slots.release()
+
+    async def _poll_sent(self, job: ClaimedDelivery, poll_id: str) -> None:
+        """The poll went out: whatever happens here, it must not count as a failed send (that
+        would send it again), so a failure only loses the answer's record, with one log line."""
+        assert self._on_poll_sent is not None
+        try:
+            await self._on_poll_sent(job, poll_id)
+        except Exception:
+            log.exception("recording sent poll of delivery %d failed", job.id)
 
     async def _conclude(self, job: ClaimedDelivery, result: SendResult) -> None:
         """Turn the sender's verdict into the row's outcome (see delivery/sender.py)."""

@@ -28,6 +28,7 @@ from tipbot.storage.tables import (
     dose_log,
     dose_plans,
     profiles,
+    quiz_polls,
     subscribers,
     tip_votes,
 )
@@ -210,7 +211,8 @@ async def forget(engine: AsyncEngine, chat_id: int) -> int:
                 delete(broadcast_drafts).where(broadcast_drafts.c.created_by == chat_id)
             )
         ).rowcount
-        for table in (chat_sources, tip_votes):  # where they came from, their 👍 / 👎
+        # Where they came from, their 👍 / 👎, their quiz polls and answers.
+        for table in (chat_sources, tip_votes, quiz_polls):
             gone += (await conn.execute(delete(table).where(table.c.chat_id == chat_id))).rowcount
         # Announcements an admin wrote stay for the other recipients, without their author.
         gone += (

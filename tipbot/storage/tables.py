@@ -104,6 +104,10 @@ subscribers = Table(
     Column("thread_id", BigInteger, nullable=True),
     # Send the daily tip without a notification sound (/settings; migration 4).
     Column("quiet", Boolean, nullable=False, default=False, server_default=false()),
+    # The weekly quiz poll (/settings, opt-in, private chats only), and the ISO week
+    # ("2026-W49", the chat's local week) of the last one planned: one a week (migration 8).
+    Column("quiz_weekly", Boolean, nullable=False, default=False, server_default=false()),
+    Column("quiz_week", String(8), nullable=True),
     Index("ix_subscribers_next_due_at", "next_due_at"),
 )
 
@@ -117,6 +121,22 @@ chat_sources = Table(
     Column("code", String(64), nullable=False),
     Column("first_seen_at", DateTime, nullable=False),
     Index("ix_chat_sources_code", "code"),
+)
+
+#: One quiz poll sent to a private chat (by /quiz or the weekly quiz): Telegram reports an answer
+#: by poll id alone, so the poll id leads to the chat and the question; the answer is kept only as
+#: right or wrong, for the user's own streak in /status. Deleted by /forget (migration 8).
+quiz_polls = Table(
+    "quiz_polls",
+    metadata,
+    Column("poll_id", String(64), primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("question_id", String(64), nullable=False),
+    Column("correct_option", SmallInteger, nullable=False),
+    Column("sent_at", DateTime, nullable=False),
+    Column("answered_at", DateTime, nullable=True),
+    Column("correct", Boolean, nullable=True),
+    Index("ix_quiz_polls_chat", "chat_id", "sent_at"),
 )
 
 #: A chat's 👍 (+1) or 👎 (-1) on one tip; changeable, one per (chat, tip), no text (migration 4).
