@@ -97,3 +97,14 @@ async def test_pause_cancels_queued_reminders_and_resume_plans_from_now(
     plan = await store.get_plan(engine, 9)
     assert plan is not None and plan.next_due_at == MONDAY_7 + timedelta(days=14)
     assert DeliveryKind.DOSE in {k for k, _, _, _ in await outbox(engine)}
+
+
+async def test_a_reminder_that_expires_unsent_is_logged_as_missed(engine: AsyncEngine) -> None:
+    from tipbot.storage import deliveries as outbox_store
+
+    await store.save_plan(engine, 10, "alendronate", WEEKLY, SUNDAY)
+    await store.plan_due_doses(engine, MONDAY_7)  # planned, then Telegram is unreachable
+    await outbox_store.expire(engine, MONDAY_7 + timedelta(minutes=59))
+    assert await store.records(engine, 10) == [DoseRecord(MONDAY_7, DoseState.NOT_LOGGED)]
+    await outbox_store.expire(engine, MONDAY_7 + timedelta(hours=1))
+    assert await store.records(engine, 10) == [DoseRecord(MONDAY_7, DoseState.MISSED)]
