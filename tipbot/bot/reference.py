@@ -131,8 +131,8 @@ async def intake(update: Update, context: Context) -> None:
         sex = t.gettext(messages.PROFILE_ANSWERS["sex"][profile.sex.value]).lower()
         who = f"{sex}, {profile.age_band.value}"
     paragraphs, cited = render.intake_parts(svc.bank, result, t, region, who)
-    if who is not None:
-        paragraphs.append(t.gettext(messages.INTAKE_FROM_PROFILE))
+    if who is not None:  # right under the values, on the first screen
+        paragraphs.insert(1, t.gettext(messages.INTAKE_FROM_PROFILE))
     first = content_screens.paged(svc.bank, paragraphs, cited, t)
     key = content_screens.intake_key(person)
     await screens.show(update, context, key, first=first, t=t)
