@@ -33,7 +33,8 @@ async def quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat.type != ChatType.PRIVATE:
         await answer(update, t.gettext(messages.QUIZ_PRIVATE_ONLY), keyboards.plain(t))
         return
-    questions = services(context).bank.quiz
+    # The questions in the reader's language; one not translated yet is asked in English, whole.
+    questions = services(context).translations.bank_for(t.language).quiz
     if not questions:
         await answer(update, t.gettext(messages.QUIZ_EMPTY), keyboards.plain(t))
         return

@@ -7,6 +7,7 @@ Handlers stay thin: they read the input, call a plain function from `tipbot.cont
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 from telegram import Update
@@ -23,7 +24,8 @@ from tipbot.bot.start_codes import remember_start_code
 from tipbot.companion.profile import Profile, intake_person
 from tipbot.content import intake as intake_domain
 from tipbot.content import render
-from tipbot.content.models import FoodGroup
+from tipbot.content.lookup import LookupResult
+from tipbot.content.models import Bank, FoodGroup
 from tipbot.i18n import Translator
 from tipbot.storage import profiles
 from tipbot.storage import subscriptions as subs
@@ -78,30 +80,47 @@ async def _region(update: Update, context: Context) -> str | None:
     return profile.region.value if profile is not None and profile.region is not None else None
 
 
+def _bank(context: Context, t: Translator) -> Bank:
+    """The bank with its tables (foods, forms, interactions, intakes) in the reader's language;
+    an entry not translated yet stays English, alone."""
+    return services(context).translations.bank_for(t.language)
+
+
+def _in_language(bank: Bank, result: LookupResult) -> LookupResult:
+    """A medicine look-up (made on the English names people type) with each class shown from
+    the reader's-language bank."""
+    classes = {c.id: c for c in bank.interactions.classes}
+    matches = tuple(
+        replace(m, interaction=classes.get(m.interaction.id, m.interaction)) for m in result.matches
+    )
+    return replace(result, matches=matches)
+
+
 async def foods(update: Update, context: Context) -> None:
     t = await translator_for(update, context)
     await send_food_chart(update, services(context), t)
     region = await _region(update, context)
-    text = render.foods(services(context).bank, None, t, region)
+    text = render.foods(_bank(context, t), None, t, region)
     await answer(update, text, keyboards.foods(None, t))
 
 
 async def forms(update: Update, context: Context) -> None:
     t = await translator_for(update, context)
-    await answer(update, render.forms(services(context).bank, t), keyboards.plain(t))
+    await answer(update, render.forms(_bank(context, t), t), keyboards.plain(t))
 
 
 async def interactions(update: Update, context: Context) -> None:
     svc = services(context)
     t = await translator_for(update, context)
+    bank = _bank(context, t)
     args = command_args(context)
     if not args:
-        pages = render.interactions_overview(svc.bank, t)
-        await answer(update, pages, keyboards.interactions(svc.bank, t))
+        pages = render.interactions_overview(bank, t)
+        await answer(update, pages, keyboards.interactions(bank, t))
         return
     query = " ".join(args)
-    result = svc.medicines.lookup(query)
-    pages = render.interaction_lookup(svc.bank, query, result, t)
+    result = _in_language(bank, svc.medicines.lookup(query))
+    pages = render.interaction_lookup(bank, query, result, t)
     await answer(update, pages, keyboards.interaction_back(t))
 
 
@@ -111,7 +130,6 @@ async def sources(update: Update, context: Context) -> None:
 
 
 async def intake(update: Update, context: Context) -> None:
-    svc = services(context)
     t = await translator_for(update, context)
     args = command_args(context)
     profile = await _profile(update, context)
@@ -123,7 +141,8 @@ async def intake(update: Update, context: Context) -> None:
     try:
         person = intake_domain.parse_person(" ".join(args)) if args else from_profile
         assert person is not None  # given, or from the profile
-        result = intake_domain.answer(svc.bank.intakes, person)
+        bank = _bank(context, t)
+        result = intake_domain.answer(bank.intakes, person)
     except intake_domain.IntakeInputError as exc:
         usage = t.gettext(messages.INTAKE_USAGE)
         await answer(update, f"{render.esc(str(exc)).capitalize()}.\n{usage}", keyboards.plain(t))
@@ -132,7 +151,7 @@ async def intake(update: Update, context: Context) -> None:
     if not args and profile is not None and profile.sex and profile.age_band:
         sex = t.gettext(messages.PROFILE_ANSWERS["sex"][profile.sex.value]).lower()
         who = f"{sex}, {profile.age_band.value}"
-    text = render.intake(svc.bank, result, t, region, who)
+    text = render.intake(bank, result, t, region, who)
     if who is not None:
         text += "\n\n" + t.gettext(messages.INTAKE_FROM_PROFILE)
     await answer(update, text, keyboards.plain(t))
@@ -169,8 +188,8 @@ async def food_group(update: Update, context: Context) -> None:
     """`foods:<group>` shows one group in place, `foods:every` the whole list (several
     messages), anything else (`foods:top`, an old `foods:all`) the richest foods again."""
     value = callback_part(update, 1)
-    bank = services(context).bank
     t = await translator_for(update, context)
+    bank = _bank(context, t)
     region = await _region(update, context)
     if value == "every":
         await answer(update, render.foods_all(bank, t, region), keyboards.foods(None, t))
@@ -182,8 +201,8 @@ async def food_group(update: Update, context: Context) -> None:
 
 async def interaction_class(update: Update, context: Context) -> None:
     """`ix:<class id>`: one interaction class."""
-    bank = services(context).bank
     t = await translator_for(update, context)
+    bank = _bank(context, t)
     cls = next((c for c in bank.interactions.classes if c.id == callback_part(update, 1)), None)
     if cls is None:
         pages = render.interactions_overview(bank, t)
@@ -194,8 +213,8 @@ async def interaction_class(update: Update, context: Context) -> None:
 
 async def intake_button(update: Update, context: Context) -> None:
     """`in:s:<kind>` asks the age band; `in:a:<kind>:<age>` answers."""
-    bank = services(context).bank
     t = await translator_for(update, context)
+    bank = _bank(context, t)
     step, kind = callback_part(update, 1), callback_part(update, 2)
     try:
         sex, stage = intake_domain.sex_and_stage(kind)
