@@ -519,13 +519,17 @@ NEGATIONS: dict[str, tuple[str, ...]] = {
 HEDGES: dict[str, tuple[str, ...]] = {
     "en": ("may", "might", "can", "could"),
     "es": _words(
-        "puedo puede pueden puedes podemos podría podrían quizá quizás posible posiblemente"
+        "puedo puede pueden puedes podemos podría podrían quizá quizás posible posiblemente "
+        # "could" of the past ("no trial that we could find") is a form of poder as well.
+        "pudo pudimos pudieron podido"
     ),
-    "de": _words("kann kannst können könnte könnten möglicherweise vielleicht eventuell"),
+    "de": _words(
+        "kann kannst können könnte könnten konnte konnten möglicherweise vielleicht eventuell"
+    ),
     # Russian inflects: "возможен/возможны" (possible) and "сможет" (will be able) carry "can".
     "ru": _words(
         "может могут можно возможно возможен возможна возможны могло мог могла могли могу "
-        "сможет смогут сможете"
+        "сможет смогут сможете смогли"
     ),
 }
 
