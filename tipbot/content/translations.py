@@ -521,7 +521,7 @@ HEDGES: dict[str, tuple[str, ...]] = {
     "es": _words(
         "puedo puede pueden puedes podemos podría podrían quizá quizás posible posiblemente "
         # "could" of the past ("no trial that we could find") is a form of poder as well.
-        "pudo pudimos pudieron podido"
+        "pudo pudimos pudieron podido pueda puedan"
     ),
     "de": _words(
         "kann kannst können könnte könnten konnte konnten möglicherweise vielleicht eventuell"
