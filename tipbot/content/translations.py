@@ -513,7 +513,8 @@ def _words(spaced: str) -> tuple[str, ...]:
 NEGATIONS: dict[str, tuple[str, ...]] = {
     "en": ("not", "no", "never", "without", "cannot", "none", "nor", r"\w+n['’]t"),
     "es": _words("no nunca sin ni jamás ningún ninguna ninguno nada tampoco"),
-    "de": _words("nicht kein keine keinen keinem keiner keines nie niemals ohne nichts weder"),
+    # "nein" is the answer "No" (a quiz option: "No, not fewer" -> "Nein, nicht weniger").
+    "de": _words("nicht kein keine keinen keinem keiner keines nie niemals ohne nichts weder nein"),
     "ru": _words("не нет никогда без ни нельзя ничего ничем"),
 }
 HEDGES: dict[str, tuple[str, ...]] = {
