@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import User
 from tests.fakebot.server import FakeBotApi
-from tipbot.content import render
+from tipbot.content import render, table_texts
 from tipbot.content.models import Bank
 from tipbot.i18n import Translator
 from tipbot.runner import Runner
@@ -61,10 +61,11 @@ async def test_spanish_forms(spanish: User, es_bank: Bank) -> None:
 async def test_spanish_interactions_look_up_by_brand(
     spanish: User, runner: Runner, es_bank: Bank
 ) -> None:
-    result = runner.services.medicines.lookup("Fosamax")
+    result = table_texts.lookup_in(es_bank, runner.services.medicines.lookup("Fosamax"))
     pages = render.interaction_lookup(es_bank, "Fosamax", result, Translator("es"))
     replies = await spanish.send("/interactions Fosamax", replies=len(pages))
     text = "\n".join(r.plain for r in replies)
+    assert "Fosamax (alendronato)" in text  # found by its brand, named in Spanish
     assert "Bisfosfonatos orales (comprimidos para la osteoporosis)" in text
     assert "alendronato (Fosamax, Fosamax Plus D, Binosto)" in text  # brands as in the bank
     assert "Los NIH dicen que hay que separarlos al menos 2 horas." in text
@@ -96,3 +97,14 @@ async def test_spanish_quiz(spanish: User, fake_api: FakeBotApi, bank: Bank, es_
     assert poll.options == tuple(asked.options)
     assert poll.correct_option_ids == (english.correct_index,)  # the same right answer
     assert poll.explanation == asked.explanation
+
+
+async def test_spanish_interactions_look_up_by_english_generic(
+    spanish: User, runner: Runner, es_bank: Bank
+) -> None:
+    result = table_texts.lookup_in(es_bank, runner.services.medicines.lookup("levothyroxine"))
+    pages = render.interaction_lookup(es_bank, "levothyroxine", result, Translator("es"))
+    replies = await spanish.send("/interactions levothyroxine", replies=len(pages))
+    text = "\n".join(r.plain for r in replies)
+    assert "Levotiroxina (hormona tiroidea)" in text
+    assert "El prospecto de Synthroid pide tomar la levotiroxina al menos 4 horas antes" in text

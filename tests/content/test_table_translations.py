@@ -12,9 +12,11 @@ import pytest
 from tipbot import cli
 from tipbot.content import table_texts
 from tipbot.content import translations as i18n
+from tipbot.content.inline_search import InlineIndex
 from tipbot.content.loader import bundled_bank_dir, load_bank
 from tipbot.content.models import Bank, DoseKind
 from tipbot.content.validate import validate_dir
+from tipbot.i18n import Translator
 
 
 @pytest.fixture
@@ -194,3 +196,14 @@ def test_report_lists_every_kind_and_language(capsys: pytest.CaptureFixture[str]
                 kind,
                 lang,
             )
+
+
+def test_inline_cards_in_spanish_found_by_english_names(english: Bank) -> None:
+    translations = i18n.load_translations(bundled_bank_dir(), english)
+    index = InlineIndex(translations.bank_for("es"), Translator("es"), english)
+    [card, *_] = index.search("chía")
+    assert card.title == "Semillas de chía"
+    assert "Semillas de chía" in card.text and "111 mg" in card.text
+    [fosamax] = index.search("Fosamax")  # a brand: the English names still find the card
+    assert fosamax.title == "Bisfosfonatos orales (comprimidos para la osteoporosis)"
+    assert "alendronato (Fosamax" in fosamax.text

@@ -7,7 +7,6 @@ Handlers stay thin: they read the input, call a plain function from `tipbot.cont
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from typing import Any
 
 from telegram import Update
@@ -23,8 +22,7 @@ from tipbot.bot.services import services
 from tipbot.bot.start_codes import remember_start_code
 from tipbot.companion.profile import Profile, intake_person
 from tipbot.content import intake as intake_domain
-from tipbot.content import render
-from tipbot.content.lookup import LookupResult
+from tipbot.content import render, table_texts
 from tipbot.content.models import Bank, FoodGroup
 from tipbot.i18n import Translator
 from tipbot.storage import profiles
@@ -86,16 +84,6 @@ def _bank(context: Context, t: Translator) -> Bank:
     return services(context).translations.bank_for(t.language)
 
 
-def _in_language(bank: Bank, result: LookupResult) -> LookupResult:
-    """A medicine look-up (made on the English names people type) with each class shown from
-    the reader's-language bank."""
-    classes = {c.id: c for c in bank.interactions.classes}
-    matches = tuple(
-        replace(m, interaction=classes.get(m.interaction.id, m.interaction)) for m in result.matches
-    )
-    return replace(result, matches=matches)
-
-
 async def foods(update: Update, context: Context) -> None:
     t = await translator_for(update, context)
     await send_food_chart(update, services(context), t)
@@ -119,7 +107,7 @@ async def interactions(update: Update, context: Context) -> None:
         await answer(update, pages, keyboards.interactions(bank, t))
         return
     query = " ".join(args)
-    result = _in_language(bank, svc.medicines.lookup(query))
+    result = table_texts.lookup_in(bank, svc.medicines.lookup(query))
     pages = render.interaction_lookup(bank, query, result, t)
     await answer(update, pages, keyboards.interaction_back(t))
 

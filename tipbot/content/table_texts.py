@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from tipbot.content.lookup import LookupResult
 from tipbot.content.models import (
     Bank,
     DoseRule,
@@ -333,6 +334,23 @@ def _dose(rule: DoseRule, text: dict[str, str] | None) -> DoseRule:
     )
 
 
+def lookup_in(bank: Bank, result: LookupResult) -> LookupResult:
+    """A medicine look-up, made on the English names people type (brands, English generics),
+    shown from `bank` in the reader's language: each class and generic name translated."""
+    classes = {c.id: c for c in bank.interactions.classes}
+    matches = []
+    for match in result.matches:
+        shown = classes.get(match.interaction.id, match.interaction)
+        generics = [m.generic for m in match.interaction.medicines]
+        # The medicines keep their order, so the translated generic is at the same place.
+        if match.generic in generics and len(shown.medicines) == len(generics):
+            generic = shown.medicines[generics.index(match.generic)].generic
+            name = generic if match.name == match.generic else match.name
+            match = replace(match, name=name, generic=generic)
+        matches.append(replace(match, interaction=shown))
+    return replace(result, matches=tuple(matches))
+
+
 __all__ = [
     "FIELDS",
     "LIST_FIELDS",
@@ -340,6 +358,7 @@ __all__ = [
     "TABLE_KINDS",
     "Unit",
     "food_id",
+    "lookup_in",
     "slug",
     "translated_bank",
     "units",
