@@ -4,8 +4,11 @@ tips/locales/es/*.yaml, with the English bank's numbers."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from tests.bot.test_language import english_words, speaker
 from tests.conftest import User
 from tests.fakebot.server import FakeBotApi
 from tipbot.content import render, table_texts
@@ -108,3 +111,26 @@ async def test_spanish_interactions_look_up_by_english_generic(
     text = "\n".join(r.plain for r in replies)
     assert "Levotiroxina (hormona tiroidea)" in text
     assert "El prospecto de Synthroid pide tomar la levotiroxina al menos 4 horas antes" in text
+
+
+@pytest.mark.parametrize("lang", ["es", "de", "ru"])
+@pytest.mark.parametrize("command", ["/foods", "/forms", "/interactions", "/intake 67 female"])
+async def test_no_english_left_in_table_screens(
+    runner: Runner, fake_api: FakeBotApi, lang: str, command: str
+) -> None:
+    """The tables answer in each language: no English words but brand names and source titles.
+
+    The italic line of an interaction class lists its medicines with the brands as the English
+    bank spells them (some are English common names: "milk of magnesia"), so it is left out."""
+    bank = runner.services.translations.bank_for(lang)
+    t = Translator(lang)
+    pages = {
+        "/forms": len(render.forms(bank, t)),
+        "/interactions": len(render.interactions_overview(bank, t)),
+    }
+    user = speaker(fake_api, lang)
+    replies = await user.send(command, replies=pages.get(command, 1))
+    brands = re.compile(r"<i>[^<]*\([^<]*</i>")
+    for reply in replies:
+        without_brands = reply._replace(text=brands.sub("", reply.text))
+        assert english_words(without_brands) == [], reply.text
