@@ -14,7 +14,7 @@ from tests.conftest import FakeClock, User, bot_settings
 from tests.fakebot.server import FakeBotApi, SentMessage
 from tipbot import messages
 from tipbot.bot import reference
-from tipbot.content import render
+from tipbot.content import render, table_texts
 from tipbot.content.models import Bank
 from tipbot.content.translations import TipEntry, Translations, tip_hash
 from tipbot.i18n import FALLBACKS, Translator
@@ -80,8 +80,9 @@ async def test_reference_screens_have_translated_labels(
     assert t.gettext("Sources") in foods.plain
     [sources, *_] = await user.send("/sources", replies=len(render.sources(bank, t)))
     assert t.gettext("Sources") in sources.plain
-    found = runner.services.medicines.lookup("Fosamax")
-    pages = render.interaction_lookup(bank, "Fosamax", found, t)
+    shown = runner.services.translations.bank_for(lang)  # the tables in the reader's language
+    found = table_texts.lookup_in(shown, runner.services.medicines.lookup("Fosamax"))
+    pages = render.interaction_lookup(shown, "Fosamax", found, t)
     replies = await user.send("/interactions Fosamax", replies=len(pages))
     html = "\n".join(r.text for r in replies)
     assert f"<i>{t.gettext('Includes:')}</i>" in html
