@@ -5,18 +5,24 @@ stale entry falls back to English for that entry alone."""
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tipbot import cli
-from tipbot.content import table_texts
+from tipbot.bot.composer import Composer
+from tipbot.companion.profile import Kidney, Profile
+from tipbot.content import render, table_texts
 from tipbot.content import translations as i18n
 from tipbot.content.inline_search import InlineIndex
 from tipbot.content.loader import bundled_bank_dir, load_bank
-from tipbot.content.models import Bank, DoseKind
+from tipbot.content.models import AudienceTag, Bank, DoseKind
 from tipbot.content.validate import validate_dir
 from tipbot.i18n import Translator
+from tipbot.storage.deliveries import ClaimedDelivery
 
 
 @pytest.fixture
@@ -207,3 +213,26 @@ def test_inline_cards_in_spanish_found_by_english_names(english: Bank) -> None:
     [fosamax] = index.search("Fosamax")  # a brand: the English names still find the card
     assert fosamax.title == "Bisfosfonatos orales (comprimidos para la osteoporosis)"
     assert "alendronato (Fosamax" in fosamax.text
+
+
+async def test_daily_tip_kidney_caution_in_the_subscribers_language(english: Bank) -> None:
+    """A Spanish subscriber with kidney disease gets the bank's kidney caution in Spanish."""
+    translations = i18n.load_translations(bundled_bank_dir(), english)
+    tip = next(t for t in english.tips if AudienceTag.KIDNEY in t.caution_for)
+    composer = Composer(english, cast(AsyncEngine, None), translations)
+    job = ClaimedDelivery(
+        1,
+        1,
+        tip.id,
+        None,
+        None,
+        0,
+        datetime(2026, 6, 1),
+        profile=Profile(kidney=Kidney.YES),
+        language="es",
+    )
+    message = await composer(job)
+    assert message is not None
+    spanish = translations.bank_for("es").interactions.kidney_caution
+    assert render.esc(spanish) in message[0]
+    assert render.esc(english.interactions.kidney_caution) not in message[0]
