@@ -1,7 +1,9 @@
 """The tip bank in other languages: loading `tips/locales/<lang>/*.yaml` and checking it is safe.
 
 A translation is data beside the English, keyed by the same ids and holding only the translated
-text; ids, sources and evidence levels stay in the English bank. Each entry records
+text: the tips (`tips.yaml`) and the tables (`foods.yaml`, `forms.yaml`, `interactions.yaml`,
+`intakes.yaml`, `quiz.yaml`, `doses.yaml`; which fields are text is in `table_texts`); ids,
+numbers, sources and evidence levels stay in the English bank. Each entry records
 `english_hash` of the English it was translated from, so an entry whose English changed since
 ("stale") is never shown: the English is sent instead, for that tip alone, and nothing is ever
 sent half-translated.
