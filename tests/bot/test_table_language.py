@@ -10,10 +10,8 @@ import pytest
 
 from tests.bot.test_language import english_words, speaker
 from tests.conftest import User
-from tests.fakebot.server import FakeBotApi
-from tipbot.content import render, table_texts
+from tests.fakebot.server import FakeBotApi, SentMessage
 from tipbot.content.models import Bank
-from tipbot.i18n import Translator
 from tipbot.runner import Runner
 
 SPANISH = "es-MX"
@@ -51,22 +49,25 @@ async def test_spanish_food_chart_caption(
     )
 
 
+async def _screens(user: User, command: str) -> list[SentMessage]:
+    """Every screen of the one answer `command` gets (its More button pressed through)."""
+    [first] = await user.send(command)
+    return await user.pages(first)
+
+
 async def test_spanish_forms(spanish: User, es_bank: Bank) -> None:
-    pages = render.forms(es_bank, Translator("es"))
-    replies = await spanish.send("/forms", replies=len(pages))
-    text = "\n".join(r.plain for r in replies)
+    overview = await _screens(spanish, "/forms")
+    oxide = next(f for f in es_bank.forms if f.name == "Óxido de magnesio")
+    [details] = await spanish.press(overview[0], f"form:{oxide.id}")
+    text = "\n".join(r.plain for r in [*overview, *await spanish.pages(details)])
     assert "Óxido de magnesio" in text
     assert "Se disuelve mal." in text
     assert "Si tiene una enfermedad de los riñones, no empiece a tomar suplementos" in text
     assert "Magnesium oxide" not in text and "It dissolves poorly" not in text
 
 
-async def test_spanish_interactions_look_up_by_brand(
-    spanish: User, runner: Runner, es_bank: Bank
-) -> None:
-    result = table_texts.lookup_in(es_bank, runner.services.medicines.lookup("Fosamax"))
-    pages = render.interaction_lookup(es_bank, "Fosamax", result, Translator("es"))
-    replies = await spanish.send("/interactions Fosamax", replies=len(pages))
+async def test_spanish_interactions_look_up_by_brand(spanish: User) -> None:
+    replies = await _screens(spanish, "/interactions Fosamax")
     text = "\n".join(r.plain for r in replies)
     assert "Fosamax (alendronato)" in text  # found by its brand, named in Spanish
     assert "Bisfosfonatos orales (comprimidos para la osteoporosis)" in text
@@ -75,9 +76,8 @@ async def test_spanish_interactions_look_up_by_brand(
     assert "Oral bisphosphonates" not in text
 
 
-async def test_spanish_interactions_overview_buttons(spanish: User, es_bank: Bank) -> None:
-    pages = render.interactions_overview(es_bank, Translator("es"))
-    replies = await spanish.send("/interactions", replies=len(pages))
+async def test_spanish_interactions_overview_buttons(spanish: User) -> None:
+    replies = await _screens(spanish, "/interactions")
     labels = [str(b.get("text", "")) for r in replies for b in r.buttons]
     assert any(label.startswith("Bisfosfonatos orales") for label in labels), labels
 
@@ -102,12 +102,8 @@ async def test_spanish_quiz(spanish: User, fake_api: FakeBotApi, bank: Bank, es_
     assert poll.explanation == asked.explanation
 
 
-async def test_spanish_interactions_look_up_by_english_generic(
-    spanish: User, runner: Runner, es_bank: Bank
-) -> None:
-    result = table_texts.lookup_in(es_bank, runner.services.medicines.lookup("levothyroxine"))
-    pages = render.interaction_lookup(es_bank, "levothyroxine", result, Translator("es"))
-    replies = await spanish.send("/interactions levothyroxine", replies=len(pages))
+async def test_spanish_interactions_look_up_by_english_generic(spanish: User) -> None:
+    replies = await _screens(spanish, "/interactions levothyroxine")
     text = "\n".join(r.plain for r in replies)
     assert "Levotiroxina (hormona tiroidea)" in text
     assert "El prospecto de Synthroid pide tomar la levotiroxina al menos 4 horas antes" in text
@@ -122,14 +118,8 @@ async def test_no_english_left_in_table_screens(
 
     The italic line of an interaction class lists its medicines with the brands as the English
     bank spells them (some are English common names: "milk of magnesia"), so it is left out."""
-    bank = runner.services.translations.bank_for(lang)
-    t = Translator(lang)
-    pages = {
-        "/forms": len(render.forms(bank, t)),
-        "/interactions": len(render.interactions_overview(bank, t)),
-    }
     user = speaker(fake_api, lang)
-    replies = await user.send(command, replies=pages.get(command, 1))
+    replies = await _screens(user, command)
     brands = re.compile(r"<i>[^<]*\([^<]*</i>")
     for reply in replies:
         without_brands = reply._replace(text=brands.sub("", reply.text))
