@@ -16,7 +16,7 @@ from datetime import date, datetime, tzinfo
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 from babel.dates import format_date, format_skeleton, format_time
 from babel.support import Translations
@@ -48,6 +48,24 @@ class Plural(NamedTuple):
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it here (it is translated where used)."""
     return message
+
+
+class Reason(ValueError):
+    """Why typed input cannot be used, said to the person: an English template (marked `N_` where
+    it is raised, so it is extracted) and its values, translated where it is shown
+    (`Translator.reason`). `str()` is the English, so logs and English replies read as before."""
+
+    def __init__(self, template: str, **values: object) -> None:
+        super().__init__(template.format(**values))
+        self.template = template
+        self.values = values
+
+    @classmethod
+    def of(cls, error: BaseException) -> Self:
+        """`error` as this kind of Reason, keeping its template so it is still translated."""
+        if isinstance(error, Reason):
+            return cls(error.template, **error.values)
+        return cls(str(error).replace("{", "{{").replace("}", "}}"))
 
 
 def language_for(language_code: str | None) -> str:
@@ -84,6 +102,16 @@ class Translator:
         if self.language != DEFAULT and translated in message:
             FALLBACKS[self.language] += 1
         return translated
+
+    def reason(self, error: BaseException) -> str:
+        """An input error's message in this language (a plain exception: its text, looked up)."""
+        if isinstance(error, Reason):
+            values = {
+                name: self.reason(value) if isinstance(value, Reason) else value
+                for name, value in error.values.items()
+            }
+            return self.gettext(error.template).format(**values)
+        return self.gettext(str(error))
 
     def format_date(self, day: date) -> str:
         """A short date in the language's own order ("Tue, Jun 2", "Di., 2. Juni")."""

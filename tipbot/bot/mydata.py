@@ -7,6 +7,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from tipbot import messages, subscriptions
+from tipbot.bot import keyboards
+from tipbot.bot.language import translator_for
 from tipbot.bot.profile import profile_lines
 from tipbot.bot.replies import answer
 from tipbot.bot.services import services
@@ -19,24 +21,26 @@ async def mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat is None:
         return
     svc = services(context)
+    t = await translator_for(update, context)
+    _ = t.gettext
     data = await stored_about(svc.engine, chat.id)
-    lines = [messages.MYDATA_TITLE, ""]
+    lines = [_(messages.MYDATA_TITLE), ""]
     if data.subscriber is None:
-        lines.append(messages.MYDATA_NO_SUBSCRIPTION)
+        lines.append(_(messages.MYDATA_NO_SUBSCRIPTION))
     else:
         sub = data.subscriber
         lines.append(
-            messages.MYDATA_SUBSCRIPTION.format(
-                standing=sub.standing.value,
+            _(messages.MYDATA_SUBSCRIPTION).format(
+                standing=_(messages.MYDATA_STANDING[sub.standing.value]),
                 schedule=esc(subscriptions.describe_schedule(sub)),
             )
         )
-        lines.append(messages.MYDATA_ROTATION.format(count=data.tips_this_round))
-    lines.append(messages.MYDATA_DELIVERIES.format(count=data.deliveries))
+        lines.append(_(messages.MYDATA_ROTATION).format(count=data.tips_this_round))
+    lines.append(_(messages.MYDATA_DELIVERIES).format(count=data.deliveries))
     lines.append("")
     if data.profile is None:
-        lines.append(messages.MYDATA_NO_PROFILE)
+        lines.append(_(messages.MYDATA_NO_PROFILE))
     else:
-        lines += [messages.MYDATA_PROFILE, *profile_lines(svc, data.profile)]
-    lines += ["", messages.MYDATA_FOOTER]
-    await answer(update, "\n".join(lines))
+        lines += [_(messages.MYDATA_PROFILE), *profile_lines(svc, data.profile, t)]
+    lines += ["", _(messages.MYDATA_FOOTER)]
+    await answer(update, "\n".join(lines), keyboards.plain(t))

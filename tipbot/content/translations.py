@@ -323,7 +323,7 @@ def _words(spaced: str) -> tuple[str, ...]:
 NEGATIONS: dict[str, tuple[str, ...]] = {
     "en": ("not", "no", "never", "without", "cannot", "none", "nor", r"\w+n['’]t"),
     "es": _words("no nunca sin ni jamás ningún ninguna ninguno nada tampoco"),
-    "de": _words("nicht kein keine keinen keinem keiner keines nie niemals ohne nichts weder"),
+    "de": _words("nicht nein kein keine keinen keinem keiner keines nie niemals ohne nichts weder"),
     "ru": _words("не нет никогда без ни нельзя ничего ничем"),
 }
 HEDGES: dict[str, tuple[str, ...]] = {
