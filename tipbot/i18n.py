@@ -76,11 +76,31 @@ def language_for(language_code: str | None) -> str:
     return primary if primary in LANGUAGES else DEFAULT
 
 
+class _CountMissing(NullTranslations):
+    """The last fallback of a language's catalogue: reached only for a message the catalogue
+    does not have, so it counts exactly those (a translation that happens to equal the English,
+    such as "EU" or "Vegan", is not a fallback)."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__()
+        self.language = language
+
+    def gettext(self, message: str) -> str:
+        if message.strip():
+            FALLBACKS[self.language] += 1
+        return message
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        FALLBACKS[self.language] += 1
+        return msgid1 if n == 1 else msgid2
+
+
 @cache
 def _catalogue(language: str) -> NullTranslations:
     if language == DEFAULT:
         return NullTranslations()
     loaded = Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+    loaded.add_fallback(_CountMissing(language))
     return loaded
 
 
@@ -92,16 +112,13 @@ class Translator:
         self._catalogue = _catalogue(self.language)
 
     def gettext(self, message: str) -> str:
-        translated = self._catalogue.gettext(message)
-        if translated == message and self.language != DEFAULT and message.strip():
-            FALLBACKS[self.language] += 1
-        return translated
+        """The message in this language; a message missing from the catalogue comes back in
+        English and is counted in `FALLBACKS`. (The empty message id is the catalogue's
+        header, never a text to show.)"""
+        return self._catalogue.gettext(message) if message else message
 
     def ngettext(self, message: Plural, n: int) -> str:
-        translated = self._catalogue.ngettext(message.singular, message.plural, n)
-        if self.language != DEFAULT and translated in message:
-            FALLBACKS[self.language] += 1
-        return translated
+        return self._catalogue.ngettext(message.singular, message.plural, n)
 
     def reason(self, error: BaseException) -> str:
         """An input error's message in this language (a plain exception: its text, looked up)."""
