@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import re
@@ -104,6 +105,7 @@ def build_application(
     else:
         builder = builder.connection_pool_size(32).pool_timeout(10.0)
     application = builder.build()
+    limiter.language_of = functools.partial(language.last_language, application)
 
     services = Services(
         settings, bank, engine, metrics, clock, MedicineIndex(bank.interactions), budget
