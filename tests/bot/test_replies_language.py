@@ -151,3 +151,19 @@ async def test_an_announcement_has_its_heading_in_each_readers_language(
     assert deliverer is not None
     while deliverer.running:  # noqa: ASYNC110 - the sweep the confirmation started
         await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize(
+    ("lang", "word"), [("es", "Cancelar"), ("de", "abbrechen"), ("ru", "Отмена")]
+)
+async def test_a_flow_is_cancelled_with_the_languages_word(
+    runner: Runner, fake_api: FakeBotApi, lang: str, word: str
+) -> None:
+    chat = 9600 + len(word)
+    fake_api.set_language(chat, lang)
+    user = User(fake_api, chat)
+    await user.send("/subscribe")
+    [cancelled] = await user.send(word)
+    assert cancelled.plain == Translator(lang).gettext(messages.FLOW_CANCELLED)
+    [pointer] = await user.send("08:00")  # the flow is closed: free text gets the pointer
+    assert pointer.plain == Translator(lang).gettext(messages.UNKNOWN_TEXT)

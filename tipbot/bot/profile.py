@@ -30,7 +30,7 @@ from tipbot import messages
 from tipbot.bot import keyboards
 from tipbot.bot import subscriptions as subscription_handlers
 from tipbot.bot.language import translator_for
-from tipbot.bot.replies import answer, callback_part, command_args
+from tipbot.bot.replies import answer, callback_part, command_args, is_cancel
 from tipbot.bot.services import Services, services
 from tipbot.companion.profile import (
     NO_MEDICINE,
@@ -287,7 +287,7 @@ async def typed_answer(update: Update, context: Context) -> object:
         return ConversationHandler.END
     question, guided = open_question
     t = await translator_for(update, context)
-    if text.casefold() in {"cancel", "stop", "/cancel"}:
+    if is_cancel(text):
         await answer(update, t.gettext(messages.FLOW_CANCELLED), keyboards.plain(t))
         return _end(context)
     svc = services(context)

@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from tipbot import chat_rights, messages, subscriptions
 from tipbot.bot import keyboards
 from tipbot.bot.language import translator_for
-from tipbot.bot.replies import answer, callback_part, command_args
+from tipbot.bot.replies import answer, callback_part, command_args, is_cancel
 from tipbot.bot.services import services
 from tipbot.content.render import esc
 from tipbot.delivery.schedule import as_aware, format_minute, parse_minute, tz_from_key
@@ -186,7 +186,7 @@ async def flow_text(update: Update, context: Context) -> None:
     if not flow:
         await answer(update, t.gettext(messages.UNKNOWN_TEXT), keyboards.plain(t))
         return
-    if text.strip().casefold() in {"cancel", "stop", "/cancel"}:
+    if is_cancel(text):
         _set_flow(context, None)
         await answer(update, t.gettext(messages.FLOW_CANCELLED), keyboards.plain(t))
         return
