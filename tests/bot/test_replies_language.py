@@ -18,6 +18,7 @@ from tipbot.bot.admin import fallbacks_text
 from tipbot.companion.medicines import MedicineCatalogue
 from tipbot.companion.profile import Profile as ProfileAnswers
 from tipbot.companion.profile import ProfileInputError, parse_profile_command
+from tipbot.content import render
 from tipbot.content.models import Bank
 from tipbot.i18n import FALLBACKS, Reason, Translator
 from tipbot.runner import Runner
@@ -167,3 +168,19 @@ async def test_a_flow_is_cancelled_with_the_languages_word(
     assert cancelled.plain == Translator(lang).gettext(messages.FLOW_CANCELLED)
     [pointer] = await user.send("08:00")  # the flow is closed: free text gets the pointer
     assert pointer.plain == Translator(lang).gettext(messages.UNKNOWN_TEXT)
+
+
+async def test_the_error_notice_follows_the_chosen_language(
+    runner: Runner, fake_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram says German, the user chose Russian: a failing handler's notice is Russian."""
+    fake_api.set_language(9701, "de")
+    user = User(fake_api, 9701)
+    await user.send("/language ru")
+
+    def broken(*_: object) -> str:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(render, "help_text", broken)
+    [notice] = await user.send("/help")
+    assert notice.plain == Translator("ru").gettext(messages.ERROR)

@@ -415,7 +415,9 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         user = update.effective_user
-        t = Translator(language_for(user.language_code if user else None))
+        # The language the handler had found (a /language choice included), else Telegram's.
+        shown = language.shown_language(context.application, update.effective_chat.id)
+        t = Translator(shown or language_for(user.language_code if user else None))
         try:
             await update.effective_chat.send_message(t.gettext(messages.ERROR))
         except TelegramError:

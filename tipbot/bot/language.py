@@ -52,9 +52,16 @@ async def language_of(update: Update, context: CallbackContext[Any, Any, Any, An
 def last_language(application: Application[Any, Any, Any, Any, Any, Any], chat_id: int) -> str:
     """The language `chat_id` was last answered in (English if it never was), for messages
     sent where no update says who reads them (the reply limiter's busy notice)."""
+    return shown_language(application, chat_id) or DEFAULT
+
+
+def shown_language(
+    application: Application[Any, Any, Any, Any, Any, Any], chat_id: int
+) -> str | None:
+    """The language `chat_id` was last answered in by this process, if it was."""
     data = application.chat_data.get(chat_id) or {}
     shown = data.get(_SHOWN_KEY)
-    return shown if shown in LANGUAGES else DEFAULT
+    return str(shown) if shown in LANGUAGES else None
 
 
 async def translator_for(
