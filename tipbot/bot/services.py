@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from tipbot.bot.composer import Composer
 from tipbot.bot.photos import PhotoCache
 from tipbot.companion.medicines import MedicineCatalogue
 from tipbot.config import Settings
@@ -43,6 +44,9 @@ class Services:
     #: The bot's Telegram budget, shared by replies and deliveries.
     budget: Budget
     deliverer: Deliverer | None = None
+    #: What each delivery says (with the delivery role): handlers of the newer kinds are
+    #: registered on it (`Composer.register`).
+    composer: Composer | None = None
     delivery_bot: ExtBot[None] | None = None
     #: The supervised delivery loop (`Deliverer.run`), while it runs.
     delivery_task: asyncio.Task[None] | None = None
@@ -75,7 +79,8 @@ class Services:
         if language == DEFAULT:
             return self.inline
         if language not in self.inline_translated:
-            self.inline_translated[language] = InlineIndex(self.bank, Translator(language))
+            bank = self.translations.bank_for(language)  # the cards' text in the language
+            self.inline_translated[language] = InlineIndex(bank, Translator(language), self.bank)
         return self.inline_translated[language]
 
 
