@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import html
 import io
 import subprocess
 import sys
 from datetime import datetime, timedelta
 
+from tests.bot.english import LABEL_TERMS, bank_texts, english_left
+from tipbot import messages
 from tipbot.config import Settings
-from tipbot.console import Console, parse_wait
+from tipbot.console import USER, Console, parse_wait
 from tipbot.content.models import Bank
+from tipbot.i18n import Translator
+from tipbot.telegram_html import visible_text
 
 
 async def chat(bank: Bank, text: str) -> tuple[str, int]:
@@ -81,6 +86,55 @@ async def test_console_in_german(bank: Bank) -> None:
     assert "Was ich kann" in text and "/language — Die Sprache meiner Antworten wählen" in text
     assert "Empfohlene Magnesiummenge am Tag: Für wen?" in text
     assert "What I can do" not in text
+
+
+#: Every command of the menu, with arguments where the bare command only asks a question.
+EVERY_COMMAND = [
+    "/start",
+    *(f"/{c.name}" for c in messages.COMMANDS),
+    "/interactions Fosamax",
+    "/intake 67 female",
+    "/subscribe 07:30 Europe/Berlin",
+    "/status",
+    "/profile set age 71",
+    "/language xx",
+    "/subscribe 25:99",
+    "/nonsense",
+]
+
+
+async def test_console_answers_every_command_in_german(bank: Bank) -> None:
+    """`tipbot console --lang de`: every command is answered, as Telegram would accept it, and
+    with no English left but the bank's own text (see tests/bot/english.py; every language is
+    checked through the fake Bot API in tests/bot/test_every_reply_translated.py)."""
+    lang = "de"
+    out = io.StringIO()
+    console = Console(Settings(), bank, out, language=lang)
+    status = await console.run(io.StringIO("\n".join(EVERY_COMMAND) + "\n"), prompt=False)
+    assert status == 0, console.request.problems
+    banner, text = out.getvalue().split("\n", 1)  # the console's own line is not the bot's
+    assert banner.startswith("tipbot console:")
+    t = Translator(lang)
+    for expected in (messages.HELP_HEADER, messages.SUB_STATUS, messages.ABOUT):
+        assert visible_text(t.gettext(expected).split("{")[0].split("\n")[0]) in text
+    # The console's own words (a quiz is answered in Telegram) and the user's name are not the
+    # bot's replies.
+    own = ["(answer it in Telegram)", str(USER["first_name"])]
+    assert english_left(html.escape(text), [*bank_texts(bank), *LABEL_TERMS, *own]) == []
+
+
+def test_console_lang_flag_picks_the_language() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tipbot", "console", "--lang", "de"],
+        input="/status\n/mydata\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Sie haben keine Tagestipps abonniert" in result.stdout
+    assert "Was der Bot über Sie speichert" in result.stdout
 
 
 async def test_the_console_clock_runs_a_week_of_dose_reminders(bank: Bank) -> None:

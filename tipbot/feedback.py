@@ -28,7 +28,7 @@ def parse_sign(text: str) -> Vote | None:
 
 def toast(before: Vote | None, now: Vote) -> str:
     """The short answer to a press: thanks for a first vote, "changed" for the other button,
-    "already noted" when the same button is pressed again."""
+    "already noted" when the same button is pressed again (in English: the handler translates)."""
     if before is None:
         return messages.FEEDBACK_THANKS
     if before is now:

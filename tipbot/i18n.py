@@ -16,7 +16,7 @@ from datetime import date, datetime, tzinfo
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 from babel.dates import format_date, format_skeleton, format_time
 from babel.support import Translations
@@ -50,6 +50,24 @@ def N_(message: str) -> str:
     return message
 
 
+class Reason(ValueError):
+    """Why typed input cannot be used, said to the person: an English template (marked `N_` where
+    it is raised, so it is extracted) and its values, translated where it is shown
+    (`Translator.reason`). `str()` is the English, so logs and English replies read as before."""
+
+    def __init__(self, template: str, **values: object) -> None:
+        super().__init__(template.format(**values))
+        self.template = template
+        self.values = values
+
+    @classmethod
+    def of(cls, error: BaseException) -> Self:
+        """`error` as this kind of Reason, keeping its template so it is still translated."""
+        if isinstance(error, Reason):
+            return cls(error.template, **error.values)
+        return cls(str(error).replace("{", "{{").replace("}", "}}"))
+
+
 def language_for(language_code: str | None) -> str:
     """`es`, `es-MX`, `de_AT`, `RU` -> the bot's language; unknown or missing -> English."""
     if not language_code:
@@ -58,11 +76,31 @@ def language_for(language_code: str | None) -> str:
     return primary if primary in LANGUAGES else DEFAULT
 
 
+class _CountMissing(NullTranslations):
+    """The last fallback of a language's catalogue: reached only for a message the catalogue
+    does not have, so it counts exactly those (a translation that happens to equal the English,
+    such as "EU" or "Vegan", is not a fallback)."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__()
+        self.language = language
+
+    def gettext(self, message: str) -> str:
+        if message.strip():
+            FALLBACKS[self.language] += 1
+        return message
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        FALLBACKS[self.language] += 1
+        return msgid1 if n == 1 else msgid2
+
+
 @cache
 def _catalogue(language: str) -> NullTranslations:
     if language == DEFAULT:
         return NullTranslations()
     loaded = Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+    loaded.add_fallback(_CountMissing(language))
     return loaded
 
 
@@ -74,16 +112,23 @@ class Translator:
         self._catalogue = _catalogue(self.language)
 
     def gettext(self, message: str) -> str:
-        translated = self._catalogue.gettext(message)
-        if translated == message and self.language != DEFAULT and message.strip():
-            FALLBACKS[self.language] += 1
-        return translated
+        """The message in this language; a message missing from the catalogue comes back in
+        English and is counted in `FALLBACKS`. (The empty message id is the catalogue's
+        header, never a text to show.)"""
+        return self._catalogue.gettext(message) if message else message
 
     def ngettext(self, message: Plural, n: int) -> str:
-        translated = self._catalogue.ngettext(message.singular, message.plural, n)
-        if self.language != DEFAULT and translated in message:
-            FALLBACKS[self.language] += 1
-        return translated
+        return self._catalogue.ngettext(message.singular, message.plural, n)
+
+    def reason(self, error: BaseException) -> str:
+        """An input error's message in this language (a plain exception: its text, looked up)."""
+        if isinstance(error, Reason):
+            values = {
+                name: self.reason(value) if isinstance(value, Reason) else value
+                for name, value in error.values.items()
+            }
+            return self.gettext(error.template).format(**values)
+        return self.gettext(str(error))
 
     def format_date(self, day: date) -> str:
         """A short date in the language's own order ("Tue, Jun 2", "Di., 2. Juni")."""

@@ -3,7 +3,8 @@
 `messages.py` holds plain English constants so that it reads like a script of all the bot says;
 wrapping each one in a marker would make it harder to read and to merge. This extractor (named in
 `babel.cfg`) yields every upper-case string constant, each `Command(...)` description and each
-`Plural(...)` pair, with its line number, so `pybabel extract` misses none of them.
+`Plural(...)` pair and each `N_(...)` (the values of the dict constants), with its line
+number, so `pybabel extract` misses none of them.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def _calls(value: ast.expr) -> Iterator[Extracted]:
         args = [_constant(arg, known) for arg in call.args]
         if call.func.id == "Command" and len(args) == 2 and args[1] is not None:
             yield call.lineno, None, args[1], []
+        elif call.func.id == "N_" and len(args) == 1 and args[0] is not None:
+            yield call.lineno, None, args[0], []
         elif call.func.id == "Plural" and len(args) == 2 and None not in args:
             yield call.lineno, "ngettext", (str(args[0]), str(args[1])), []
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tipbot.i18n import Plural
+from tipbot.i18n import N_, Plural
 
 
 @dataclass(frozen=True)
@@ -237,6 +237,10 @@ SUB_TYPE_ZONE = (
 )
 SUB_CHANGED = "✅ Updated: daily tip at <b>{schedule}</b>. Next tip: <b>{next}</b> (your time)."
 SUB_WELCOME_BACK = "Welcome back! Your daily tips are on again."
+SUB_NOT_SCHEDULED = "not scheduled"
+SUB_PICK_TIME = (
+    "Pick or type the time of day, for example <code>07:30</code> or <code>19:00</code>."
+)
 SETTINGS_TITLE = "⚙️ <b>Settings</b>\n"
 FORGET_ASK = (
     "🗑 This deletes everything the bot stores about you: your subscription, your time and time "
@@ -258,11 +262,24 @@ ADMIN_STATS = (
 BROADCAST_USAGE = (
     "Usage: <code>/broadcast TEXT</code>. You'll see a preview before anything is sent."
 )
-BROADCAST_PREVIEW = "📣 <b>Preview</b> — this goes to {count} active subscribers:"
-BROADCAST_QUEUED = "📣 Queued for {count} subscribers. It goes out under the rate limit."
+BROADCAST_PREVIEW = Plural(
+    "📣 <b>Preview</b> — this goes to {count} active subscriber:",
+    "📣 <b>Preview</b> — this goes to {count} active subscribers:",
+)
+BROADCAST_QUEUED = Plural(
+    "📣 Queued for {count} subscriber. It goes out under the rate limit.",
+    "📣 Queued for {count} subscribers. It goes out under the rate limit.",
+)
 BROADCAST_EXPIRED = "That draft is no longer available. Send /broadcast again."
 BROADCAST_CANCELLED = "Broadcast cancelled; nothing was sent."
 BROADCAST_TOO_LONG = "That announcement is too long ({length} characters; at most {limit})."
+#: The heading of an announcement, in each subscriber's language (the admin's words are not).
+BROADCAST_HEADING = "📣 <b>Announcement</b>"
+ADMIN_STATS_FALLBACKS = (
+    "\n\n<b>Shown in English</b> since the start (missing translations: strings, tips)"
+)
+ADMIN_STATS_FALLBACK = "\n{language}: {strings}, {tips}"
+ADMIN_STATS_NO_FALLBACKS = "\n\nEvery string and tip shown since the start was translated."
 
 # --- Clinic mode, quiet tips, feedback (issue 13) ---
 CLINIC_ADMINS_ONLY = "Only this chat's administrators can change its daily tip."
@@ -289,38 +306,42 @@ PROFILE_FIRST_NOTE = (
     "ℹ️ Your answers only choose which general information you see first. This is not medical "
     "advice, and nothing here tells you to start, stop or change a medicine."
 )
+#: The profile's questions, labels and answers: dicts keyed by the stored values, each text
+#: marked `N_` so it is extracted, and translated where it is shown (bot/profile.py).
 PROFILE_ASK = {
-    "age": "How old are you? Pick your age group, or type your age.",
-    "sex": "Are you a woman or a man? If you are pregnant or breastfeeding, pick that: the "
-    "reference values differ.",
-    "region": "Which reference values should I show? They differ a little between countries.",
-    "medicine": "Do you take a bone medicine? Pick it, or type the name on the box.",
-    "kidney": "Do you have kidney disease?",
-    "diet": "Do you follow one of these diets?",
+    "age": N_("How old are you? Pick your age group, or type your age."),
+    "sex": N_(
+        "Are you a woman or a man? If you are pregnant or breastfeeding, pick that: the "
+        "reference values differ."
+    ),
+    "region": N_("Which reference values should I show? They differ a little between countries."),
+    "medicine": N_("Do you take a bone medicine? Pick it, or type the name on the box."),
+    "kidney": N_("Do you have kidney disease?"),
+    "diet": N_("Do you follow one of these diets?"),
 }
 PROFILE_TITLE = "🧑 <b>Your profile</b>"
 PROFILE_LABELS = {
-    "age": "Age group",
-    "sex": "Sex",
-    "region": "Reference values",
-    "medicine": "Bone medicine",
-    "kidney": "Kidney disease",
-    "diet": "Diet",
+    "age": N_("Age group"),
+    "sex": N_("Sex"),
+    "region": N_("Reference values"),
+    "medicine": N_("Bone medicine"),
+    "kidney": N_("Kidney disease"),
+    "diet": N_("Diet"),
 }
 PROFILE_ANSWERS = {
     "sex": {
-        "female": "Woman",
-        "male": "Man",
-        "pregnant": "Pregnant",
-        "breastfeeding": "Breastfeeding",
+        "female": N_("Woman"),
+        "male": N_("Man"),
+        "pregnant": N_("Pregnant"),
+        "breastfeeding": N_("Breastfeeding"),
     },
-    "region": {"us": "US/Canada", "eu": "EU", "uk": "UK"},
-    "kidney": {"yes": "Yes", "no": "No", "unsure": "Not sure"},
+    "region": {"us": N_("US/Canada"), "eu": N_("EU"), "uk": N_("UK")},
+    "kidney": {"yes": N_("Yes"), "no": N_("No"), "unsure": N_("Not sure")},
     "diet": {
-        "vegetarian": "Vegetarian",
-        "vegan": "Vegan",
-        "no-dairy": "No dairy",
-        "none": "None of these",
+        "vegetarian": N_("Vegetarian"),
+        "vegan": N_("Vegan"),
+        "no-dairy": N_("No dairy"),
+        "none": N_("None of these"),
     },
 }
 PROFILE_NO_MEDICINE = "None"
@@ -347,6 +368,13 @@ MYDATA_DELIVERIES = "Delivery records kept (for exactly-once sending, pruned lat
 MYDATA_PROFILE = "<b>Profile</b>:"
 MYDATA_NO_PROFILE = "<b>Profile</b>: none."
 MYDATA_FOOTER = "Change the profile with /profile; delete everything with /forget."
+#: A subscription's standing as /mydata names it (keyed by `Standing`).
+MYDATA_STANDING = {
+    "active": N_("active"),
+    "paused": N_("paused"),
+    "blocked": N_("blocked"),
+    "unsubscribed": N_("unsubscribed"),
+}
 
 # --- The dose companion (/dose, its reminders, /history) --------------------------------------
 DOSE_REMINDER_TITLE = "💊 <b>Time for your {name}</b> ({time})"

@@ -23,6 +23,7 @@ from tipbot.delivery.schedule import (
     tz_from_key,
 )
 from tipbot.delivery.zones import ZoneMatch, find_zone
+from tipbot.i18n import N_, Reason
 from tipbot.storage.tables import SubscriberState
 
 
@@ -127,7 +128,7 @@ def unblocked(sub: Subscriber, now: datetime) -> Subscriber | None:
     return _scheduled(replace(sub, blocked=False), now)
 
 
-class SubscribeInputError(ValueError):
+class SubscribeInputError(Reason):
     """Input that cannot become a subscription; the message says what to type instead."""
 
 
@@ -142,14 +143,14 @@ class SubscribeRequest:
 def parse_subscribe_args(args: list[str]) -> SubscribeRequest:
     """`07:30 Europe/Berlin`, `8:00 UTC-3`, `7:30 pm new york`, `07:30` (UTC assumed)."""
     if not args:
-        raise SubscribeInputError("give a time, for example /subscribe 07:30 Europe/Berlin")
+        raise SubscribeInputError(N_("give a time, for example /subscribe 07:30 Europe/Berlin"))
     time_words = 1
     if len(args) > 1 and args[1].casefold().strip(".") in {"am", "pm", "a.m", "p.m"}:
         time_words = 2
     try:
         minute = parse_minute(" ".join(args[:time_words]))
     except ValueError as exc:
-        raise SubscribeInputError(str(exc)) from None
+        raise SubscribeInputError.of(exc) from None
     zone_text = " ".join(args[time_words:])
     if not zone_text:
         return SubscribeRequest(minute, ZoneMatch("UTC"), "", zone_assumed=True)
@@ -160,7 +161,7 @@ def parse_zone(text: str) -> ZoneMatch:
     try:
         return find_zone(text)
     except ValueError as exc:
-        raise SubscribeInputError(str(exc)) from None
+        raise SubscribeInputError.of(exc) from None
 
 
 def next_tip_at(sub: Subscriber, last_sent: date | None) -> datetime | None:

@@ -12,6 +12,7 @@ from telegram.error import RetryAfter
 from tipbot import messages
 from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.delivery.budget import Budget, Priority
+from tipbot.i18n import Translator
 
 
 class Calls:
@@ -104,4 +105,19 @@ async def test_replies_go_ahead_of_waiting_deliveries() -> None:
     order.append("reply")
     await asyncio.gather(*tips)
     assert order[0] == "reply"
+    await budget.close()
+
+
+async def test_the_busy_notice_is_in_the_language_the_chat_was_answered_in() -> None:
+    budget = Budget(rate=1)
+    limiter = ReplyLimiter(budget)
+    limiter.language_of = {42: "de", 43: "en"}.__getitem__
+    budget.waiting[Priority.REPLY] = limiter.capacity
+    calls = Calls()
+    for chat in (42, 43):
+        with pytest.raises(RepliesBusy):
+            await request(limiter, calls, "sendMessage", {"chat_id": chat, "text": "reply"})
+    german = Translator("de").gettext(messages.BUSY)
+    assert german != messages.BUSY
+    assert [d["text"] for _, d in calls.seen] == [german, messages.BUSY]
     await budget.close()

@@ -30,7 +30,7 @@ async def test_subscribe_in_one_message(user: User, runner: Runner, clock: FakeC
     clock.now = datetime(2026, 6, 1, 5, 0)  # 07:00 in Berlin (CEST)
     [reply] = await user.send("/subscribe 07:30 Europe/Berlin")
     assert "07:30 (Europe/Berlin)" in reply.plain
-    assert "Mon 1 Jun at 07:30" in reply.plain
+    assert "Mon, Jun 1, 7:30\u202fAM" in reply.plain  # Babel's English date and time
     sub = await stored(runner, user.chat_id)
     assert sub is not None and sub.state is SubscriberState.ACTIVE
     assert (sub.send_minute, sub.tz, sub.next_due_at) == (

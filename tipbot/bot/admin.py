@@ -6,6 +6,7 @@ so nothing hints that admin commands exist.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from telegram import Update
@@ -13,9 +14,11 @@ from telegram.ext import ContextTypes
 
 from tipbot import messages
 from tipbot.bot import keyboards
+from tipbot.bot.language import translator_for
 from tipbot.bot.replies import answer, callback_part
 from tipbot.bot.services import Services, services
 from tipbot.content.render import esc
+from tipbot.i18n import ENGLISH, FALLBACKS, LANGUAGES, NATIVE_NAMES, Translator
 from tipbot.storage import deliveries, sources, votes
 from tipbot.storage import subscriptions as subscription_store
 from tipbot.storage.tables import DeliveryStatus
@@ -27,13 +30,15 @@ MAX_BROADCAST_CHARS = 3500
 BROADCAST_EXPIRY = timedelta(hours=24)
 
 
-def broadcast_html(text: str) -> str:
-    """The announcement as sent: the admin's words are escaped like any other dynamic text."""
-    return f"📣 <b>Announcement</b>\n\n{esc(text)}"
+def broadcast_html(text: str, t: Translator = ENGLISH) -> str:
+    """The announcement as sent: the heading in the reader's language, then the admin's words
+    (in the one language they were written in), escaped like any other dynamic text."""
+    return f"{t.gettext(messages.BROADCAST_HEADING)}\n\n{esc(text)}"
 
 
 async def stats(update: Update, context: Context) -> None:
     svc = services(context)
+    t = await translator_for(update, context)
     states = await subscription_store.count_by_state(svc.engine)
     since = svc.clock() - timedelta(hours=24)
     counts = await deliveries.counts_since(svc.engine, since)
@@ -46,7 +51,7 @@ async def stats(update: Update, context: Context) -> None:
             DeliveryStatus.EXPIRED,
         )
     )
-    text = messages.ADMIN_STATS.format(
+    text = t.gettext(messages.ADMIN_STATS).format(
         active=states[Standing.ACTIVE],
         paused=states[Standing.PAUSED],
         blocked=states[Standing.BLOCKED],
@@ -57,53 +62,72 @@ async def stats(update: Update, context: Context) -> None:
         tips=len(svc.bank.tips),
         sources=len(svc.bank.sources),
     )
-    text += await _codes_and_votes(svc)
-    await answer(update, text)
+    text += await _codes_and_votes(svc, t)
+    text += fallbacks_text(FALLBACKS, svc.translations.fallbacks, t)
+    await answer(update, text, keyboards.plain(t))
+
+
+def fallbacks_text(strings: Mapping[str, int], tips: Mapping[str, int], t: Translator) -> str:
+    """Per language, how many fixed strings and bank items were shown in English because their
+    translation was missing, since this process started (`tipbot.i18n.FALLBACKS` and
+    `Translations.fallbacks`): the list of what translators should fill in next."""
+    rows = [
+        t.gettext(messages.ADMIN_STATS_FALLBACK).format(
+            language=NATIVE_NAMES[language], strings=strings[language], tips=tips[language]
+        )
+        for language in LANGUAGES[1:]
+        if strings.get(language, 0) or tips.get(language, 0)
+    ]
+    if not rows:
+        return t.gettext(messages.ADMIN_STATS_NO_FALLBACKS)
+    return t.gettext(messages.ADMIN_STATS_FALLBACKS) + "".join(rows)
 
 
 #: Rows of each /stats table: enough to act on, and well inside one 4096-character message.
 STATS_ROWS = 15
 
 
-async def _codes_and_votes(svc: Services) -> str:
+async def _codes_and_votes(svc: Services, t: Translator) -> str:
     """Subscribers per deep-link code, and tips by 👎 / 👍, when there are any."""
     text = ""
     codes = await sources.counts_by_code(svc.engine, STATS_ROWS)
     if codes:
-        text += messages.ADMIN_STATS_CODES + "".join(
-            messages.ADMIN_STATS_CODE.format(
+        text += t.gettext(messages.ADMIN_STATS_CODES) + "".join(
+            t.gettext(messages.ADMIN_STATS_CODE).format(
                 code=esc(c.code), chats=c.chats, subscribers=c.subscribers, active=c.active
             )
             for c in codes
         )
     tallies = await votes.counts(svc.engine, STATS_ROWS)
     if tallies:
-        text += messages.ADMIN_STATS_VOTES + "".join(
-            messages.ADMIN_STATS_VOTE.format(tip=esc(t.tip_id), down=t.down, up=t.up)
-            for t in tallies
+        row = t.gettext(messages.ADMIN_STATS_VOTE)
+        text += t.gettext(messages.ADMIN_STATS_VOTES) + "".join(
+            row.format(tip=esc(v.tip_id), down=v.down, up=v.up) for v in tallies
         )
     return text
 
 
 async def broadcast(update: Update, context: Context) -> None:
     svc = services(context)
+    t = await translator_for(update, context)
     message = update.effective_message
     raw = (message.text or "") if message else ""
     parts = raw.split(maxsplit=1)
     text = parts[1].strip() if len(parts) > 1 else ""
     if not text:
-        await answer(update, messages.BROADCAST_USAGE)
+        await answer(update, t.gettext(messages.BROADCAST_USAGE), keyboards.plain(t))
         return
     if len(text) > MAX_BROADCAST_CHARS:
+        too_long = t.gettext(messages.BROADCAST_TOO_LONG)
         await answer(
-            update, messages.BROADCAST_TOO_LONG.format(length=len(text), limit=MAX_BROADCAST_CHARS)
+            update, too_long.format(length=len(text), limit=MAX_BROADCAST_CHARS), keyboards.plain(t)
         )
         return
     user = update.effective_user
     draft_id = await deliveries.save_draft(svc.engine, text, user.id if user else 0, svc.clock())
     count = (await subscription_store.count_by_state(svc.engine))[Standing.ACTIVE]
-    await answer(update, messages.BROADCAST_PREVIEW.format(count=count))
-    await answer(update, broadcast_html(text), keyboards.broadcast_confirm(str(draft_id)))
+    await answer(update, t.ngettext(messages.BROADCAST_PREVIEW, count).format(count=count))
+    await answer(update, broadcast_html(text, t), keyboards.broadcast_confirm(str(draft_id), t))
 
 
 async def broadcast_button(update: Update, context: Context) -> None:
@@ -115,12 +139,13 @@ async def broadcast_button(update: Update, context: Context) -> None:
         if update.callback_query:
             await update.callback_query.answer()
         return
+    t = await translator_for(update, context)
     part = callback_part(update, 2)
     draft_id = int(part) if part.isdecimal() and len(part) < 19 else None  # forged: no draft
     if callback_part(update, 1) != "yes":
         if draft_id is not None:
             await deliveries.drop_draft(svc.engine, draft_id)
-        await answer(update, messages.BROADCAST_CANCELLED)
+        await answer(update, t.gettext(messages.BROADCAST_CANCELLED), keyboards.plain(t))
         return
     queued = None
     if draft_id is not None:
@@ -128,9 +153,10 @@ async def broadcast_button(update: Update, context: Context) -> None:
             svc.engine, draft_id, user.id, svc.clock(), BROADCAST_EXPIRY
         )
     if queued is None:
-        await answer(update, messages.BROADCAST_EXPIRED)
+        await answer(update, t.gettext(messages.BROADCAST_EXPIRED), keyboards.plain(t))
         return
-    await answer(update, messages.BROADCAST_QUEUED.format(count=queued[1]))
+    queued_text = t.ngettext(messages.BROADCAST_QUEUED, queued[1]).format(count=queued[1])
+    await answer(update, queued_text, keyboards.plain(t))
     if svc.deliverer is not None:
         # Start at once rather than at the next scheduled sweep.
         context.application.create_task(svc.deliverer.sweep(), name="tipbot-sweep-now")

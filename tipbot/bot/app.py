@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import re
@@ -109,6 +110,7 @@ def build_application(
     else:
         builder = builder.connection_pool_size(32).pool_timeout(10.0)
     application = builder.build()
+    limiter.language_of = functools.partial(language.last_language, application)
 
     services = Services(
         settings, bank, engine, metrics, clock, MedicineIndex(bank.interactions), budget
@@ -468,7 +470,9 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         user = update.effective_user
-        t = Translator(language_for(user.language_code if user else None))
+        # The language the handler had found (a /language choice included), else Telegram's.
+        shown = language.shown_language(context.application, update.effective_chat.id)
+        t = Translator(shown or language_for(user.language_code if user else None))
         try:
             await update.effective_chat.send_message(t.gettext(messages.ERROR))
         except TelegramError:

@@ -18,6 +18,8 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from tipbot import chat_rights, messages
+from tipbot.bot import keyboards
+from tipbot.bot.language import translator_for
 from tipbot.bot.replies import answer
 
 log = logging.getLogger(__name__)
@@ -58,9 +60,11 @@ def admins_only(handler: Handler) -> Handler:
     async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if await may_manage(update, context):
             await handler(update, context)
-        elif update.callback_query is not None:
-            await update.callback_query.answer(messages.CLINIC_ADMINS_ONLY)
+            return
+        t = await translator_for(update, context)
+        if update.callback_query is not None:
+            await update.callback_query.answer(t.gettext(messages.CLINIC_ADMINS_ONLY))
         else:
-            await answer(update, messages.CLINIC_ADMINS_ONLY)
+            await answer(update, t.gettext(messages.CLINIC_ADMINS_ONLY), keyboards.plain(t))
 
     return guarded

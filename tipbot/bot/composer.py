@@ -46,7 +46,7 @@ class Composer:
         self._engine = engine
         self._translations = translations or Translations(bank)
         self._tips: dict[tuple[str, str, bool], Message] = {}
-        self._broadcasts: dict[int, Message] = {}
+        self._broadcasts: dict[tuple[int, str], Message] = {}
         self._handlers: dict[str, Handler] = {}
         self._poll_hooks: dict[str, PollSent] = {}
 
@@ -71,17 +71,17 @@ class Composer:
 
     async def __call__(self, job: ClaimedDelivery) -> Outgoing | None:
         """What to send for `job`, or None if there is nothing to send any more."""
+        language = job.language or DEFAULT  # read with the claim, once per batch
+        if language not in LANGUAGES:
+            language = DEFAULT
         if job.kind == DeliveryKind.BROADCAST or job.broadcast_id is not None:
-            return await self._broadcast(job.broadcast_id or 0)
+            return await self._broadcast(job.broadcast_id or 0, language)
         if job.kind != DeliveryKind.TIP:
             handler = self._handlers.get(job.kind)
             # A kind nobody composes here (a newer version planned it): nothing to send.
             return await handler(job) if handler is not None else None
-        language = job.language or DEFAULT  # read with the claim, once per batch
         kidney = AudienceTag.KIDNEY in audience_tags(job.profile)
-        return self._tip(
-            job.tip_id or "", language if language in LANGUAGES else DEFAULT, kidney=kidney
-        )
+        return self._tip(job.tip_id or "", language, kidney=kidney)
 
     def _tip(self, tip_id: str, language: str, *, kidney: bool) -> Message | None:
         """A tip in `language` (whole, or the English tip), with the kidney caution for a profile
@@ -102,12 +102,16 @@ class Composer:
             )
         return self._tips[key]
 
-    async def _broadcast(self, broadcast_id: int) -> Message | None:
-        if broadcast_id not in self._broadcasts:
+    async def _broadcast(self, broadcast_id: int, language: str) -> Message | None:
+        """The admin's words as written, under a heading and a disclaimer button in the
+        reader's language."""
+        key = (broadcast_id, language)
+        if key not in self._broadcasts:
             text = await store.broadcast_text(self._engine, broadcast_id)
             if text is None:
                 return None
-            if len(self._broadcasts) >= MAX_CACHED_BROADCASTS:
+            if len(self._broadcasts) >= MAX_CACHED_BROADCASTS * len(LANGUAGES):
                 self._broadcasts.pop(next(iter(self._broadcasts)))
-            self._broadcasts[broadcast_id] = (admin.broadcast_html(text), keyboards.plain())
-        return self._broadcasts[broadcast_id]
+            t = Translator(language)
+            self._broadcasts[key] = (admin.broadcast_html(text, t), keyboards.plain(t))
+        return self._broadcasts[key]

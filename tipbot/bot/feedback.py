@@ -7,6 +7,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from tipbot import feedback, messages
+from tipbot.bot.language import translator_for
 from tipbot.bot.replies import callback_part
 from tipbot.bot.services import services
 from tipbot.storage import votes
@@ -18,10 +19,11 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or chat is None:
         return
     svc = services(context)
+    t = await translator_for(update, context)
     choice = feedback.parse_sign(callback_part(update, 1, 2))
     tip_id = callback_part(update, 2, 2)
     if choice is None or svc.bank.tip(tip_id) is None:  # forged, or the tip left the bank
-        await query.answer(messages.FEEDBACK_UNKNOWN)
+        await query.answer(t.gettext(messages.FEEDBACK_UNKNOWN))
         return
     before = await votes.cast(svc.engine, chat.id, tip_id, choice, svc.clock())
-    await query.answer(feedback.toast(before, choice))
+    await query.answer(t.gettext(feedback.toast(before, choice)))

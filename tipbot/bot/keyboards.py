@@ -158,13 +158,17 @@ def plain(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
     return markup([], t)
 
 
-def pick_time() -> InlineKeyboardMarkup:
+def pick_time(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
     times = [button(format_minute(m), "sub", "t", m) for m in COMMON_TIMES]
-    return markup([times[:3], times[3:], [button("⌨️ Another time (type it)", "sub", "type")]])
+    other = button(t.gettext("⌨️ Another time (type it)"), "sub", "type")
+    return markup([times[:3], times[3:], [other]], t)
 
 
-def pick_zone(minute: int, zones: Sequence[str] = COMMON_ZONES) -> InlineKeyboardMarkup:
-    return markup([[button(z.replace("_", " "), "sub", "z", minute, z)] for z in zones])
+def pick_zone(
+    minute: int, zones: Sequence[str] = COMMON_ZONES, t: Translator = ENGLISH
+) -> InlineKeyboardMarkup:
+    """Zone names stay as the tz database writes them (`Europe/Berlin`): they are identifiers."""
+    return markup([[button(z.replace("_", " "), "sub", "z", minute, z)] for z in zones], t)
 
 
 def settings(
@@ -177,11 +181,17 @@ def settings(
 ) -> InlineKeyboardMarkup:
     """`weekly_quiz`: whether the chat gets the weekly quiz (None: not offered, e.g. in a group,
     where a non-anonymous quiz would show each member's answer)."""
-    rows = [[button("🕗 Change time", "set", "time"), button("🌍 Change time zone", "set", "zone")]]
+    _ = t.gettext
+    rows = [
+        [
+            button(_("🕗 Change time"), "set", "time"),
+            button(_("🌍 Change time zone"), "set", "zone"),
+        ]
+    ]
     rows.append(
-        [button("🔔 Tips with sound", "set", "quiet", "off")]
+        [button(_("🔔 Tips with sound"), "set", "quiet", "off")]
         if quiet
-        else [button("🔕 Quiet tips (no sound)", "set", "quiet", "on")]
+        else [button(_("🔕 Quiet tips (no sound)"), "set", "quiet", "on")]
     )
     if weekly_quiz is not None:
         rows.append(
@@ -189,29 +199,37 @@ def settings(
             if weekly_quiz
             else [button(t.gettext("🧠 A quiz question every week"), "set", "quiz", "on")]
         )
+    unsubscribe = button(_("🛑 Unsubscribe"), "set", "unsub")
     if paused:
-        rows.append([button("▶️ Resume", "set", "resume"), button("🛑 Unsubscribe", "set", "unsub")])
+        rows.append([button(_("▶️ Resume"), "set", "resume"), unsubscribe])
     elif active:
-        rows.append([button("⏸ Pause", "set", "pause"), button("🛑 Unsubscribe", "set", "unsub")])
-    return markup(rows)
+        rows.append([button(_("⏸ Pause"), "set", "pause"), unsubscribe])
+    return markup(rows, t)
 
 
-def set_time() -> InlineKeyboardMarkup:
+def set_time(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
     times = [button(format_minute(m), "set", "t", m) for m in COMMON_TIMES]
-    return markup([times[:3], times[3:]])
+    return markup([times[:3], times[3:]], t)
 
 
-def set_zone(zones: Sequence[str]) -> InlineKeyboardMarkup:
-    return markup([[button(z.replace("_", " "), "set", "z", z)] for z in zones])
+def set_zone(zones: Sequence[str], t: Translator = ENGLISH) -> InlineKeyboardMarkup:
+    return markup([[button(z.replace("_", " "), "set", "z", z)] for z in zones], t)
 
 
-def subscribe_prompt() -> InlineKeyboardMarkup:
-    return markup([[button("📅 Subscribe", "menu", "sub")]])
+def subscribe_prompt(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
+    return markup([[button(t.gettext("📅 Subscribe"), "menu", "sub")]], t)
 
 
-def forget_confirm() -> InlineKeyboardMarkup:
+def forget_confirm(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
+    _ = t.gettext
     return markup(
-        [[button("🗑 Yes, delete my data", "forget", "yes"), button("Cancel", "forget", "no")]]
+        [
+            [
+                button(_("🗑 Yes, delete my data"), "forget", "yes"),
+                button(_("Cancel"), "forget", "no"),
+            ]
+        ],
+        t,
     )
 
 
@@ -248,9 +266,16 @@ def languages(current: str, t: Translator = ENGLISH) -> InlineKeyboardMarkup:
     return markup(rows, t)
 
 
-def broadcast_confirm(draft_id: str) -> InlineKeyboardMarkup:
+def broadcast_confirm(draft_id: str, t: Translator = ENGLISH) -> InlineKeyboardMarkup:
+    _ = t.gettext
     return markup(
-        [[button("📣 Send to all", "bc", "yes", draft_id), button("Cancel", "bc", "no", draft_id)]]
+        [
+            [
+                button(_("📣 Send to all"), "bc", "yes", draft_id),
+                button(_("Cancel"), "bc", "no", draft_id),
+            ]
+        ],
+        t,
     )
 
 
@@ -263,31 +288,38 @@ PROFILE = "pf"
 
 
 def profile_question(
-    question: str, options: Sequence[tuple[str, str]], *, guided: bool, stored: bool
+    question: str,
+    options: Sequence[tuple[str, str]],
+    *,
+    guided: bool,
+    stored: bool,
+    t: Translator = ENGLISH,
 ) -> InlineKeyboardMarkup:
     """One question's answers (`pf:s:<question>:<value>`, `:g` while going through all of them),
     then Skip in the guided flow, or Clear and Back when one answer is being changed."""
     mode = ("g",) if guided else ()
     answers = [button(label, PROFILE, "s", question, value, *mode) for label, value in options]
     rows = [answers[i : i + 2] for i in range(0, len(answers), 2)]
+    _ = t.gettext
     if guided:
-        rows.append([button("Skip ⏭", PROFILE, "k", question, "g")])
+        rows.append([button(_("Skip ⏭"), PROFILE, "k", question, "g")])
     else:
-        last = [button("⬅️ Back", PROFILE, "show")]
+        last = [button(_("⬅️ Back"), PROFILE, "show")]
         if stored:
-            last.insert(0, button("🧹 Clear this answer", PROFILE, "c", question))
+            last.insert(0, button(_("🧹 Clear this answer"), PROFILE, "c", question))
         rows.append(last)
-    return markup(rows)
+    return markup(rows, t)
 
 
 def profile_overview(
-    questions: Sequence[tuple[str, str]], has_profile: bool
+    questions: Sequence[tuple[str, str]], has_profile: bool, t: Translator = ENGLISH
 ) -> InlineKeyboardMarkup:
-    """`pf:q:<question>` changes one answer, `pf:g` goes through all, `pf:x` clears them all."""
+    """`pf:q:<question>` changes one answer, `pf:g` goes through all, `pf:x` clears them all.
+    The labels come translated."""
     changes = [button(f"✏️ {label}", PROFILE, "q", question) for question, label in questions]
     rows = [changes[i : i + 2] for i in range(0, len(changes), 2)]
-    last = [button("▶️ Answer all questions", PROFILE, "g")]
+    last = [button(t.gettext("▶️ Answer all questions"), PROFILE, "g")]
     if has_profile:
-        last.append(button("🗑 Clear all", PROFILE, "x"))
+        last.append(button(t.gettext("🗑 Clear all"), PROFILE, "x"))
     rows.append(last)
-    return markup(rows)
+    return markup(rows, t)

@@ -11,19 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackContext, ContextTypes
+from telegram.ext import Application, CallbackContext, ContextTypes
 
 from tipbot import messages
 from tipbot.bot import keyboards
 from tipbot.bot.replies import answer, callback_part, command_args
 from tipbot.bot.services import services
 from tipbot.content import render
-from tipbot.i18n import LANGUAGES, NATIVE_NAMES, Translator, language_for
+from tipbot.i18n import DEFAULT, LANGUAGES, NATIVE_NAMES, Translator, language_for
 from tipbot.storage import languages as store
 
 Context = ContextTypes.DEFAULT_TYPE
 _CACHE_KEY = "language"
 _NOT_CHOSEN = ""
+#: The language the chat was last answered in, for the reply limiter's busy notice.
+_SHOWN_KEY = "language_shown"
 
 
 async def language_of(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> str:
@@ -40,9 +42,26 @@ async def language_of(update: Update, context: CallbackContext[Any, Any, Any, An
         chosen = cache[_CACHE_KEY] or None
     elif user is not None:  # an inline query has no chat: the user's private chat's choice
         chosen = await store.get(services(context).engine, user.id, chosen_only=True)
-    if chosen in LANGUAGES:
-        return str(chosen)
-    return language_for(user.language_code if user else None)
+    language = str(chosen) if chosen in LANGUAGES else None
+    language = language or language_for(user.language_code if user else None)
+    if chat is not None and context.chat_data is not None:
+        context.chat_data[_SHOWN_KEY] = language
+    return language
+
+
+def last_language(application: Application[Any, Any, Any, Any, Any, Any], chat_id: int) -> str:
+    """The language `chat_id` was last answered in (English if it never was), for messages
+    sent where no update says who reads them (the reply limiter's busy notice)."""
+    return shown_language(application, chat_id) or DEFAULT
+
+
+def shown_language(
+    application: Application[Any, Any, Any, Any, Any, Any], chat_id: int
+) -> str | None:
+    """The language `chat_id` was last answered in by this process, if it was."""
+    data = application.chat_data.get(chat_id) or {}
+    shown = data.get(_SHOWN_KEY)
+    return str(shown) if shown in LANGUAGES else None
 
 
 async def translator_for(

@@ -7,6 +7,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from tipbot import messages, subscriptions
+from tipbot.bot import keyboards
 from tipbot.bot.doses import medicine_name
 from tipbot.bot.language import translator_for
 from tipbot.bot.profile import profile_lines
@@ -23,48 +24,49 @@ async def mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat is None:
         return
     svc = services(context)
+    t = await translator_for(update, context)
+    _ = t.gettext
     data = await stored_about(svc.engine, chat.id)
-    lines = [messages.MYDATA_TITLE, ""]
+    lines = [_(messages.MYDATA_TITLE), ""]
     if data.subscriber is None:
-        lines.append(messages.MYDATA_NO_SUBSCRIPTION)
+        lines.append(_(messages.MYDATA_NO_SUBSCRIPTION))
     else:
         sub = data.subscriber
         lines.append(
-            messages.MYDATA_SUBSCRIPTION.format(
-                standing=sub.standing.value,
+            _(messages.MYDATA_SUBSCRIPTION).format(
+                standing=_(messages.MYDATA_STANDING[sub.standing.value]),
                 schedule=esc(subscriptions.describe_schedule(sub)),
             )
         )
-        lines.append(messages.MYDATA_ROTATION.format(count=data.tips_this_round))
-    lines.append(messages.MYDATA_DELIVERIES.format(count=data.deliveries))
+        lines.append(_(messages.MYDATA_ROTATION).format(count=data.tips_this_round))
+    lines.append(_(messages.MYDATA_DELIVERIES).format(count=data.deliveries))
     record = await quiz_store.record(svc.engine, chat.id)
     weekly = await quiz_store.is_weekly(svc.engine, chat.id)
     if record.sent or weekly:
-        t = await translator_for(update, context)
         lines.append(
-            t.gettext(messages.MYDATA_QUIZ).format(
-                weekly=t.gettext(messages.MYDATA_QUIZ_ON if weekly else messages.MYDATA_QUIZ_OFF),
+            _(messages.MYDATA_QUIZ).format(
+                weekly=_(messages.MYDATA_QUIZ_ON if weekly else messages.MYDATA_QUIZ_OFF),
                 sent=record.sent,
                 answered=record.answered,
             )
         )
     lines.append("")
     if data.profile is None:
-        lines.append(messages.MYDATA_NO_PROFILE)
+        lines.append(_(messages.MYDATA_NO_PROFILE))
     else:
-        lines += [messages.MYDATA_PROFILE, *profile_lines(svc, data.profile)]
+        lines += [_(messages.MYDATA_PROFILE), *profile_lines(svc, data.profile, t)]
     lines.append("")
     plan = await dose_store.get_plan(svc.engine, chat.id)
     if plan is None:
-        lines.append(messages.MYDATA_NO_DOSE_PLAN)
+        lines.append(_(messages.MYDATA_NO_DOSE_PLAN))
     else:
         lines.append(
-            messages.MYDATA_DOSE_PLAN.format(
+            _(messages.MYDATA_DOSE_PLAN).format(
                 name=esc(medicine_name(svc, plan.medicine)),
                 schedule=esc(plan.schedule.describe()),
             )
         )
-    logged, _ = await dose_store.log_size(svc.engine, chat.id)
-    lines.append(messages.MYDATA_DOSE_LOG.format(count=logged))
-    lines += ["", messages.MYDATA_FOOTER]
-    await answer(update, "\n".join(lines))
+    logged, _count = await dose_store.log_size(svc.engine, chat.id)
+    lines.append(_(messages.MYDATA_DOSE_LOG).format(count=logged))
+    lines += ["", _(messages.MYDATA_FOOTER)]
+    await answer(update, "\n".join(lines), keyboards.plain(t))

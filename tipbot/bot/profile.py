@@ -29,7 +29,8 @@ from telegram.warnings import PTBUserWarning
 from tipbot import messages
 from tipbot.bot import keyboards
 from tipbot.bot import subscriptions as subscription_handlers
-from tipbot.bot.replies import answer, callback_part, command_args
+from tipbot.bot.language import translator_for
+from tipbot.bot.replies import answer, callback_part, command_args, is_cancel
 from tipbot.bot.services import Services, services
 from tipbot.companion.profile import (
     NO_MEDICINE,
@@ -47,6 +48,7 @@ from tipbot.companion.profile import (
     parse_profile_command,
 )
 from tipbot.content.render import esc
+from tipbot.i18n import ENGLISH, Translator
 from tipbot.storage import profiles
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -66,63 +68,69 @@ def _chat_id(update: Update) -> int:
     return chat.id
 
 
-def answer_label(svc: Services, question: Question, value: str) -> str:
+def answer_label(svc: Services, question: Question, value: str, t: Translator = ENGLISH) -> str:
     """How an answer is shown: its button label, the medicine's name, the age band."""
     if question is Question.AGE:
         return value
     if question is Question.MEDICINE:
         if value == NO_MEDICINE:
-            return messages.PROFILE_NO_MEDICINE
+            return t.gettext(messages.PROFILE_NO_MEDICINE)
         rule = svc.bone_medicines.rule(value)
         return rule.name if rule is not None else value
-    return messages.PROFILE_ANSWERS[question.value].get(value, value)
+    label = messages.PROFILE_ANSWERS[question.value].get(value)
+    return t.gettext(label) if label is not None else value
 
 
-def _options(svc: Services, question: Question) -> list[tuple[str, str]]:
+def _label(question: Question, t: Translator) -> str:
+    return t.gettext(messages.PROFILE_LABELS[question.value])
+
+
+def _options(svc: Services, question: Question, t: Translator) -> list[tuple[str, str]]:
     """The buttons of one question as (label, value typed after `/profile set <question>`)."""
     if question is Question.AGE:
         return [(band.value, str(band.youngest)) for band in AgeBand]
     if question is Question.MEDICINE:
         rules = [(rule.name, rule.id) for rule in svc.bank.doses]
-        return [*rules, (messages.PROFILE_NO_MEDICINE, NO_MEDICINE)]
+        return [*rules, (t.gettext(messages.PROFILE_NO_MEDICINE), NO_MEDICINE)]
     enum: dict[Question, Any] = {
         Question.SEX: SexAnswer,
         Question.REGION: Region,
         Question.KIDNEY: Kidney,
         Question.DIET: Diet,
     }
-    return [(answer_label(svc, question, m.value), m.value) for m in enum[question]]
+    return [(answer_label(svc, question, m.value, t), m.value) for m in enum[question]]
 
 
-def profile_lines(svc: Services, profile: Profile | None) -> list[str]:
+def profile_lines(svc: Services, profile: Profile | None, t: Translator = ENGLISH) -> list[str]:
     """One line per question, `not given` where there is no answer (also used by /mydata)."""
     lines = []
     for question in ORDER:
         value = profiles.answer_of(profile, question) if profile is not None else None
         shown = (
-            f"<b>{esc(answer_label(svc, question, value))}</b>"
+            f"<b>{esc(answer_label(svc, question, value, t))}</b>"
             if value is not None
-            else f"<i>{messages.PROFILE_NOT_GIVEN}</i>"
+            else f"<i>{t.gettext(messages.PROFILE_NOT_GIVEN)}</i>"
         )
-        lines.append(f"• {messages.PROFILE_LABELS[question.value]}: {shown}")
+        lines.append(f"• {_label(question, t)}: {shown}")
     return lines
 
 
-def _overview_keyboard(profile: Profile | None) -> InlineKeyboardMarkup:
-    labels = [(q.value, messages.PROFILE_LABELS[q.value]) for q in ORDER]
-    return keyboards.profile_overview(labels, profile is not None)
+def _overview_keyboard(profile: Profile | None, t: Translator) -> InlineKeyboardMarkup:
+    labels = [(q.value, _label(q, t)) for q in ORDER]
+    return keyboards.profile_overview(labels, profile is not None, t)
 
 
 async def _show(update: Update, context: Context, prefix: str = "") -> None:
     svc = services(context)
+    t = await translator_for(update, context)
     profile = await profiles.get(svc.engine, _chat_id(update))
     if profile is None:
-        body = messages.PROFILE_EMPTY
+        body = t.gettext(messages.PROFILE_EMPTY)
     else:
-        body = "\n".join([messages.PROFILE_TITLE, *profile_lines(svc, profile)])
-        body += "\n\n" + messages.PROFILE_WHY
+        body = "\n".join([t.gettext(messages.PROFILE_TITLE), *profile_lines(svc, profile, t)])
+        body += "\n\n" + t.gettext(messages.PROFILE_WHY)
     text = f"{prefix}\n\n{body}" if prefix else body
-    await answer(update, text, _overview_keyboard(profile), edit=True)
+    await answer(update, text, _overview_keyboard(profile, t), edit=True)
 
 
 async def _ask(
@@ -130,12 +138,13 @@ async def _ask(
 ) -> str:
     """Ask one question; typed answers go to it until it is answered, skipped or times out."""
     svc = services(context)
+    t = await translator_for(update, context)
     profile = await profiles.get(svc.engine, _chat_id(update))
     stored = profile is not None and profiles.answer_of(profile, question) is not None
     keyboard = keyboards.profile_question(
-        question.value, _options(svc, question), guided=guided, stored=stored
+        question.value, _options(svc, question, t), guided=guided, stored=stored, t=t
     )
-    text = messages.PROFILE_ASK[question.value]
+    text = t.gettext(messages.PROFILE_ASK[question.value])
     # A button's answer replaces the message it was pressed on (`answer` sends a new message
     # for a command or typed text), so an answered question leaves no buttons behind.
     await answer(update, f"{prefix}\n\n{text}" if prefix else text, keyboard, edit=True)
@@ -153,9 +162,10 @@ def _end(context: Context) -> int:
 
 
 async def _start_guided(update: Update, context: Context, first_time: bool) -> str:
-    intro = messages.PROFILE_INTRO
+    t = await translator_for(update, context)
+    intro = t.gettext(messages.PROFILE_INTRO)
     if first_time:
-        intro += "\n\n" + messages.PROFILE_FIRST_NOTE
+        intro += "\n\n" + t.gettext(messages.PROFILE_FIRST_NOTE)
     return await _ask(update, context, ORDER[0], guided=True, prefix=intro)
 
 
@@ -176,31 +186,34 @@ async def _apply(update: Update, context: Context, result: SetAnswer, *, first_n
     first-setup note when a one-line form creates the profile (the guided flow shows it when it
     starts)."""
     svc = services(context)
+    t = await translator_for(update, context)
     question = result.question
-    label = messages.PROFILE_LABELS[question.value]
+    label = _label(question, t)
     value = profiles.answer_of(result.profile, question)
     if value is None:
         await profiles.clear_answer(svc.engine, _chat_id(update), question)
-        return messages.PROFILE_CLEARED_ONE.format(label=label)
+        return t.gettext(messages.PROFILE_CLEARED_ONE).format(label=label)
     await profiles.set_answer(svc.engine, _chat_id(update), question, value)
-    done = messages.PROFILE_SAVED.format(label=label, value=esc(answer_label(svc, question, value)))
+    shown = esc(answer_label(svc, question, value, t))
+    done = t.gettext(messages.PROFILE_SAVED).format(label=label, value=shown)
     if result.other_forms:
         others = " / ".join(result.other_forms)
-        done += " " + esc(messages.PROFILE_OTHER_FORMS.format(others=others))
+        done += " " + esc(t.gettext(messages.PROFILE_OTHER_FORMS).format(others=others))
     if first_note:
-        done += "\n\n" + messages.PROFILE_FIRST_NOTE
+        done += "\n\n" + t.gettext(messages.PROFILE_FIRST_NOTE)
     return done
 
 
 async def profile_command(update: Update, context: Context) -> object:
     """`/profile` (the overview, or the guided flow the first time) and the one-line forms."""
     svc = services(context)
+    t = await translator_for(update, context)
     current = await profiles.get(svc.engine, _chat_id(update))
     args = " ".join(command_args(context))
     try:
         command = parse_profile_command(args, current or Profile(), svc.bone_medicines)
     except ProfileInputError as exc:
-        await answer(update, messages.PROFILE_BAD_INPUT.format(reason=esc(_sentence(exc))))
+        await _bad_input(update, t, exc)
         return _end(context)
     if isinstance(command, ShowProfile):
         if current is None:
@@ -208,9 +221,8 @@ async def profile_command(update: Update, context: Context) -> object:
         await _show(update, context)
     elif isinstance(command, ClearProfile):
         gone = await profiles.clear(svc.engine, _chat_id(update))
-        await answer(
-            update, messages.PROFILE_CLEARED_ALL if gone else messages.PROFILE_NOTHING_TO_CLEAR
-        )
+        done = messages.PROFILE_CLEARED_ALL if gone else messages.PROFILE_NOTHING_TO_CLEAR
+        await answer(update, t.gettext(done), keyboards.plain(t))
     else:
         await _show(
             update, context, await _apply(update, context, command, first_note=current is None)
@@ -235,7 +247,8 @@ async def profile_button(update: Update, context: Context) -> object:
     if action == "x":
         gone = await profiles.clear(svc.engine, _chat_id(update))
         done = messages.PROFILE_CLEARED_ALL if gone else messages.PROFILE_NOTHING_TO_CLEAR
-        await _show(update, context, done)
+        t = await translator_for(update, context)
+        await _show(update, context, t.gettext(done))
         return _end(context)
     if question is None:
         return await _stale(update, context)
@@ -273,8 +286,9 @@ async def typed_answer(update: Update, context: Context) -> object:
         await subscription_handlers.flow_text(update, context)
         return ConversationHandler.END
     question, guided = open_question
-    if text.casefold() in {"cancel", "stop", "/cancel"}:
-        await answer(update, messages.FLOW_CANCELLED)
+    t = await translator_for(update, context)
+    if is_cancel(text):
+        await answer(update, t.gettext(messages.FLOW_CANCELLED), keyboards.plain(t))
         return _end(context)
     svc = services(context)
     current = await profiles.get(svc.engine, _chat_id(update))
@@ -283,7 +297,7 @@ async def typed_answer(update: Update, context: Context) -> object:
             f"set {question.value} {text}", current or Profile(), svc.bone_medicines
         )
     except ProfileInputError as exc:
-        await answer(update, messages.PROFILE_BAD_INPUT.format(reason=esc(_sentence(exc))))
+        await _bad_input(update, t, exc)
         return ASKING
     assert isinstance(result, SetAnswer)  # "set <question> <text>" with text is always one
     done = await _apply(update, context, result, first_note=False)
@@ -300,8 +314,16 @@ def _question(value: str) -> Question | None:
     return Question(value) if value in Question._value2member_map_ else None
 
 
-def _sentence(exc: Exception) -> str:
-    text = str(exc).rstrip(".")
+async def _bad_input(update: Update, t: Translator, exc: ProfileInputError) -> None:
+    """Why the answer cannot be stored, in the reader's language."""
+    reason = esc(_sentence(t.reason(exc)))
+    await answer(
+        update, t.gettext(messages.PROFILE_BAD_INPUT).format(reason=reason), keyboards.plain(t)
+    )
+
+
+def _sentence(text: str) -> str:
+    text = text.rstrip(".")
     return text[:1].upper() + text[1:]
 
 

@@ -125,7 +125,8 @@ async def intake(update: Update, context: Context) -> None:
         result = intake_domain.answer(bank.intakes, person)
     except intake_domain.IntakeInputError as exc:
         usage = t.gettext(messages.INTAKE_USAGE)
-        await answer(update, f"{render.esc(str(exc)).capitalize()}.\n{usage}", keyboards.plain(t))
+        reason = render.esc(t.reason(exc)).capitalize()
+        await answer(update, f"{reason}.\n{usage}", keyboards.plain(t))
         return
     who = None
     if not args and profile is not None and profile.sex and profile.age_band:

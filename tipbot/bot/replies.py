@@ -55,6 +55,16 @@ async def answer(
         )
 
 
+#: Typed to leave a guided flow, in each language the bot speaks (compared case-folded).
+CANCEL_WORDS = frozenset(
+    {"cancel", "stop", "/cancel", "cancelar", "parar", "abbrechen", "stopp", "отмена", "стоп"}
+)
+
+
+def is_cancel(text: str) -> bool:
+    return text.strip().casefold() in CANCEL_WORDS
+
+
 def command_args(context: Any) -> list[str]:
     return list(context.args or [])
 

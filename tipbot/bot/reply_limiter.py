@@ -24,6 +24,7 @@ from telegram.ext import BaseRateLimiter
 from tipbot import messages
 from tipbot.delivery.budget import Budget, Priority
 from tipbot.delivery.sender import retry_after_seconds
+from tipbot.i18n import DEFAULT, Translator
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class ReplyLimiter(BaseRateLimiter[None]):
         self._busy_told: dict[int, float] = {}
         #: Replies given up or refused, for /metrics (set by the Application builder).
         self.on_given_up: Callable[[str], None] = lambda _reason: None
+        #: The language a chat was last answered in (the busy notice is said in it).
+        self.language_of: Callable[[int], str] = lambda _chat_id: DEFAULT
 
     async def initialize(self) -> None:
         return None
@@ -122,7 +125,7 @@ class ReplyLimiter(BaseRateLimiter[None]):
         notice: dict[str, Any] = {
             key: data[key] for key in ("chat_id", "message_thread_id") if key in data
         }
-        notice["text"] = messages.BUSY
+        notice["text"] = Translator(self.language_of(chat_id)).gettext(messages.BUSY)
         try:
             await self.budget.acquire(chat_id, Priority.REPLY)
             await callback("sendMessage", notice, **kwargs)

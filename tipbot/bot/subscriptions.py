@@ -19,12 +19,12 @@ from telegram.ext import ContextTypes
 from tipbot import chat_rights, messages, subscriptions
 from tipbot.bot import doses, keyboards
 from tipbot.bot.language import translator_for
-from tipbot.bot.replies import answer, callback_part, command_args
-from tipbot.bot.services import Services, services
+from tipbot.bot.replies import answer, callback_part, command_args, is_cancel
+from tipbot.bot.services import services
 from tipbot.content.render import esc
-from tipbot.delivery.schedule import format_minute, parse_minute
+from tipbot.delivery.schedule import as_aware, format_minute, parse_minute, tz_from_key
 from tipbot.delivery.zones import ZoneMatch
-from tipbot.i18n import language_for
+from tipbot.i18n import Translator, language_for
 from tipbot.storage import languages
 from tipbot.storage import quiz as quiz_store
 from tipbot.storage import subscriptions as subs
@@ -63,13 +63,17 @@ def _topic(update: Update) -> int | None:
     return None
 
 
-def _next_text(sub: Subscriber) -> str:
+def _next_text(sub: Subscriber, t: Translator) -> str:
+    """When the next tip comes, as the reader's language writes a date and a time (Babel)."""
     moment = subscriptions.next_tip_at(sub, sub.last_planned)
-    return subscriptions.describe_local(moment, sub.tz) if moment else "not scheduled"
+    if moment is None:
+        return t.gettext(messages.SUB_NOT_SCHEDULED)
+    return t.format_datetime(as_aware(moment), tz_from_key(sub.tz))
 
 
 async def _finish(update: Update, context: Context, minute: int, zone: str, assumed: bool) -> None:
     svc = services(context)
+    t = await translator_for(update, context)
     _set_flow(context, None)
     sub = await subs.subscribe(
         svc.engine, _chat_id(update), minute, zone, svc.clock(), thread_id=_topic(update)
@@ -79,21 +83,22 @@ async def _finish(update: Update, context: Context, minute: int, zone: str, assu
         # choice, if any, is kept).
         language = language_for(update.effective_user.language_code)
         await languages.remember(svc.engine, sub.chat_id, language, svc.clock())
-    text = messages.SUB_DONE.format(
-        schedule=esc(subscriptions.describe_schedule(sub)), next=esc(_next_text(sub))
+    text = t.gettext(messages.SUB_DONE).format(
+        schedule=esc(subscriptions.describe_schedule(sub)), next=esc(_next_text(sub, t))
     )
     if assumed:
-        text += messages.SUB_UTC_ASSUMED.format(time=format_minute(minute))
-    text += "\n\n" + messages.SUB_MANAGE
-    await answer(update, text)
+        text += t.gettext(messages.SUB_UTC_ASSUMED).format(time=format_minute(minute))
+    text += "\n\n" + t.gettext(messages.SUB_MANAGE)
+    await answer(update, text, keyboards.plain(t))
 
 
 async def subscribe(update: Update, context: Context) -> None:
     args = command_args(context)
     chat = update.effective_chat
+    t = await translator_for(update, context)
     if not args and chat is not None and chat.type != ChatType.PRIVATE:
         # The guided flow reads typed answers in private chats only (in a group they are talk).
-        await answer(update, messages.CLINIC_SUBSCRIBE_USAGE)
+        await answer(update, t.gettext(messages.CLINIC_SUBSCRIBE_USAGE), keyboards.plain(t))
         return
     if not args:
         await ask_time(update, context)
@@ -101,7 +106,7 @@ async def subscribe(update: Update, context: Context) -> None:
     try:
         request = subscriptions.parse_subscribe_args(args)
     except subscriptions.SubscribeInputError as exc:
-        await answer(update, messages.SUB_BAD_TIME.format(reason=esc(_sentence(exc))))
+        await _bad_input(update, t, exc)
         return
     await _resolve_zone(
         update,
@@ -124,35 +129,43 @@ async def _resolve_zone(
 ) -> None:
     if match.key:
         await _finish(update, context, minute, match.key, assumed)
-    elif match.choices:
+        return
+    t = await translator_for(update, context)
+    if match.choices:
         await answer(
             update,
-            messages.SUB_ZONE_CHOICES.format(text=esc(typed[:64])),
-            keyboards.pick_zone(minute, match.choices),
+            t.gettext(messages.SUB_ZONE_CHOICES).format(text=esc(typed[:64])),
+            keyboards.pick_zone(minute, match.choices, t),
         )
     else:
         _set_flow(context, {"step": "zone", "minute": minute})
-        await answer(update, messages.SUB_ZONE_UNKNOWN.format(text=esc(typed[:64])))
+        await answer(
+            update,
+            t.gettext(messages.SUB_ZONE_UNKNOWN).format(text=esc(typed[:64])),
+            keyboards.plain(t),
+        )
 
 
 async def ask_time(update: Update, context: Context) -> None:
     _set_flow(context, {"step": "time"})
-    await answer(update, messages.SUB_ASK_TIME, keyboards.pick_time())
+    t = await translator_for(update, context)
+    await answer(update, t.gettext(messages.SUB_ASK_TIME), keyboards.pick_time(t))
 
 
 async def subscribe_button(update: Update, context: Context) -> None:
     """`sub:t:<minute>`, `sub:type`, `sub:z:<minute>:<zone>`."""
     step = callback_part(update, 1)
+    t = await translator_for(update, context)
     if step == "type":
         _set_flow(context, {"step": "time"})
-        await answer(update, messages.SUB_TYPE_TIME)
+        await answer(update, t.gettext(messages.SUB_TYPE_TIME), keyboards.plain(t))
     elif step == "t":
         minute = _minute(callback_part(update, 2))
         _set_flow(context, {"step": "zone", "minute": minute})
         await answer(
             update,
-            messages.SUB_ASK_ZONE.format(time=format_minute(minute)),
-            keyboards.pick_zone(minute),
+            t.gettext(messages.SUB_ASK_ZONE).format(time=format_minute(minute)),
+            keyboards.pick_zone(minute, t=t),
             edit=True,
         )
     elif step == "z":
@@ -160,7 +173,7 @@ async def subscribe_button(update: Update, context: Context) -> None:
         zone = callback_part(update, 3, 3)
         match = subscriptions.parse_zone(zone)
         if match.key is None:
-            await answer(update, messages.SUB_TYPE_ZONE)
+            await answer(update, t.gettext(messages.SUB_TYPE_ZONE), keyboards.plain(t))
             return
         await _finish(update, context, minute, match.key, assumed=False)
 
@@ -170,12 +183,13 @@ async def flow_text(update: Update, context: Context) -> None:
     flow = (context.chat_data or {}).get(FLOW)
     message = update.effective_message
     text = (message.text or "") if message else ""
+    t = await translator_for(update, context)
     if not flow:
-        await answer(update, messages.UNKNOWN_TEXT)
+        await answer(update, t.gettext(messages.UNKNOWN_TEXT), keyboards.plain(t))
         return
-    if text.strip().casefold() in {"cancel", "stop", "/cancel"}:
+    if is_cancel(text):
         _set_flow(context, None)
-        await answer(update, messages.FLOW_CANCELLED)
+        await answer(update, t.gettext(messages.FLOW_CANCELLED), keyboards.plain(t))
         return
     try:
         if flow["step"] == "time":
@@ -183,8 +197,8 @@ async def flow_text(update: Update, context: Context) -> None:
             _set_flow(context, {"step": "zone", "minute": minute})
             await answer(
                 update,
-                messages.SUB_ASK_ZONE.format(time=format_minute(minute)),
-                keyboards.pick_zone(minute),
+                t.gettext(messages.SUB_ASK_ZONE).format(time=format_minute(minute)),
+                keyboards.pick_zone(minute, t=t),
             )
         elif flow["step"] == "zone":
             match = subscriptions.parse_zone(text)
@@ -198,25 +212,36 @@ async def flow_text(update: Update, context: Context) -> None:
             elif match.choices:
                 await answer(
                     update,
-                    messages.SUB_ZONE_CHOICES.format(text=esc(text[:64])),
-                    keyboards.set_zone(match.choices),
+                    t.gettext(messages.SUB_ZONE_CHOICES).format(text=esc(text[:64])),
+                    keyboards.set_zone(match.choices, t),
                 )
             else:
-                await answer(update, messages.SUB_ZONE_UNKNOWN.format(text=esc(text[:64])))
+                await answer(
+                    update,
+                    t.gettext(messages.SUB_ZONE_UNKNOWN).format(text=esc(text[:64])),
+                    keyboards.plain(t),
+                )
     except ValueError as exc:
-        await answer(update, messages.SUB_BAD_TIME.format(reason=esc(_sentence(exc))))
+        await _bad_input(update, t, exc)
+
+
+async def _bad_input(update: Update, t: Translator, exc: Exception) -> None:
+    """A time or zone that cannot be read: why, in the reader's language, and an example."""
+    reason = esc(_sentence(t.reason(exc)))
+    await answer(update, t.gettext(messages.SUB_BAD_TIME).format(reason=reason), keyboards.plain(t))
 
 
 async def settings(update: Update, context: Context) -> None:
     svc = services(context)
+    t = await translator_for(update, context)
     sub = await subs.get(svc.engine, _chat_id(update))
     if sub is None or sub.state is SubscriberState.UNSUBSCRIBED or sub.blocked:
-        await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
+        await _not_subscribed(update, t)
         return
-    text = messages.SETTINGS_TITLE + await _status_text(svc, sub)
-    text += messages.SETTINGS_QUIET_ON if sub.quiet else messages.SETTINGS_QUIET_OFF
+    text = t.gettext(messages.SETTINGS_TITLE) + _status_text(sub, t)
+    quiet = messages.SETTINGS_QUIET_ON if sub.quiet else messages.SETTINGS_QUIET_OFF
+    text += t.gettext(quiet)
     weekly: bool | None = None
-    t = await translator_for(update, context)
     if sub.chat_id > 0:  # the weekly quiz is for private chats only
         weekly = await quiz_store.is_weekly(svc.engine, sub.chat_id)
         text += "\n" + t.gettext(
@@ -229,23 +254,24 @@ async def settings(update: Update, context: Context) -> None:
     await answer(update, text, keyboard, edit=edit)
 
 
+async def _not_subscribed(update: Update, t: Translator, extra: str = "") -> None:
+    await answer(update, t.gettext(messages.SUB_NONE) + extra, keyboards.subscribe_prompt(t))
+
+
 async def settings_button(update: Update, context: Context) -> None:
     """`set:show|time|zone|pause|resume|unsub`, `set:t:<minute>`, `set:z:<zone>`,
     `set:quiet:on|off`."""
     action = callback_part(update, 1)
+    t = await translator_for(update, context)
     if action == "show":
         await settings(update, context)
     elif action == "time":
-        await answer(
-            update,
-            messages.SUB_TYPE_TIME.replace("Type", "Pick or type"),
-            keyboards.set_time(),
-            edit=True,
-        )
+        await answer(update, t.gettext(messages.SUB_PICK_TIME), keyboards.set_time(t), edit=True)
         _set_flow(context, {"step": "settime"})
     elif action == "zone":
         _set_flow(context, {"step": "setzone"})
-        await answer(update, messages.SUB_TYPE_ZONE, keyboards.set_zone(keyboards.COMMON_ZONES))
+        keyboard = keyboards.set_zone(keyboards.COMMON_ZONES, t)
+        await answer(update, t.gettext(messages.SUB_TYPE_ZONE), keyboard)
     elif action == "t":
         await _change(update, context, minute=_minute(callback_part(update, 2)))
     elif action == "z":
@@ -271,13 +297,14 @@ async def settings_button(update: Update, context: Context) -> None:
         if await subs.set_quiet(svc.engine, _chat_id(update), wanted, svc.clock()):
             await settings(update, context)
         else:
-            await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
+            await _not_subscribed(update, t)
 
 
 async def _change(
     update: Update, context: Context, *, minute: int | None = None, zone: str | None = None
 ) -> None:
     svc = services(context)
+    t = await translator_for(update, context)
     _set_flow(context, None)
     done = await subs.change(
         svc.engine,
@@ -286,34 +313,35 @@ async def _change(
         lambda sub, now: subscriptions.rescheduled(sub, now, minute=minute, tz=zone),
     )
     if done.after is None:  # no subscription, or a stale button after /unsubscribe
-        await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
+        await _not_subscribed(update, t)
         return
     sub = done.after
-    await answer(
-        update,
-        messages.SUB_CHANGED.format(
-            schedule=esc(subscriptions.describe_schedule(sub)), next=esc(_next_text(sub))
-        ),
+    text = t.gettext(messages.SUB_CHANGED).format(
+        schedule=esc(subscriptions.describe_schedule(sub)), next=esc(_next_text(sub, t))
     )
+    await answer(update, text, keyboards.plain(t))
 
 
-async def _status_text(svc: Services, sub: Subscriber) -> str:
+def _status_text(sub: Subscriber, t: Translator) -> str:
     schedule = esc(subscriptions.describe_schedule(sub))
     if sub.state is SubscriberState.PAUSED:
-        return messages.SUB_STATUS_PAUSED.format(schedule=schedule)
+        return t.gettext(messages.SUB_STATUS_PAUSED).format(schedule=schedule)
     if sub.state is SubscriberState.ACTIVE:
-        return messages.SUB_STATUS.format(schedule=schedule, next=esc(_next_text(sub)))
-    return messages.SUB_STATUS_STOPPED
+        return t.gettext(messages.SUB_STATUS).format(
+            schedule=schedule, next=esc(_next_text(sub, t))
+        )
+    return t.gettext(messages.SUB_STATUS_STOPPED)
 
 
 async def status(update: Update, context: Context) -> None:
     svc = services(context)
+    t = await translator_for(update, context)
     sub = await subs.get(svc.engine, _chat_id(update))
     streak = await _quiz_line(update, context)
     if sub is None:
-        await answer(update, messages.SUB_NONE + streak, keyboards.subscribe_prompt())
+        await _not_subscribed(update, t, streak)
         return
-    await answer(update, await _status_text(svc, sub) + streak)
+    await answer(update, _status_text(sub, t) + streak, keyboards.plain(t))
 
 
 async def _quiz_line(update: Update, context: Context) -> str:
@@ -332,50 +360,58 @@ async def _quiz_line(update: Update, context: Context) -> str:
 
 async def pause(update: Update, context: Context) -> None:
     svc = services(context)
+    t = await translator_for(update, context)
     done = await subs.change(svc.engine, _chat_id(update), svc.clock(), subscriptions.paused)
     now = done.after or done.before
     if now is None or now.state is not SubscriberState.PAUSED:
-        await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
+        await _not_subscribed(update, t)
     else:
-        await answer(update, messages.SUB_PAUSED)
+        await answer(update, t.gettext(messages.SUB_PAUSED), keyboards.plain(t))
     await doses.offer_pause(update, context)  # dose reminders: ask, never pause them silently
 
 
 async def resume(update: Update, context: Context) -> None:
     svc = services(context)
+    t = await translator_for(update, context)
     done = await subs.change(svc.engine, _chat_id(update), svc.clock(), subscriptions.resumed)
     if done.before is None or done.before.state is SubscriberState.UNSUBSCRIBED:
-        await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
+        await _not_subscribed(update, t)
     elif done.after is None:
-        await answer(update, messages.SUB_NOT_PAUSED)
+        await answer(update, t.gettext(messages.SUB_NOT_PAUSED), keyboards.plain(t))
     else:
-        await answer(update, messages.SUB_RESUMED.format(next=esc(_next_text(done.after))))
+        text = t.gettext(messages.SUB_RESUMED).format(next=esc(_next_text(done.after, t)))
+        await answer(update, text, keyboards.plain(t))
     await doses.resume_reminders(update, context)  # paused dose reminders come back too
 
 
 async def unsubscribe(update: Update, context: Context) -> None:
     svc = services(context)
+    t = await translator_for(update, context)
     done = await subs.change(svc.engine, _chat_id(update), svc.clock(), subscriptions.unsubscribed)
     now = done.after or done.before
     if now is None or now.state is not SubscriberState.UNSUBSCRIBED:
-        await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
+        await _not_subscribed(update, t)
         return
-    await answer(update, messages.SUB_UNSUBSCRIBED)
+    await answer(update, t.gettext(messages.SUB_UNSUBSCRIBED), keyboards.plain(t))
 
 
 async def forget(update: Update, context: Context) -> None:
-    await answer(update, messages.FORGET_ASK, keyboards.forget_confirm())
+    t = await translator_for(update, context)
+    await answer(update, t.gettext(messages.FORGET_ASK), keyboards.forget_confirm(t))
 
 
 async def forget_button(update: Update, context: Context) -> None:
+    # A "yes" has already deleted the /language choice (language.forget_choice runs first), so
+    # "done" comes in the language Telegram reports.
+    t = await translator_for(update, context)
     if callback_part(update, 1) != "yes":
-        await answer(update, messages.FORGET_CANCELLED, edit=True)
+        await answer(update, t.gettext(messages.FORGET_CANCELLED), keyboards.plain(t), edit=True)
         return
     svc = services(context)
     await subs.forget(svc.engine, _chat_id(update))
     if context.chat_data is not None:
         context.chat_data.clear()
-    await answer(update, messages.FORGET_DONE, edit=True)
+    await answer(update, t.gettext(messages.FORGET_DONE), keyboards.plain(t), edit=True)
 
 
 async def chat_member(update: Update, context: Context) -> None:
@@ -409,6 +445,5 @@ def _minute(value: str) -> int:
     return minute
 
 
-def _sentence(exc: Exception) -> str:
-    text = str(exc)
+def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]

@@ -24,6 +24,7 @@ from tipbot.content.lookup import (
     typos_allowed,
 )
 from tipbot.content.models import AudienceTag, Bank, DoseRule
+from tipbot.i18n import N_, Reason
 
 _ORAL = frozenset({AudienceTag.BISPHOSPHONATE})
 #: Which audience tags each product (a tips/doses.yaml id) gives a profile. Oral bisphosphonates
@@ -41,7 +42,7 @@ MEDICINE_TAGS: dict[str, frozenset[AudienceTag]] = {
 }
 
 
-class UnknownMedicine(ValueError):
+class UnknownMedicine(Reason):
     """No label rule for this name: the message says so and names the closest known ones."""
 
 
@@ -73,7 +74,7 @@ class MedicineCatalogue:
         """The product meant by `name`; raise UnknownMedicine with a clear message otherwise."""
         key = normalise(name)[:MAX_QUERY_CHARS]
         if not key:
-            raise UnknownMedicine("write the name of the medicine, for example alendronate")
+            raise UnknownMedicine(N_("write the name of the medicine, for example alendronate"))
         rule = self._by_name.get(key) or self._by_prefix(key)
         if rule is None:
             # The same bar as /interactions: a slip or two of the fingers is accepted, one more
@@ -92,7 +93,7 @@ class MedicineCatalogue:
                     or (len(key) >= MIN_PREFIX and known.startswith(key))
                 )
                 suggestions = [self._display(known) for _, known in close[:MAX_SUGGESTIONS]]
-                raise UnknownMedicine(self._unknown(name, suggestions))
+                raise self._unknown(name, suggestions)
         others = tuple(
             r.name for r in self._rules.values() if r.generic == rule.generic and r.id != rule.id
         )
@@ -112,27 +113,43 @@ class MedicineCatalogue:
                 continue
             forms = [r for r in self._rules.values() if r.generic == rule.generic]
             if prefix == normalise(rule.generic) and len(forms) > 1:
-                choices = " or ".join(r.name for r in forms)
                 raise UnknownMedicine(
-                    f"Which {rule.generic} is it: {choices}? They are taken differently, so "
-                    "write the brand name from the box, or the generic alone for the first one."
+                    N_(
+                        "Which {generic} is it: {choices}? They are taken differently, so "
+                        "write the brand name from the box, or the generic alone for the first one."
+                    ),
+                    generic=rule.generic,
+                    choices=" / ".join(r.name for r in forms),
                 )
             return rule
         return None
 
-    def _unknown(self, name: str, suggestions: list[str]) -> str:
+    def _unknown(self, name: str, suggestions: list[str]) -> UnknownMedicine:
         """Say plainly when the name is a medicine the bank knows, but not a bone medicine."""
         shown = name.strip()[:MAX_QUERY_CHARS]
-        message = f"I have no label rule for {shown}; ask your pharmacist how to take it."
         known = self._interactions.lookup(name).matches
         if known:
-            message += (
-                f" {known[0].name} is in /interactions, but it is not one of the bone medicines "
-                "the dose companion has label rules for."
+            return UnknownMedicine(
+                N_(
+                    "I have no label rule for {name}; ask your pharmacist how to take it. "
+                    "{known} is in /interactions, but it is not one of the bone medicines the "
+                    "dose companion has label rules for."
+                ),
+                name=shown,
+                known=known[0].name,
             )
-        elif suggestions:
-            message += " Did you mean " + " or ".join(dict.fromkeys(suggestions)) + "?"
-        return message
+        if suggestions:
+            return UnknownMedicine(
+                N_(
+                    "I have no label rule for {name}; ask your pharmacist how to take it. "
+                    "Did you mean {names}?"
+                ),
+                name=shown,
+                names=" / ".join(dict.fromkeys(suggestions)),
+            )
+        return UnknownMedicine(
+            N_("I have no label rule for {name}; ask your pharmacist how to take it."), name=shown
+        )
 
     def _display(self, key: str) -> str:
         rule = self._by_name[key]

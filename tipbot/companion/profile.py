@@ -18,11 +18,12 @@ from typing import TypeVar
 from tipbot.companion.medicines import MEDICINE_TAGS, MedicineCatalogue, UnknownMedicine
 from tipbot.content.intake import Person
 from tipbot.content.models import AudienceTag, LifeStage, Sex
+from tipbot.i18n import N_, Reason
 
 _E = TypeVar("_E", bound=StrEnum)
 
 
-class ProfileInputError(ValueError):
+class ProfileInputError(Reason):
     """What the person typed cannot be used; the message tells them what to type instead."""
 
 
@@ -194,7 +195,7 @@ class SetAnswer:
 ProfileCommand = ShowProfile | ClearProfile | SetAnswer
 
 NO_MEDICINE = "none"
-USAGE = (
+USAGE = N_(
     "Write /profile set age 70, /profile set sex female (or male, pregnant, breastfeeding), "
     "/profile set region eu (us, eu, uk), /profile set kidney no (yes, unsure), "
     "/profile set diet vegan (vegetarian, no-dairy, none), /profile set medicine alendronate "
@@ -225,7 +226,7 @@ def parse_profile_command(
         try:
             match = medicines.resolve(value)
         except UnknownMedicine as exc:
-            raise ProfileInputError(str(exc)) from None
+            raise ProfileInputError.of(exc) from None
         updated = dataclasses.replace(current, medicine=match.rule.id)
         return SetAnswer(question, updated, match.other_forms)
     return SetAnswer(question, _apply(question, value, current))
@@ -236,7 +237,9 @@ def _question(word: str) -> Question:
         return Question(word.casefold())
     except ValueError:
         known = ", ".join(q.value for q in Question)
-        raise ProfileInputError(f"I can store these answers: {known}. {USAGE}") from None
+        raise ProfileInputError(
+            N_("I can store these answers: {known}. {usage}"), known=known, usage=Reason(USAGE)
+        ) from None
 
 
 #: The Profile field that holds each question's answer (storage names its columns the same).
@@ -254,10 +257,12 @@ def _apply(question: Question, value: str, current: Profile) -> Profile:
     text = value.strip().casefold()
     if question is Question.AGE:
         if not re.fullmatch(r"\d{1,3}", text):
-            raise ProfileInputError("write your age in years as a number, for example 70")
+            raise ProfileInputError(N_("write your age in years as a number, for example 70"))
         age = int(text)
         if not MIN_AGE <= age <= MAX_AGE:
-            raise ProfileInputError(f"the age must be between {MIN_AGE} and {MAX_AGE}")
+            raise ProfileInputError(
+                N_("the age must be between {low} and {high}"), low=MIN_AGE, high=MAX_AGE
+            )
         return dataclasses.replace(current, age_band=AgeBand.of(age))
     if question is Question.SEX:
         sex = _choice(question, value, SexAnswer, {"woman": "female", "man": "male"})
@@ -279,5 +284,8 @@ def _choice(question: Question, value: str, enum: type[_E], aliases: dict[str, s
     except ValueError:
         allowed = ", ".join(str(member.value) for member in enum)
         raise ProfileInputError(
-            f"{value.strip()[:30]} is not one of the answers for {question.value}: {allowed}"
+            N_("{value} is not one of the answers for {question}: {allowed}"),
+            value=value.strip()[:30],
+            question=question.value,
+            allowed=allowed,
         ) from None

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from tipbot.content.models import IntakeTable, LifeStage, RdaRow, Sex, UlRow
+from tipbot.i18n import N_, Reason
 
 MAX_AGE = 120
 
@@ -30,7 +31,7 @@ _SEX_WORDS = {
 }
 
 
-class IntakeInputError(ValueError):
+class IntakeInputError(Reason):
     """The user's words could not be read as an age and a sex or life stage."""
 
 
@@ -56,7 +57,9 @@ def sex_and_stage(word: str) -> tuple[Sex, LifeStage]:
     try:
         return _SEX_WORDS[word.casefold()]
     except KeyError:
-        raise IntakeInputError(f"use male, female, pregnant or lactating, not {word!r}") from None
+        raise IntakeInputError(
+            N_("use male, female, pregnant or lactating, not {word!r}"), word=word
+        ) from None
 
 
 def age_bands(table: IntakeTable, stage: LifeStage) -> list[tuple[str, int]]:
@@ -82,10 +85,12 @@ def parse_person(text: str) -> Person:
     ages = [w for w in words if w.isdigit()]
     others = [w for w in words if not w.isdigit()]
     if len(ages) != 1 or len(others) != 1:
-        raise IntakeInputError("give an age in years and one of: male, female, pregnant, lactating")
+        raise IntakeInputError(
+            N_("give an age in years and one of: male, female, pregnant, lactating")
+        )
     age = int(ages[0])
     if age > MAX_AGE:
-        raise IntakeInputError(f"the age must be between 0 and {MAX_AGE}")
+        raise IntakeInputError(N_("the age must be between 0 and {max}"), max=MAX_AGE)
     sex, stage = sex_and_stage(others[0])
     return Person(age, sex, stage)
 
@@ -99,8 +104,11 @@ def answer(table: IntakeTable, person: Person) -> IntakeAnswer:
             ages = [r.age_min for r in table.rda if r.stage is person.stage]
             ages += [r.age_max for r in table.rda if r.stage is person.stage]
             raise IntakeInputError(
-                f"the tables give {person.stage.value} values for ages {min(ages)} to {max(ages)}"
+                N_("the tables give {stage} values for ages {low} to {high}"),
+                stage=person.stage.value,
+                low=min(ages),
+                high=max(ages),
             )
-        raise IntakeInputError("no reference value for that age")
+        raise IntakeInputError(N_("no reference value for that age"))
     ul = next(u for u in table.ul if u.age_min <= person.age <= u.age_max)
     return IntakeAnswer(person, rows, ul)

@@ -14,6 +14,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tipbot.i18n import N_, Reason
+
 _OFFSET_KEY = re.compile(r"^UTC([+-])(\d{2}):(\d{2})$")
 
 
@@ -75,15 +77,18 @@ def parse_minute(text: str) -> int:
     raw = text.strip().casefold().replace(" ", "")
     match = re.fullmatch(r"(\d{1,2})(?:[:.h](\d{2})?)?(am|pm|a\.m\.|p\.m\.)?", raw)
     if not match:
-        raise ValueError("write the time as HH:MM, for example 07:30 or 19:00")
+        raise Reason(N_("write the time as HH:MM, for example 07:30 or 19:00"))
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
     suffix = (match.group(3) or "").replace(".", "")
     if suffix:
         if not 1 <= hour <= 12:
-            raise ValueError("with am or pm, the hour must be between 1 and 12")
+            raise Reason(N_("with am or pm, the hour must be between 1 and 12"))
         hour = hour % 12 + (12 if suffix == "pm" else 0)
     if hour > 23 or minute > 59:
-        raise ValueError(f"{text.strip()} is not a time of day: hours go to 23 and minutes to 59")
+        raise Reason(
+            N_("{text} is not a time of day: hours go to 23 and minutes to 59"),
+            text=text.strip(),
+        )
     return hour * 60 + minute
 
 

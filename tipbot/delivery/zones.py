@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from zoneinfo import available_timezones
 
+from tipbot.i18n import N_, Reason
+
 MAX_CHOICES = 5
 _OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$")
 #: Legacy aliases shadow the canonical names; people should see `America/New_York`.
@@ -91,7 +93,7 @@ def offset_key(text: str) -> str | None:
         return None
     sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
     if hours > 14 or minutes >= 60 or minutes % 15:
-        raise ValueError("a UTC offset runs from UTC-12:00 to UTC+14:00 in steps of 15 minutes")
+        raise Reason(N_("a UTC offset runs from UTC-12:00 to UTC+14:00 in steps of 15 minutes"))
     if hours == 0 and minutes == 0:
         return "UTC"
     return f"UTC{sign}{hours:02d}:{minutes:02d}"
