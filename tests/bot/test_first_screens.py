@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import User
 from tests.fakebot.server import FakeBotApi, SentMessage
+from tipbot import messages
 from tipbot.content import render, screens
 from tipbot.content.intake import Person, answer
 from tipbot.content.models import Bank, FoodGroup, LifeStage, Sex
@@ -110,3 +111,15 @@ async def test_every_reply_and_button_fits_on_a_first_screen(
             for source_button in [d for d in data(screen) if d.startswith("src:")]:
                 for cited in await user.press(screen, source_button):
                     check_screen(cited, f"{lang} {source_button}")
+
+
+@pytest.mark.usefixtures("runner")
+async def test_a_button_for_something_gone_gets_a_short_notice(fake_api: FakeBotApi) -> None:
+    user = User(fake_api, 7900)
+    [forms] = await user.send("/forms")
+    for data_ in ("form:nope", "pg:1:ix.nope", "src:form.nope"):
+        answers = len(fake_api.callback_answers)
+        fake_api.push_callback(7900, forms.message_id, data_)
+        await fake_api.wait_for(lambda: len(fake_api.callback_answers) > answers)  # noqa: B023
+        assert fake_api.callback_answers[-1].text == messages.SCREEN_GONE
+    assert user.inbox == [forms]  # nothing else was sent, and no error
