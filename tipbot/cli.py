@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     if bank is None:
         return 1
     setup_logging("WARNING", settings.log_format.value)
-    console = Console(settings, bank, language=args.lang)
+    console = Console(settings, bank, language=args.lang, start=args.start)
     return asyncio.run(console.run(sys.stdin, prompt=sys.stdin.isatty()))
 
 
@@ -137,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="en",
         choices=LANGUAGES,
         help="answer as to a user whose Telegram is set to this language (default: en)",
+    )
+    console.add_argument(
+        "--start",
+        type=datetime.fromisoformat,
+        default=None,
+        help="the console clock's first moment, UTC (e.g. 2026-06-01T05:00; default: now); "
+        "type :wait 1h to move it",
     )
     console.set_defaults(func=cmd_console)
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from telegram.error import Forbidden, RetryAfter
 
@@ -35,26 +36,26 @@ async def test_a_poll_kind_is_sent_with_send_poll_and_a_skip_is_cancelled(
     assert composer is not None and deliverer is not None
     seen: list[ClaimedDelivery] = []
 
-    async def quiz(job: ClaimedDelivery) -> Poll | Skip:
+    async def quiz(job: ClaimedDelivery) -> Poll | Skip | tuple[str, Any]:
         seen.append(job)
+        if job.payload == "q3":  # a kind may also answer with a text message
+            return (f"Quiz text {job.ref}", plain())
         return QUIZ if job.payload == "q1" else Skip("already answered")
-
-    async def reminder(job: ClaimedDelivery) -> tuple[str, Any]:
-        return (f"Reminder {job.ref}", plain())
 
     # The app registers the weekly quiz's own composer (bot/quiz.py); this test brings its own.
     composer._handlers.pop(DeliveryKind.QUIZ, None)
     composer.register(DeliveryKind.QUIZ, quiz)
-    composer.register(DeliveryKind.DOSE, reminder)
+    with pytest.raises(ValueError, match="already exists"):
+        composer.register(DeliveryKind.QUIZ, quiz)  # one handler per kind
     clock.now = NOW
-    await _subscribe(runner, clock, [7, 8])
+    await _subscribe(runner, clock, [7, 8, 9])
     async with runner.engine.begin() as conn:
         await store.plan_keyed(
             conn,
             [
                 KeyedRow(7, DeliveryKind.QUIZ, "2026-W23", NOW, NOW + timedelta(days=1), "q1"),
                 KeyedRow(8, DeliveryKind.QUIZ, "2026-W23", NOW, NOW + timedelta(days=1), "q2"),
-                KeyedRow(9, DeliveryKind.DOSE, "a", NOW, NOW + timedelta(hours=1)),
+                KeyedRow(9, DeliveryKind.QUIZ, "a", NOW, NOW + timedelta(hours=1), "q3"),
             ],
         )
     await deliverer.sweep()
@@ -63,7 +64,7 @@ async def test_a_poll_kind_is_sent_with_send_poll_and_a_skip_is_cancelled(
         (QUIZ.question, QUIZ.options, "quiz", (0,))
     ]
     assert fake_api.polls_for(8) == []
-    assert [m.text for m in fake_api.messages_for(9)] == ["Reminder a"]
+    assert [m.text for m in fake_api.messages_for(9)] == ["Quiz text a"]
     async with runner.engine.connect() as conn:
         rows = dict(
             (r.chat_id, (r.status, r.message_id is not None))
@@ -78,7 +79,7 @@ async def test_a_poll_kind_is_sent_with_send_poll_and_a_skip_is_cancelled(
         8: (DeliveryStatus.CANCELLED, False),
         9: (DeliveryStatus.SENT, True),
     }
-    assert {j.kind for j in seen} == {DeliveryKind.QUIZ}
+    assert {j.kind for j in seen} == {DeliveryKind.QUIZ} and len(seen) == 3
     await deliverer.sweep()  # nothing is sent twice
     assert len(fake_api.polls_for(7)) == 1 and len(fake_api.messages_for(9)) == 1
 

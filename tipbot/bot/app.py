@@ -38,6 +38,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from tipbot import messages
 from tipbot.bot import (
     admin,
+    doses,
     feedback,
     inline,
     keyboards,
@@ -151,6 +152,7 @@ BUTTONS: dict[str, Callback] = {
     "forget": admins_only(subscriptions.forget_button),
     "bc": admin.broadcast_button,
     "lang": language.language_button,
+    doses.BUTTON: doses.button,
     keyboards.FEEDBACK: feedback.vote,
     keyboards.PAGE: screens.page_button,
     keyboards.SOURCES: screens.sources_button,
@@ -216,6 +218,8 @@ def register_handlers(
         ("mydata", mydata.mydata),
         ("forget", admins_only(subscriptions.forget)),
         ("language", language.language_command),
+        ("dose", doses.dose),
+        ("history", doses.history_command),
     ]
     # Clinic mode: in a channel, where only admins post, these commands (bare, or addressed to
     # this bot: PTB skips `/status@otherbot`) run a channel's subscription; other posts are not.
@@ -315,12 +319,17 @@ def register_kinds(services: Services, composer: Composer) -> list[Planner]:
     its planners, which the delivery loop runs beside the daily tips' planning (see
     tipbot/delivery/kinds.py). One line per feature keeps merges simple."""
     planners: list[Planner] = []
+    # Dose reminders (issue 11), their label rules in the reader's language.
+    dose_messages = doses.DoseMessages(services.bank, services.engine, services.translations)
+    dose_messages.register(composer)
+    planners.append(dose_messages)
     # The weekly quiz (issue 13): one quiz poll a week to each opted-in private chat.
     weekly = quiz.WeeklyQuiz(
         services.bank,
         services.engine,
         timedelta(hours=services.settings.catchup_hours),
         services.clock,
+        services.translations,
     )
     composer.register(DeliveryKind.QUIZ, weekly.compose)
     composer.on_poll_sent(DeliveryKind.QUIZ, weekly.sent)

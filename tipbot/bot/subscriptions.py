@@ -17,7 +17,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from tipbot import chat_rights, messages, subscriptions
-from tipbot.bot import keyboards
+from tipbot.bot import doses, keyboards
 from tipbot.bot.language import translator_for
 from tipbot.bot.replies import answer, callback_part, command_args
 from tipbot.bot.services import Services, services
@@ -336,8 +336,9 @@ async def pause(update: Update, context: Context) -> None:
     now = done.after or done.before
     if now is None or now.state is not SubscriberState.PAUSED:
         await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
-        return
-    await answer(update, messages.SUB_PAUSED)
+    else:
+        await answer(update, messages.SUB_PAUSED)
+    await doses.offer_pause(update, context)  # dose reminders: ask, never pause them silently
 
 
 async def resume(update: Update, context: Context) -> None:
@@ -349,6 +350,7 @@ async def resume(update: Update, context: Context) -> None:
         await answer(update, messages.SUB_NOT_PAUSED)
     else:
         await answer(update, messages.SUB_RESUMED.format(next=esc(_next_text(done.after))))
+    await doses.resume_reminders(update, context)  # paused dose reminders come back too
 
 
 async def unsubscribe(update: Update, context: Context) -> None:

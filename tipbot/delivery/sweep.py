@@ -339,6 +339,14 @@ class Deliverer:
             self._work.set()
             await self._rest(await self._until_next_due())
 
+    async def next_due_at(self) -> datetime | None:
+        """The next moment something falls due: a tip, a row planned ahead, another kind's
+        planner (for `tipbot console`'s clock; the loop itself uses `_until_next_due`)."""
+        found = [await store.next_due(self._engine, self._clock())]
+        found += [await p.next_due(self._engine) for p in self._planners]
+        times = [d for d in found if d is not None]
+        return min(times) if times else None
+
     async def _until_next_due(self) -> float:
         """Sleep until the next tip falls due, so it goes out on its minute rather than up to
         a sweep interval late; but never longer than the interval, so a subscription made
@@ -394,6 +402,12 @@ class Deliverer:
     # ------------------------------------------------------------------ the steps
 
     async def _plan(self) -> None:
+        # The other kinds' planners first: a dose reminder due at the same minute as a tip is
+        # planned (and so claimed) first, as its budget priority says.
+        for planner in self._planners:
+            if self._stopping.is_set():
+                return
+            self._report.planned += await planner.plan(self._engine, self._clock())
         while not self._stopping.is_set():
             result = await store.plan_due(
                 self._engine,
@@ -406,11 +420,7 @@ class Deliverer:
             self._report.planned += result.planned
             self._report.skipped_days += result.skipped
             if result.examined < PLAN_BATCH:
-                break
-        for planner in self._planners:
-            if self._stopping.is_set():
                 return
-            self._report.planned += await planner.plan(self._engine, self._clock())
 
     async def _housekeeping(self) -> None:
         """Expire rows whose catch-up window closed; now and then, delete old finished rows."""

@@ -25,6 +25,8 @@ from tipbot.storage.tables import (
     broadcasts,
     chat_sources,
     deliveries,
+    dose_log,
+    dose_plans,
     profiles,
     quiz_polls,
     subscribers,
@@ -202,6 +204,8 @@ async def forget(engine: AsyncEngine, chat_id: int) -> int:
             await conn.execute(delete(deliveries).where(deliveries.c.chat_id == chat_id))
         ).rowcount
         gone += (await conn.execute(delete(profiles).where(profiles.c.chat_id == chat_id))).rowcount
+        for health in (dose_plans, dose_log):  # the dose companion's plan and log (issue 11)
+            gone += (await conn.execute(delete(health).where(health.c.chat_id == chat_id))).rowcount
         gone += (
             await conn.execute(
                 delete(broadcast_drafts).where(broadcast_drafts.c.created_by == chat_id)

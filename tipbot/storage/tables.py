@@ -257,6 +257,46 @@ profiles = Table(
     Column("diet", String(16), nullable=True),  # Diet: vegetarian, vegan, no-dairy, none
 )
 
+#: The dose companion's plan (issue 11): one row per chat, the schedule as the person gave it
+#: (`companion.doses.DoseSchedule`) and the next reminder due. Health data: shown by /dose and
+#: /mydata, deleted by /dose off and /forget, never logged (migration 7).
+dose_plans = Table(
+    "dose_plans",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("medicine", String(64), nullable=False),  # a tips/doses.yaml id
+    Column("repeat", String(16), nullable=False),  # companion.doses.Repeat
+    Column("minute", Integer, nullable=False),  # minutes after local midnight
+    Column("tz", String(64), nullable=False),
+    Column("weekday", SmallInteger, nullable=True),  # Monday = 0
+    Column("month_day", SmallInteger, nullable=True),  # 1-28
+    Column("last_day", Boolean, nullable=False, default=False, server_default=false()),
+    Column("every_days", Integer, nullable=True),
+    Column("anchor", Date, nullable=True),  # every-N-days start; the next appointment
+    # The next reminder (naive UTC); NULL while paused, so the planner's index only holds plans
+    # that can be due.
+    Column("next_due_at", DateTime, nullable=True),
+    Column("paused", Boolean, nullable=False, default=False, server_default=false()),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_dose_plans_next_due_at", "next_due_at"),
+)
+
+#: The dose log (issue 11): one row per scheduled dose, what happened to it
+#: (`companion.history.DoseState`). Kept by /dose off (the person's own record, for /history and
+#: the doctor); deleted by /forget. Health data, never logged (migration 7).
+dose_log = Table(
+    "dose_log",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("scheduled_at", DateTime, primary_key=True),  # the dose's moment, naive UTC
+    Column("medicine", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("tz", String(64), nullable=False),  # the zone of the plan at the time
+    Column("snoozes", SmallInteger, nullable=False, default=0, server_default="0"),
+    Column("answered_at", DateTime, nullable=True),  # the last press
+)
+
 #: The pre-Alembic migration record (0.1.0); read only to adopt such a database (see db.py).
 schema_version = Table(
     "schema_version",
