@@ -11,7 +11,9 @@ from tests.fakebot.server import FakeBotApi, SentMessage
 from tipbot import messages
 from tipbot.content import render, screens
 from tipbot.content.intake import Person, answer
+from tipbot.content.loader import bundled_bank_dir
 from tipbot.content.models import Bank, FoodGroup, LifeStage, Sex
+from tipbot.content.translations import load_translations
 from tipbot.i18n import LANGUAGES, Translator
 from tipbot.telegram_html import visible_length
 
@@ -51,6 +53,19 @@ def test_every_screen_of_every_answer_fits(bank: Bank, lang: str, region: str | 
             assert visible_length(screen) <= render.FIRST_SCREEN, (key, visible_length(screen))
     for tip in bank.tips:  # a tip is short and keeps its sources on its one screen
         assert visible_length(render.tip(bank, tip, t)) <= render.FIRST_SCREEN, tip.id
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_forms_kidney_warning_is_on_the_first_screen(bank: Bank, lang: str) -> None:
+    t = Translator(lang)
+    shown = load_translations(bundled_bank_dir(), bank).bank_for(lang)
+    reply = screens.reply_for(shown, "forms", t)
+    assert reply is not None
+    assert render.esc(t.gettext(messages.FORMS_KIDNEY)) in reply.screens[0]
+    for form in shown.forms:  # each line shows the form's evidence in the reader's language
+        assert render.esc(form.in_brief) in "".join(reply.screens)
+    if lang != "en":  # translated, not the English
+        assert [f.in_brief for f in shown.forms] != [f.in_brief for f in bank.forms]
 
 
 def test_a_long_answer_pages_and_moves_its_sources_behind_the_button(bank: Bank) -> None:

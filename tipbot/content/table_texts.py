@@ -41,7 +41,7 @@ TABLE_KINDS: tuple[str, ...] = ("foods", "forms", "interactions", "intakes", "qu
 #: LIST_FIELDS is written as a YAML list, one in MAP_FIELDS as a mapping.
 FIELDS: dict[str, tuple[str, ...]] = {
     "foods": ("name", "serving", "note"),
-    "forms": ("name", "elemental_note", "absorption", "uses_side_effects"),
+    "forms": ("name", "in_brief", "elemental_note", "absorption", "uses_side_effects"),
     "interactions": ("text", "name", "medicines", "mechanism", "advice", "sources_disagree"),
     "intakes": ("text", "group", "name", "note"),
     "quiz": ("question", "options", "explanation"),
@@ -102,6 +102,7 @@ def units(bank: Bank, kind: str) -> list[Unit]:
                 f.id,
                 _flat(
                     name=f.name,
+                    in_brief=f.in_brief,
                     elemental_note=f.elemental_note,
                     absorption=f.absorption,
                     uses_side_effects=f.uses_side_effects,
@@ -264,6 +265,7 @@ def _form(form: Form, text: dict[str, str] | None) -> Form:
     return form.model_copy(
         update={
             "name": text["name"],
+            "in_brief": text["in_brief"],
             "elemental_note": text.get("elemental_note"),
             "absorption": text["absorption"],
             "uses_side_effects": text["uses_side_effects"],
