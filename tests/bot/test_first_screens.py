@@ -8,9 +8,12 @@ import pytest
 
 from tests.conftest import User
 from tests.fakebot.server import FakeBotApi, SentMessage
+from tipbot import messages
 from tipbot.content import render, screens
 from tipbot.content.intake import Person, answer
+from tipbot.content.loader import bundled_bank_dir
 from tipbot.content.models import Bank, FoodGroup, LifeStage, Sex
+from tipbot.content.translations import load_translations
 from tipbot.i18n import LANGUAGES, Translator
 from tipbot.telegram_html import visible_length
 
@@ -50,6 +53,19 @@ def test_every_screen_of_every_answer_fits(bank: Bank, lang: str, region: str | 
             assert visible_length(screen) <= render.FIRST_SCREEN, (key, visible_length(screen))
     for tip in bank.tips:  # a tip is short and keeps its sources on its one screen
         assert visible_length(render.tip(bank, tip, t)) <= render.FIRST_SCREEN, tip.id
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_forms_kidney_warning_is_on_the_first_screen(bank: Bank, lang: str) -> None:
+    t = Translator(lang)
+    shown = load_translations(bundled_bank_dir(), bank).bank_for(lang)
+    reply = screens.reply_for(shown, "forms", t)
+    assert reply is not None
+    assert render.esc(t.gettext(messages.FORMS_KIDNEY)) in reply.screens[0]
+    for form in shown.forms:  # each line shows the form's evidence in the reader's language
+        assert render.esc(form.in_brief) in "".join(reply.screens)
+    if lang != "en":  # translated, not the English
+        assert [f.in_brief for f in shown.forms] != [f.in_brief for f in bank.forms]
 
 
 def test_a_long_answer_pages_and_moves_its_sources_behind_the_button(bank: Bank) -> None:
@@ -110,3 +126,15 @@ async def test_every_reply_and_button_fits_on_a_first_screen(
             for source_button in [d for d in data(screen) if d.startswith("src:")]:
                 for cited in await user.press(screen, source_button):
                     check_screen(cited, f"{lang} {source_button}")
+
+
+@pytest.mark.usefixtures("runner")
+async def test_a_button_for_something_gone_gets_a_short_notice(fake_api: FakeBotApi) -> None:
+    user = User(fake_api, 7900)
+    [forms] = await user.send("/forms")
+    for data_ in ("form:nope", "pg:1:ix.nope", "src:form.nope"):
+        answers = len(fake_api.callback_answers)
+        fake_api.push_callback(7900, forms.message_id, data_)
+        await fake_api.wait_for(lambda: len(fake_api.callback_answers) > answers)  # noqa: B023
+        assert fake_api.callback_answers[-1].text == messages.SCREEN_GONE
+    assert user.inbox == [forms]  # nothing else was sent, and no error

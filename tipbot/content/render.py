@@ -284,10 +284,10 @@ def forms_overview_parts(bank: Bank, t: Translator = ENGLISH) -> tuple[list[str]
         f"{esc(form.in_brief)}"
         for form in bank.forms
     ]
-    paragraphs = [
+    paragraphs = [  # the warning before the list, so it is on the first screen in any language
         f"{t.gettext(messages.FORMS_HEADER)}\n{esc(t.gettext(messages.FORMS_PICK))}",
-        "\n".join(lines),
         f"⚠️ {esc(t.gettext(messages.FORMS_KIDNEY))}",
+        "\n".join(lines),
         t.gettext(messages.FORMS_FOOTER),
     ]
     return paragraphs, _forms_cited(bank, bank.forms)
