@@ -22,6 +22,7 @@ from telegram.request import BaseRequest, RequestData
 from tipbot.bot.app import build_application, close_services, start_services
 from tipbot.config import Role, Settings
 from tipbot.content.models import Bank
+from tipbot.content.translations import Translations
 from tipbot.storage import db
 from tipbot.telegram_html import check_html, visible_text
 
@@ -199,9 +200,15 @@ class ConsoleRequest(BaseRequest):
 
 class Console:
     def __init__(
-        self, settings: Settings, bank: Bank, out: TextIO = sys.stdout, language: str = "en"
+        self,
+        settings: Settings,
+        bank: Bank,
+        out: TextIO = sys.stdout,
+        language: str = "en",
+        translations: Translations | None = None,
     ) -> None:
-        """`language` is the `language_code` the console user's Telegram would report."""
+        """`language` is the `language_code` the console user's Telegram would report;
+        `translations` default to the bank directory's (already checked ones from the cache)."""
         self.request = ConsoleRequest(out)
         self.user = {**USER, "language_code": language}
         # Offline, nothing is delivered on a schedule; the database lives in memory.
@@ -209,7 +216,9 @@ class Console:
             update={"roles": frozenset({Role.UPDATES}), "database_url": "sqlite+aiosqlite://"}
         )
         engine = db.create_engine(settings.effective_database_url)
-        self.app = build_application(settings, bank, engine, request=self.request)
+        self.app = build_application(
+            settings, bank, engine, request=self.request, translations=translations
+        )
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(10_000)
 

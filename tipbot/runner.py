@@ -26,6 +26,7 @@ from tipbot.bot.app import build_application, close_services, start_services, st
 from tipbot.bot.services import Services, app_services
 from tipbot.config import Role, Settings
 from tipbot.content.models import Bank
+from tipbot.content.translations import Translations
 from tipbot.storage import db
 from tipbot.web import make_web_app, start_server
 
@@ -50,11 +51,12 @@ class Runner:
         *,
         clock: Callable[[], datetime] = db.utcnow,
         schedule_sweeps: bool = True,
+        translations: Translations | None = None,
     ) -> None:
         self.settings = settings
         self.engine = db.create_engine(settings.effective_database_url)
         self.application: Application[Any, Any, Any, Any, Any, Any] = build_application(
-            settings, bank, self.engine, clock=clock
+            settings, bank, self.engine, clock=clock, translations=translations
         )
         self.schedule_sweeps = schedule_sweeps
         self.server: HTTPServer | None = None
@@ -122,8 +124,9 @@ class Runner:
         log.info("stopped")
 
 
-async def serve(settings: Settings, bank: Bank) -> None:
-    runner = Runner(settings, bank)
+async def serve(settings: Settings, bank: Bank, translations: Translations | None = None) -> None:
+    """`translations`: already loaded with the checked bank (see content/cache.py)."""
+    runner = Runner(settings, bank, translations=translations)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
