@@ -14,13 +14,12 @@ import logging
 import signal
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
-from tornado.httpserver import HTTPServer
 
 from tipbot.bot.app import build_application, close_services, start_services, stop_delivery
 from tipbot.bot.services import Services, app_services
@@ -28,7 +27,9 @@ from tipbot.config import Role, Settings
 from tipbot.content.models import Bank
 from tipbot.content.translations import Translations
 from tipbot.storage import db
-from tipbot.web import make_web_app, start_server
+
+if TYPE_CHECKING:
+    from tornado.httpserver import HTTPServer
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ class Runner:
                 raise StartupError("webhook mode needs TIPBOT_WEBHOOK_SECRET")
             self.webhook_secret = settings.webhook_secret.get_secret_value()
             path = urlsplit(settings.webhook_url).path or "/"
+            from tipbot.web import make_web_app, start_server  # Tornado: only a web server needs it
+
             web = make_web_app(application, webhook_path=path, secret=self.webhook_secret)
             self.server = start_server(web, settings.listen, settings.port)
             await application.bot.set_webhook(
@@ -101,6 +104,8 @@ class Runner:
                 )
                 log.info("receiving updates by long polling")
             if settings.health_port:
+                from tipbot.web import make_web_app, start_server
+
                 web = make_web_app(application, webhook_path=None, secret=None)
                 self.server = start_server(web, settings.listen, settings.health_port)
         await application.start()

@@ -173,3 +173,33 @@ async def test_replicas_starting_together_migrate_once() -> None:
     finally:
         for e in engines:
             await e.dispose()
+
+
+def test_the_shipped_head_read_without_alembic_is_alembics_head() -> None:
+    """`migrate` skips Alembic on a database at `shipped_head()`, so it must be the real head."""
+    assert db.shipped_head() == db.head_revision()
+
+
+async def test_a_database_at_the_head_is_not_migrated_again(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def must_not_run(conn: object) -> str:
+        raise AssertionError("Alembic ran on an up-to-date database")
+
+    monkeypatch.setattr(db, "_migrate", must_not_run)
+    assert await db.current_revision(engine) == db.head_revision()
+    assert await db.migrate(engine) == db.head_revision()
+
+
+async def test_a_database_behind_the_head_is_migrated(sqlite_url: str) -> None:
+    engine = db.create_engine(sqlite_url)
+    try:
+        assert await db.current_revision(engine) is None  # no alembic_version table yet
+        assert await db.migrate(engine) == db.head_revision()
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+            await conn.execute(text("DROP TABLE profiles"))
+        assert await db.migrate(engine) == db.head_revision()
+        assert "profiles" in await db.table_names(engine)
+    finally:
+        await engine.dispose()
