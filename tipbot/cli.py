@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import sys
 from pathlib import Path
@@ -177,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func is cmd_run:
+        # Paused until `Runner.start` has frozen what start-up made (see tipbot/__main__.py; the
+        # `tipbot` script comes here without it).
+        gc.disable()
+    else:
+        gc.enable()
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -113,6 +113,7 @@ class Runner:
         # it out of the collector's sight so full collections stay short and never stall sends.
         gc.collect()
         gc.freeze()
+        gc.enable()  # paused during start-up by `python -m tipbot` (tipbot/__main__.py)
         log.info("tipbot is running (roles: %s)", ", ".join(sorted(settings.roles)))
 
     async def stop(self) -> None:
