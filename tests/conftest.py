@@ -156,6 +156,21 @@ class User:
         await self.fake.wait_for(changed, what=f"{replies} answer(s) to button {data}")
         return self.inbox[before_msgs:] + self.fake.edits_for(self.chat_id)[before_edits:]
 
+    async def pages(self, message: SentMessage) -> list[SentMessage]:
+        """Every screen of a long answer: `message`, then each edit its "More" button makes."""
+        screens = [message]
+        while True:
+            more = [
+                b["callback_data"]
+                for b in screens[-1].buttons
+                if b.get("callback_data", "").startswith("pg:")
+                and int(b["callback_data"].split(":")[1]) == len(screens)
+            ]
+            if not more:
+                return screens
+            [edited] = await self.press(screens[-1], more[0])
+            screens.append(edited)
+
 
 @pytest_asyncio.fixture
 async def runner(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from datetime import datetime, timedelta
 
 from tipbot.config import Settings
-from tipbot.console import Console
+from tipbot.console import Console, parse_wait
 from tipbot.content.models import Bank
 
 
@@ -80,3 +81,27 @@ async def test_console_in_german(bank: Bank) -> None:
     assert "Was ich kann" in text and "/language — Die Sprache meiner Antworten wählen" in text
     assert "Empfohlene Magnesiummenge am Tag: Für wen?" in text
     assert "What I can do" not in text
+
+
+async def test_the_console_clock_runs_a_week_of_dose_reminders(bank: Bank) -> None:
+    out = io.StringIO()
+    console = Console(Settings(), bank, out, start=datetime(2026, 5, 31, 18, 0))
+    script = (
+        "/dose alendronate weekly mon 07:00 Europe/Berlin\n"
+        ":wait 11h\n1\n:wait 1h\n:wait 7d\n/history\n:wait soon\n"
+    )
+    assert await console.run(io.StringIO(script), prompt=False) == 0
+    text = out.getvalue()
+    assert "[clock] Mon 2026-06-01 05:00 UTC\n💊 Time for your Alendronate" in text
+    assert "Noted: taken at 7:00" in text  # (Babel puts a narrow space before AM)
+    assert "[clock] Mon 2026-06-01 05:30 UTC\n🍳 The 30-minute wait" in text
+    assert text.count("💊 Time for your Alendronate") == 2  # this Monday and the next
+    assert "[clock] Mon 2026-06-08 06:00 UTC\n💊 A gentle reminder" in text  # no answer
+    assert "Taken: 1 of 2 doses (50%)" in text
+    assert "Type :wait 30m" in text  # a duration it cannot read is explained
+
+
+def test_wait_durations() -> None:
+    assert parse_wait("1d2h30m") == timedelta(days=1, hours=2, minutes=30)
+    assert parse_wait("45m") == timedelta(minutes=45)
+    assert parse_wait("") is None and parse_wait("soon") is None and parse_wait("2x") is None

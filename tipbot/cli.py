@@ -11,6 +11,7 @@ import asyncio
 import gc
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,13 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     if checked is None:
         return 1
     setup_logging("WARNING", settings.log_format.value)
-    console = Console(settings, checked.bank, language=args.lang, translations=checked.translations)
+    console = Console(
+        settings,
+        checked.bank,
+        language=args.lang,
+        start=args.start,
+        translations=checked.translations,
+    )
     return asyncio.run(console.run(sys.stdin, prompt=sys.stdin.isatty()))
 
 
@@ -148,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="en",
         choices=LANGUAGES,
         help="answer as to a user whose Telegram is set to this language (default: en)",
+    )
+    console.add_argument(
+        "--start",
+        type=datetime.fromisoformat,
+        default=None,
+        help="the console clock's first moment, UTC (e.g. 2026-06-01T05:00; default: now); "
+        "type :wait 1h to move it",
     )
     console.set_defaults(func=cmd_console)
 

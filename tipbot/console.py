@@ -4,6 +4,12 @@ The same Application that `tipbot run` builds is given an in-process request obj
 HTTP: each Bot API call it makes is answered here, and each message it sends is printed as
 readable text (links with their address, buttons numbered). Typed lines become updates; typing a
 button's number presses it. Messages are checked like Telegram would, so a bug shows up here too.
+
+Time: the console has its own clock, starting at the real time. `:wait 30m` (or `2h`, `1d`,
+`1d2h30m`) moves it forward and runs the delivery loop at every moment something falls due on
+the way (a daily tip, a dose reminder, its follow-up), printing the clock before each, so a week
+of reminders can be tried in a minute. `:time` prints the clock. Nothing is sent on a schedule
+otherwise: the loop runs only when told.
 """
 
 from __future__ import annotations
@@ -11,15 +17,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import sys
+import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
 from tipbot.bot.app import build_application, close_services, start_services
+from tipbot.bot.services import app_services
 from tipbot.config import Role, Settings
 from tipbot.content.models import Bank
 from tipbot.content.translations import Translations
@@ -198,6 +207,28 @@ class ConsoleRequest(BaseRequest):
             self.out.write("   ".join(labels) + "\n")
 
 
+_WAIT = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+
+
+def parse_wait(text: str) -> timedelta | None:
+    """`30m`, `2h`, `1d`, `1d2h30m` -> the duration; anything else (or nothing) -> None."""
+    match = _WAIT.match(text.strip().lower())
+    if match is None or not any(match.groups()):
+        return None
+    days, hours, minutes = (int(g or 0) for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes)
+
+
+class ConsoleClock:
+    """The console's naive-UTC time: the real time at start, then moved only by `:wait`."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or db.utcnow().replace(second=0, microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 class Console:
     def __init__(
         self,
@@ -205,19 +236,32 @@ class Console:
         bank: Bank,
         out: TextIO = sys.stdout,
         language: str = "en",
+        start: datetime | None = None,
         translations: Translations | None = None,
     ) -> None:
-        """`language` is the `language_code` the console user's Telegram would report;
-        `translations` default to the bank directory's (already checked ones from the cache)."""
+        """`language` is the `language_code` the console user's Telegram would report; `start`
+        the console clock's first moment (naive UTC; default: now); `translations` default to
+        the bank directory's (`tipbot console` passes the checked ones from the cache)."""
         self.request = ConsoleRequest(out)
         self.user = {**USER, "language_code": language}
-        # Offline, nothing is delivered on a schedule; the database lives in memory.
+        self.clock = ConsoleClock(start)
+        # Offline, deliveries run only on `:wait`. The database is a temporary file, deleted at
+        # the end (not in memory: the delivery loop reads and writes on several connections).
+        self._workdir = tempfile.TemporaryDirectory(prefix="tipbot-console-")
         settings = settings.model_copy(
-            update={"roles": frozenset({Role.UPDATES}), "database_url": "sqlite+aiosqlite://"}
+            update={
+                "roles": frozenset({Role.UPDATES, Role.DELIVERY}),
+                "database_url": f"sqlite+aiosqlite:///{self._workdir.name}/console.sqlite3",
+            }
         )
         engine = db.create_engine(settings.effective_database_url)
         self.app = build_application(
-            settings, bank, engine, request=self.request, translations=translations
+            settings,
+            bank,
+            engine,
+            request=self.request,
+            clock=self.clock,
+            translations=translations,
         )
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(10_000)
@@ -256,6 +300,35 @@ class Console:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return {"update_id": next(self._update_ids), "message": message}
 
+    async def clock_command(self, line: str) -> None:
+        """`:time`, or `:wait <duration>`: step the clock to each due moment on the way and run
+        the delivery loop there (what a real process does on its own)."""
+        out = self.request.out
+        word, _, rest = line.partition(" ")
+        step = parse_wait(rest) if word == ":wait" else None
+        if word == ":time":
+            out.write(f"[clock] {self.clock.now:%a %Y-%m-%d %H:%M} UTC\n\n")
+            return
+        if step is None:
+            out.write("Type :wait 30m (or 2h, 1d, 1d2h30m) to move the clock, :time to see it.\n\n")
+            return
+        deliverer = app_services(self.app).deliverer
+        assert deliverer is not None
+        target = self.clock.now + step
+        while True:
+            due = await deliverer.next_due_at()
+            if due is None or due > target:
+                break
+            self.clock.now = max(self.clock.now, due)
+            out.write(f"[clock] {self.clock.now:%a %Y-%m-%d %H:%M} UTC\n")
+            await deliverer.sweep()
+            if due <= self.clock.now and await deliverer.next_due_at() == due:
+                break  # nothing moved: do not spin
+        self.clock.now = target
+        await deliverer.sweep()
+        out.write(f"[clock] {self.clock.now:%a %Y-%m-%d %H:%M} UTC\n\n")
+        out.flush()
+
     async def run(self, lines: TextIO, prompt: bool) -> int:
         async with self.app:
             await start_services(self.app, schedule_sweeps=False)
@@ -263,7 +336,7 @@ class Console:
             out = self.request.out
             out.write(
                 "tipbot console: type a command such as /start or /foods, a button's number "
-                "to press it, or Ctrl-D to quit.\n\n"
+                "to press it, :wait 1h to move the clock, or Ctrl-D to quit.\n\n"
             )
             loop = asyncio.get_running_loop()
             while True:
@@ -275,8 +348,12 @@ class Console:
                     break
                 if not line.strip():
                     continue
+                if line.strip().startswith(":"):
+                    await self.clock_command(line.strip())
+                    continue
                 update = Update.de_json(self.update_for(line), self.app.bot)
                 await self.app.process_update(update)
             await self.app.stop()
         await close_services(self.app)
+        self._workdir.cleanup()
         return 1 if self.request.problems else 0

@@ -35,6 +35,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("sources", "The studies and fact sheets behind every claim"),
     Command("about", "What this bot is, the disclaimer and your data"),
     Command("profile", "Optional: a few answers so tips and values fit you"),
+    Command("dose", "Optional: reminders for your bone medicine"),
+    Command("history", "Your dose log: the last 12 weeks"),
     Command("mydata", "Everything the bot stores about you"),
     Command("forget", "Delete everything the bot stores about you"),
     Command("language", "Choose the language of my answers"),
@@ -130,6 +132,17 @@ QUIZ_PRIVATE_ONLY = (
     "chat with me and send /quiz."
 )
 QUIZ_EMPTY = "There are no quiz questions yet. Try /tip for a tip instead."
+SETTINGS_QUIZ_ON = "🧠 Weekly quiz: on. One question every Sunday at your tip time."
+SETTINGS_QUIZ_OFF = "🧠 Weekly quiz: off."
+#: /status, after the first quiz: the user's own record (numbers only, nothing shared).
+QUIZ_STATUS = "🧠 Quiz: {right} of {answered} answers right. Right answers in a row: {streak}."
+#: /mydata: what the quiz stores.
+MYDATA_QUIZ = (
+    "<b>Quiz</b>: weekly quiz {weekly}; {sent} quiz questions sent, {answered} answered (kept "
+    "as right or wrong, for your streak)."
+)
+MYDATA_QUIZ_ON = "on"
+MYDATA_QUIZ_OFF = "off"
 
 # --- Inline mode cards (plain text, escaped where used) ---
 INLINE_FOOD = "{mg} mg of magnesium in {serving} ({dv}% of the Daily Value)"
@@ -137,6 +150,18 @@ INLINE_DV = "The Daily Value on US food labels is {dv} mg."
 INLINE_FORM = "About {percent}% of the compound is magnesium itself (elemental magnesium)"
 INLINE_TIMING = "Timing with magnesium: {medicines}"
 FORMS_HEADER = "<b>Magnesium supplement forms</b>"
+#: Plain text under the /forms heading (escaped where used).
+FORMS_PICK = (
+    "The % is how much of the compound is magnesium, then the evidence in a few words. Tap a "
+    "form for its details and sources."
+)
+#: The kidney warning in short on the /forms overview (each form's details carry it in full).
+FORMS_KIDNEY = (
+    "If you have kidney disease, do not start any magnesium supplement without your doctor: weak "
+    "kidneys cannot clear extra magnesium. Each form's details carry the full warning."
+)
+#: A button left from an answer the bank no longer has (plain text: a callback notice).
+SCREEN_GONE = "That is no longer available. Send the command again."
 FORMS_FOOTER = (
     "The label's <b>elemental magnesium</b> (the mg of magnesium itself) is what counts, not the "
     "weight of the whole compound. Ask a pharmacist or doctor before starting a supplement."
@@ -215,8 +240,8 @@ SUB_WELCOME_BACK = "Welcome back! Your daily tips are on again."
 SETTINGS_TITLE = "⚙️ <b>Settings</b>\n"
 FORGET_ASK = (
     "🗑 This deletes everything the bot stores about you: your subscription, your time and time "
-    "zone, your profile, your language choice, your 👍 / 👎 on tips, the link you came from, and "
-    "the record of tips sent to you. It cannot be undone. Continue?"
+    "zone, your profile, your language choice, your 👍 / 👎 on tips, your quiz answers, the link "
+    "you came from, and the record of tips sent to you. It cannot be undone. Continue?"
 )
 FORGET_DONE = "Done. Everything the bot stored about you has been deleted."
 FORGET_CANCELLED = "Nothing was deleted."
@@ -322,3 +347,97 @@ MYDATA_DELIVERIES = "Delivery records kept (for exactly-once sending, pruned lat
 MYDATA_PROFILE = "<b>Profile</b>:"
 MYDATA_NO_PROFILE = "<b>Profile</b>: none."
 MYDATA_FOOTER = "Change the profile with /profile; delete everything with /forget."
+
+# --- The dose companion (/dose, its reminders, /history) --------------------------------------
+DOSE_REMINDER_TITLE = "💊 <b>Time for your {name}</b> ({time})"
+DOSE_FOLLOW_UP_TITLE = (
+    "💊 <b>A gentle reminder: your {name}</b> ({time}). Tap a button so your log stays right."
+)
+DOSE_HOW = "<b>How to take it</b> (from the label):"
+DOSE_MINERALS = "<b>Calcium, magnesium, iron, antacids</b>:"
+DOSE_REMINDER_NOTE = (
+    "<i>A reminder you set, not medical advice. Your doctor or pharmacist decides your dose.</i>"
+)
+DOSE_TAKEN_BUTTON = "✅ Taken"
+DOSE_SNOOZE_BUTTON = "⏰ Snooze 15 min"
+DOSE_SKIP_BUTTON = "⏭ Skip today"
+DOSE_WAIT_FOOD = (
+    "🍳 The {minutes}-minute wait after your {name} is over: you can have breakfast, drinks and "
+    "your other medicines now."
+)
+DOSE_WAIT_FOOD_AND_MINERALS = (
+    "🍳 The {minutes}-minute wait after your {name} is over: you can have breakfast and your "
+    "calcium or magnesium now."
+)
+DOSE_WAIT_MINERALS = (
+    "🥛 It is {minutes} minutes since your {name}: calcium, magnesium, iron and antacids can "
+    "follow now."
+)
+DOSE_APPOINTMENT = (
+    "📅 <b>Your {name} is due in a week, on {day}.</b> If the appointment is not booked yet, "
+    "now is a good time to arrange it with your clinic."
+)
+DOSE_MISSED_RULE = "<b>If a dose is missed</b>, the label says:"
+DOSE_NO_MISSED_RULE = (
+    "The label gives no rule for a missed dose on this schedule: ask your pharmacist what to do."
+)
+DOSE_TAKEN = "✅ Noted: taken at {time}."
+DOSE_WAIT_PLANNED = "I'll send a message at {time} when that wait is over."
+DOSE_SKIPPED = "Noted: skipped today."
+DOSE_SNOOZED = "⏰ I'll remind you again at {time}."
+DOSE_ALREADY = "This dose is already in your log as {state}."
+DOSE_GONE = "This reminder is no longer active."
+DOSE_SET = "💊 Reminders set: <b>{name}</b>, {schedule}.\nNext reminder: {next}."
+DOSE_FIRST_NOTE = (
+    "<i>This is a reminder you set, not medical advice: it never tells you to start, stop or "
+    "change a medicine. Your doctor or pharmacist decides your dose and schedule.</i>"
+)
+DOSE_OTHER_FORMS = (
+    "{others}: the same medicine in another form, with its own label rules. If that is what your "
+    "box says, set it up instead."
+)
+DOSE_ZONE_ASSUMED = (
+    "Time zone: {zone}, as for your daily tips (add another zone at the end to change it)."
+)
+DOSE_NONE = (
+    "You have no dose reminders. Choose your medicine below, or set it up in one line, for "
+    "example: /dose alendronate weekly mon 07:00 Europe/Berlin"
+)
+DOSE_PLAN = "💊 Your reminders: <b>{name}</b>, {schedule}.\nNext reminder: {next}."
+DOSE_PLAN_PAUSED = (
+    "💊 Your reminders: <b>{name}</b>, {schedule}.\nThey are paused: /resume restores them."
+)
+DOSE_OFF = (
+    "Dose reminders are off; nothing more will be sent about them. Your log stays for /history "
+    "until you /forget it."
+)
+DOSE_OFF_NONE = "You had no dose reminders."
+DOSE_OFF_BUTTON = "Turn reminders off"
+DOSE_BAD_INPUT = "{reason}"
+DOSE_PAUSE_ASK = "Pause your dose reminders too?"
+DOSE_PAUSE_YES = "Yes, pause them"
+DOSE_PAUSE_NO = "No, keep them"
+DOSE_PAUSED = "Dose reminders paused. /resume restores them."
+DOSE_KEPT = "Your dose reminders continue as before."
+DOSE_RESUMED = "Dose reminders resumed. Next reminder: {next}."
+DOSE_PICK_MEDICINE = "💊 Which bone medicine do you take?"
+DOSE_PICK_SCHEDULE = "How often do you take {name}?"
+DOSE_PICK_WEEKDAY = "On which day of the week?"
+DOSE_PICK_MONTH_DAY = "On which date of each month?"
+DOSE_PICK_TIME = "At what time? (For another time, type for example: {example})"
+DOSE_PICK_ZONE = "In which time zone? (For another one, type for example: {example})"
+DOSE_APPOINTMENT_HOW = (
+    "{name} is given by a health professional, so I remind you a week before each appointment. "
+    "Type the date of your next one, for example: /dose {generic} appointment 2027-03-01 09:00"
+)
+DOSE_LAST_DAY = "Last day"
+DOSE_DAILY = "Every day"
+DOSE_WEEKLY = "Once a week"
+DOSE_MONTHLY = "Once a month"
+HISTORY_TITLE = "📅 <b>Your doses, last 12 weeks</b> ({zone})"
+HISTORY_EMPTY = "Your dose log is empty. Set up reminders with /dose."
+HISTORY_CSV_BUTTON = "📄 CSV for your doctor"
+HISTORY_CSV_CAPTION = "Your dose log ({count} doses), for your doctor."
+MYDATA_DOSE_PLAN = "<b>Dose reminders</b>: {name}, {schedule}."
+MYDATA_NO_DOSE_PLAN = "<b>Dose reminders</b>: none."
+MYDATA_DOSE_LOG = "Dose log: {count} doses (see /history)."

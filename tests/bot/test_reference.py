@@ -64,18 +64,48 @@ async def test_foods_first_screen_holds_the_ten_richest_and_all_foods_pages(
     [reply] = await user.send("/foods")
     shown = [line for line in reply.plain.splitlines() if line.startswith("•")]
     assert len(shown) == render.TOP_FOODS < len(bank.foods.items)
-    pages = render.foods_all(bank)
-    everything = await user.press(reply, "foods:every", replies=len(pages))
+    [first] = await user.press(reply, "foods:every")
+    everything = await user.pages(first)
+    assert len(everything) > 1  # paged, one phone-sized screen at a time
     listed = [line for m in everything for line in m.plain.splitlines() if line.startswith("•")]
     assert len(listed) == len(bank.foods.items)
-    assert all(len(m.plain) <= 4096 for m in everything)
+    assert all(len(m.plain) <= render.FIRST_SCREEN for m in everything)
+    assert "src:foods.every" in button_data(everything[-1])
 
 
-async def test_forms_counts_elemental_magnesium(user: User, bank: Bank) -> None:
-    replies = await user.send("/forms", replies=len(render.forms(bank)))
-    text = " ".join(r.plain for r in replies)
-    assert "elemental magnesium" in text
-    assert "glycinate" in text.lower()
+async def test_forms_one_line_each_with_a_button_to_details_and_back(
+    user: User, bank: Bank
+) -> None:
+    [reply] = await user.send("/forms")
+    lines = [line for line in reply.plain.splitlines() if line.startswith("•")]
+    assert len(lines) == len(bank.forms)
+    for form, line in zip(bank.forms, lines, strict=True):
+        assert line == (
+            f"• {render.form_short_name(form)}: {form.elemental_percent:g}% · {form.in_brief}"
+        )
+    assert [f"form:{f.id}" for f in bank.forms] == [
+        d for d in button_data(reply) if d.startswith("form:")
+    ]
+    assert "kidney disease" in reply.plain and "disc" in button_data(reply)
+    [details] = await user.press(reply, "form:glycinate")
+    assert details.message_id == reply.message_id  # opened in place
+    glycinate = next(f for f in bank.forms if f.id == "glycinate")
+    assert glycinate.absorption in details.plain
+    assert render.esc(bank.interactions.kidney_caution) in details.text
+    [back] = await user.press(details, "pg:0:forms")
+    assert back.plain == reply.plain
+
+
+async def test_a_forms_sources_open_behind_its_button(user: User, bank: Bank) -> None:
+    [reply] = await user.send("/forms")
+    [details] = await user.press(reply, "form:oxide")
+    oxide = next(f for f in bank.forms if f.id == "oxide")
+    assert "src:form.oxide" in button_data(details)  # too long for one screen with them
+    assert "https://" not in details.text
+    [cited] = await user.press(details, "src:form.oxide")
+    for source_id in oxide.sources:
+        assert f'href="{html.escape(bank.source_index[source_id].url)}"' in cited.text
+    assert "disc" in button_data(cited)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +119,8 @@ async def test_forms_counts_elemental_magnesium(user: User, bank: Bank) -> None:
     ],
 )
 async def test_interactions_by_name(user: User, name: str, expected: str) -> None:
-    replies = await user.send(f"/interactions {name}")
+    [reply] = await user.send(f"/interactions {name}")
+    replies = await user.pages(reply)
     text = replies[0].plain.lower()
     assert expected in text
     assert "kidney" in " ".join(r.plain.lower() for r in replies)
@@ -111,8 +142,8 @@ async def test_distant_misspelling_gets_the_closest_names_not_a_guess(user: User
 async def test_interactions_overview_names_classes_and_kidney_caution(
     user: User, bank: Bank
 ) -> None:
-    replies = await user.send("/interactions", replies=len(render.interactions_overview(bank)))
-    text = " ".join(r.plain for r in replies).lower()
+    [reply] = await user.send("/interactions")
+    text = " ".join(r.plain for r in await user.pages(reply)).lower()
     for word in (
         "bisphosphonate",
         "tetracycline",
@@ -125,8 +156,8 @@ async def test_interactions_overview_names_classes_and_kidney_caution(
 
 
 async def test_sources_link_every_source_within_telegram_limits(user: User, bank: Bank) -> None:
-    pages = len(render.sources(bank))
-    replies = await user.send("/sources", replies=pages)
+    [reply] = await user.send("/sources")
+    replies = await user.pages(reply)
     text = "".join(r.text for r in replies)
     assert all(f'href="{html.escape(s.url)}"' in text for s in bank.sources)
     assert all(len(r.text) <= 4096 for r in replies)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tipbot.content import render
+from tipbot import messages
+from tipbot.content import render, screens
 from tipbot.content.intake import Person, answer
 from tipbot.content.models import Bank, Sex
 from tipbot.telegram_html import MAX_MESSAGE_LENGTH, check_html
@@ -42,8 +43,11 @@ def test_every_tip_renders_to_valid_html_with_numbered_sources(bank: Bank) -> No
 
 
 def test_every_reference_page_is_valid(bank: Bank) -> None:
-    pages = [render.foods(bank), *render.forms(bank), *render.interactions_overview(bank)]
-    pages += render.sources(bank)
+    pages = [render.foods(bank), *render.interactions_overview(bank), *render.sources(bank)]
+    for key in ["forms", *(f"form.{f.id}" for f in bank.forms)]:
+        reply = screens.reply_for(bank, key)
+        assert reply is not None
+        pages += [*reply.screens, *screens.source_screens(bank, reply.sources)]
     assert all(check_html(p) == [] for p in pages)
 
 
@@ -97,9 +101,14 @@ def test_intake_heading_uses_the_right_article(bank: Bank, age: int, start: str)
 
 
 def test_forms_carry_the_kidney_warning_with_its_sources(bank: Bank) -> None:
-    text = "\n\n".join(render.forms(bank))
-    assert render.esc(bank.interactions.kidney_caution) in text
+    for form in bank.forms:
+        paragraphs, cited = render.form_parts(bank, form)
+        assert f"⚠️ {render.esc(bank.interactions.kidney_caution)}" in paragraphs
+        assert set(bank.interactions.kidney_caution_sources) <= set(cited)
+    text = "\n\n".join(screens.source_screens(bank, cited))
     assert "https://doi.org/10.1001/archfami.4.8.718" in text
+    overview, _ = render.forms_overview_parts(bank)
+    assert f"⚠️ {render.esc(messages.FORMS_KIDNEY)}" in overview
 
 
 def test_foods_footer_names_the_us_daily_value_and_the_eu_reference(bank: Bank) -> None:

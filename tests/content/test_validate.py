@@ -118,6 +118,18 @@ def test_over_long_message_is_reported(bank_copy: Path) -> None:
     assert any("over 4096" in p for p in problems), problems
 
 
+def test_a_line_longer_than_a_screen_is_reported(bank_copy: Path) -> None:
+    """Within Telegram's limit, but a phone screen cannot hold it: its answer could not page."""
+    path = bank_copy / "forms.yaml"
+    long = "It dissolves poorly. " * 80  # about 1,700 characters, one line
+    start = "      It dissolves poorly. In one small test"
+    line = edit(path, start, f"      {long}In one small test")
+    problems = "\n".join(problems_in(bank_copy))
+    assert f"{path}:{line - 5}: cannot render this entry: one line is" in problems
+    assert "a screen holds 1500" in problems
+    assert "over 4096" not in problems
+
+
 def test_invalid_html_from_a_renderer_bug_is_caught(
     bank_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

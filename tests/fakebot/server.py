@@ -58,10 +58,19 @@ JSON = dict[str, Any]
 #: Methods that deliver or change a message. Fault injection (5xx, drops, 429 storms) applies
 #: to these; getUpdates and the rest always work, as they mostly do on Telegram.
 SEND_METHODS = frozenset(
-    {"sendmessage", "editmessagetext", "editmessagereplymarkup", "sendphoto", "sendpoll"}
+    {
+        "sendmessage",
+        "editmessagetext",
+        "editmessagereplymarkup",
+        "sendphoto",
+        "sendpoll",
+        "senddocument",
+    }
 )
 #: Methods counted against the global and per-chat rate limits.
-RATE_LIMITED_METHODS = frozenset({"sendmessage", "editmessagetext", "sendphoto", "sendpoll"})
+RATE_LIMITED_METHODS = frozenset(
+    {"sendmessage", "editmessagetext", "sendphoto", "sendpoll", "senddocument"}
+)
 
 #: Update types Telegram delivers when allowed_updates was never set (or set to []).
 DEFAULT_ALLOWED_UPDATES = frozenset(
@@ -208,6 +217,21 @@ class SentPhoto(NamedTuple):
         if self.caption and self.parse_mode and self.parse_mode.upper() == "HTML":
             return parse_html(self.caption).text
         return self.caption or ""
+
+
+class SentDocument(NamedTuple):
+    """One accepted sendDocument upload: the file's name and bytes as the bot sent them."""
+
+    chat_id: int
+    message_id: int
+    file_id: str
+    file_name: str
+    data: bytes
+    caption: str | None
+    parse_mode: str | None
+    reply_markup: str | None
+    time: float
+    message_thread_id: int | None = None
 
 
 class SentPoll(NamedTuple):
@@ -1385,6 +1409,8 @@ class FakeBotApi:
         #: Accepted sendPhoto calls, and how many of them carried the file's bytes.
         self.photos: list[SentPhoto] = []
         self.photo_uploads = 0
+        #: Accepted sendDocument calls (uploads), by order.
+        self.documents: list[SentDocument] = []
         #: Accepted sendPoll calls, by order; answers already pushed, per poll id.
         self.polls: list[SentPoll] = []
         self._poll_voters: dict[str, set[int]] = {}
@@ -1395,6 +1421,7 @@ class FakeBotApi:
     def _native_methods(self) -> dict[str, Callable[[JSON], Awaitable[Any]]]:
         return {
             "sendphoto": self._send_photo,
+            "senddocument": self._send_document,
             "sendpoll": self._send_poll,
             "answerinlinequery": self._answer_inline_query,
             "getchatmember": self._get_chat_member,
@@ -1441,6 +1468,9 @@ class FakeBotApi:
 
     def photos_for(self, chat_id: int) -> list[SentPhoto]:
         return [p for p in self.photos if p.chat_id == chat_id]
+
+    def documents_for(self, chat_id: int) -> list[SentDocument]:
+        return [d for d in self.documents if d.chat_id == chat_id]
 
     def polls_for(self, chat_id: int) -> list[SentPoll]:
         return [p for p in self.polls if p.chat_id == chat_id]
@@ -1652,6 +1682,68 @@ class FakeBotApi:
             if "entities" in rendered:
                 message["caption_entities"] = rendered.pop("entities")
         message.update(rendered)  # the inline keyboard, as Telegram echoes it
+        return message
+
+    async def _send_document(self, params: JSON) -> JSON:
+        """Like Telegram: an uploaded file (multipart) of 1 byte to 50 MB, an optional caption
+        (<= 1024 characters) and keyboard; re-sending by file_id is not modelled."""
+        chat_id = self._chat_id(params)
+        document = params.get("document")
+        if isinstance(document, str) and document.startswith("attach://"):
+            document = params.get(document.removeprefix("attach://"))
+        if not isinstance(document, web.FileField):
+            raise _bad("wrong file identifier/HTTP URL specified")
+        data = document.file.read()
+        if not data:
+            raise _bad("file must be non-empty")
+        if len(data) > 50 * 1024 * 1024:
+            raise _bad("file is too big")
+        caption, parse_mode = None, None
+        if params.get("caption"):
+            caption, parse_mode = self._check_text(
+                params, "caption", limit=1024, too_long="message caption is too long"
+            )
+        markup = self._check_markup(params)
+        thread_id = self._thread_id(params)
+        self._check_blocked(chat_id)
+        self._check_rate(chat_id)
+        message_id, now = self._new_message_id(chat_id), time.time()
+        file_id = f"BQACAgFake{len(self.documents) + 1:06d}{self._rng.getrandbits(32):08x}"
+        name = document.filename or "document"
+        self.documents.append(
+            SentDocument(
+                chat_id,
+                message_id,
+                file_id,
+                name,
+                data,
+                caption,
+                parse_mode,
+                markup,
+                now,
+                thread_id,
+            )
+        )
+        self._notify_change()
+        message: JSON = {
+            "message_id": message_id,
+            "from": self._bot_user_short(),
+            "chat": self._chat(chat_id),
+            "date": int(now),
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": file_id[-12:],
+                "file_name": name,
+                "file_size": len(data),
+            },
+        }
+        rendered = self._rendered(caption or "", parse_mode, markup)
+        shown = rendered.pop("text")
+        if caption is not None:
+            message["caption"] = shown
+            if "entities" in rendered:
+                message["caption_entities"] = rendered.pop("entities")
+        message.update(rendered)
         return message
 
     async def _send_poll(self, params: JSON) -> JSON:

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import math
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from telegram.ext import (
     ExtBot,
     InlineQueryHandler,
     MessageHandler,
+    PollAnswerHandler,
     TypeHandler,
     filters,
 )
@@ -37,6 +38,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from tipbot import messages
 from tipbot.bot import (
     admin,
+    doses,
     feedback,
     inline,
     keyboards,
@@ -45,6 +47,7 @@ from tipbot.bot import (
     profile,
     quiz,
     reference,
+    screens,
     subscriptions,
 )
 from tipbot.bot.chat_admins import admins_only
@@ -59,11 +62,13 @@ from tipbot.content.models import Bank
 from tipbot.content.translations import Translations, load_translations
 from tipbot.delivery import share
 from tipbot.delivery.budget import Budget
+from tipbot.delivery.kinds import Planner
 from tipbot.delivery.sender import Sender
 from tipbot.delivery.sweep import Deliverer
 from tipbot.i18n import LANGUAGES, Translator, language_for
 from tipbot.observe import Metrics
 from tipbot.storage import db
+from tipbot.storage.tables import DeliveryKind
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +118,19 @@ def build_application(
     )
     application.bot_data[KEY] = services
     if Role.DELIVERY in settings.roles:
-        composer = Composer(bank, engine, services.translations)
+        composer = services.composer = Composer(bank, engine, services.translations)
+        planners = register_kinds(services, composer)
         services.delivery_bot, services.deliverer = _build_deliverer(
-            settings, engine, composer, metrics, clock, request, token, budget, services.owner
+            settings,
+            engine,
+            composer,
+            metrics,
+            clock,
+            request,
+            token,
+            budget,
+            services.owner,
+            planners,
         )
     register_handlers(application, settings)
     return application
@@ -137,7 +152,11 @@ BUTTONS: dict[str, Callback] = {
     "forget": admins_only(subscriptions.forget_button),
     "bc": admin.broadcast_button,
     "lang": language.language_button,
+    doses.BUTTON: doses.button,
     keyboards.FEEDBACK: feedback.vote,
+    keyboards.PAGE: screens.page_button,
+    keyboards.SOURCES: screens.sources_button,
+    keyboards.FORM: screens.form_button,
 }
 
 
@@ -199,6 +218,8 @@ def register_handlers(
         ("mydata", mydata.mydata),
         ("forget", admins_only(subscriptions.forget)),
         ("language", language.language_command),
+        ("dose", doses.dose),
+        ("history", doses.history_command),
     ]
     # Clinic mode: in a channel, where only admins post, these commands (bare, or addressed to
     # this bot: PTB skips `/status@otherbot`) run a channel's subscription; other posts are not.
@@ -213,6 +234,8 @@ def register_handlers(
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(_stale_button))
     application.add_handler(InlineQueryHandler(inline.inline_query))
+    # Answers to the bot's quiz polls (non-anonymous ones are reported), for the user's streak.
+    application.add_handler(PollAnswerHandler(quiz.poll_answer))
 
     application.add_handler(
         ChatMemberHandler(subscriptions.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
@@ -248,6 +271,7 @@ def _build_deliverer(
     token: str,
     budget: Budget,
     owner: str,
+    planners: Sequence[Planner] = (),
 ) -> tuple[ExtBot[None], Deliverer]:
     """Deliveries use their own bot and connection pool, so a broadcast never queues replies."""
     concurrency = delivery_concurrency(settings.max_rate)
@@ -261,7 +285,13 @@ def _build_deliverer(
         request=delivery_request,
         defaults=DEFAULTS,
     )
-    sender = Sender(bot.send_message, budget, settings.send_retry_seconds, metrics)
+    sender = Sender(
+        bot.send_message,
+        budget,
+        settings.send_retry_seconds,
+        metrics,
+        send_poll=bot.send_poll,
+    )
     deliverer = Deliverer(
         engine,
         sender,
@@ -278,8 +308,31 @@ def _build_deliverer(
         roles=tuple(sorted(settings.roles)),
         owner=owner,
         audiences=selection.audiences(composer.bank.tips),
+        planners=planners,
+        on_poll_sent=composer.poll_sent,
     )
     return bot, deliverer
+
+
+def register_kinds(services: Services, composer: Composer) -> list[Planner]:
+    """The outbox's newer kinds: each feature registers its composer handlers here and returns
+    its planners, which the delivery loop runs beside the daily tips' planning (see
+    tipbot/delivery/kinds.py). One line per feature keeps merges simple."""
+    planners: list[Planner] = []
+    dose_messages = doses.DoseMessages(services.bank, services.engine)  # issue 11
+    dose_messages.register(composer)
+    planners.append(dose_messages)
+    # The weekly quiz (issue 13): one quiz poll a week to each opted-in private chat.
+    weekly = quiz.WeeklyQuiz(
+        services.bank,
+        services.engine,
+        timedelta(hours=services.settings.catchup_hours),
+        services.clock,
+    )
+    composer.register(DeliveryKind.QUIZ, weekly.compose)
+    composer.on_poll_sent(DeliveryKind.QUIZ, weekly.sent)
+    planners.append(weekly)
+    return planners
 
 
 async def start_services(

@@ -18,6 +18,12 @@ from tipbot.telegram_html import MAX_CALLBACK_DATA_BYTES
 
 DISCLAIMER = "disc"
 FEEDBACK = "fb"
+#: `pg:<page>:<answer key>` turns the pages of a long answer; `src:<answer key>` opens its
+#: sources (see tipbot.content.screens for the keys).
+PAGE = "pg"
+SOURCES = "src"
+#: `form:<form id>` opens one supplement form's details.
+FORM = "form"
 SEP = ":"
 
 #: Times offered in the guided /subscribe flow (minutes after midnight).
@@ -60,6 +66,12 @@ def main_menu(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
 
 
 def foods(selected: FoodGroup | None, t: Translator = ENGLISH) -> InlineKeyboardMarkup:
+    return markup(foods_rows(selected, t), t)
+
+
+def foods_rows(
+    selected: FoodGroup | None, t: Translator = ENGLISH
+) -> list[list[InlineKeyboardButton]]:
     rows: list[list[InlineKeyboardButton]] = []
     groups = [g for g in FoodGroup if g is not selected]
     for i in range(0, len(groups), 2):
@@ -70,13 +82,55 @@ def foods(selected: FoodGroup | None, t: Translator = ENGLISH) -> InlineKeyboard
     if selected is not None:
         last.insert(0, button(t.gettext("⬅️ Top foods"), "foods", "top"))
     rows.append(last)
-    return markup(rows, t)
+    return rows
 
 
 def interactions(bank: Bank, t: Translator = ENGLISH) -> InlineKeyboardMarkup:
-    classes = bank.interactions.classes
-    rows = [[button(_short(c.name), "ix", c.id)] for c in classes]
-    return markup(rows, t)
+    return markup(interactions_rows(bank), t)
+
+
+def interactions_rows(bank: Bank) -> list[list[InlineKeyboardButton]]:
+    return [[button(_short(c.name), "ix", c.id)] for c in bank.interactions.classes]
+
+
+def forms_rows(bank: Bank) -> list[list[InlineKeyboardButton]]:
+    """One button per supplement form, two to a row, each opening its details."""
+    buttons = [button(_short(_form_label(f.name), 30), FORM, f.id) for f in bank.forms]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def _form_label(name: str) -> str:
+    """ "Magnesium citrate" reads "Citrate" on a button: every form is magnesium."""
+    short = name.removeprefix("Magnesium ").strip()
+    return short[:1].upper() + short[1:] if short else name
+
+
+def back_to(label: str, *parts: object) -> list[InlineKeyboardButton]:
+    return [button(label, *parts)]
+
+
+def screen(
+    answer_key: str,
+    page: int,
+    pages: int,
+    has_sources: bool,
+    rows: Sequence[Sequence[InlineKeyboardButton]] = (),
+    t: Translator = ENGLISH,
+) -> InlineKeyboardMarkup:
+    """Under one screen of a long answer: ◀️ / More ▶️ while there are other pages, 📚 Sources
+    when they are not on the screen, then the answer's own buttons and the disclaimer."""
+    top: list[list[InlineKeyboardButton]] = []
+    turns = []
+    if page > 0:
+        turns.append(button(t.gettext("◀️ Back"), PAGE, page - 1, answer_key))
+    if page < pages - 1:
+        more = t.gettext("More ▶️ ({page}/{pages})").format(page=page + 1, pages=pages)
+        turns.append(button(more, PAGE, page + 1, answer_key))
+    if turns:
+        top.append(turns)
+    if has_sources:
+        top.append([button(t.gettext("📚 Sources"), SOURCES, answer_key)])
+    return markup([*top, *rows], t)
 
 
 def interaction_back(t: Translator = ENGLISH) -> InlineKeyboardMarkup:
@@ -113,13 +167,28 @@ def pick_zone(minute: int, zones: Sequence[str] = COMMON_ZONES) -> InlineKeyboar
     return markup([[button(z.replace("_", " "), "sub", "z", minute, z)] for z in zones])
 
 
-def settings(active: bool, paused: bool, *, quiet: bool = False) -> InlineKeyboardMarkup:
+def settings(
+    active: bool,
+    paused: bool,
+    *,
+    quiet: bool = False,
+    weekly_quiz: bool | None = None,
+    t: Translator = ENGLISH,
+) -> InlineKeyboardMarkup:
+    """`weekly_quiz`: whether the chat gets the weekly quiz (None: not offered, e.g. in a group,
+    where a non-anonymous quiz would show each member's answer)."""
     rows = [[button("🕗 Change time", "set", "time"), button("🌍 Change time zone", "set", "zone")]]
     rows.append(
         [button("🔔 Tips with sound", "set", "quiet", "off")]
         if quiet
         else [button("🔕 Quiet tips (no sound)", "set", "quiet", "on")]
     )
+    if weekly_quiz is not None:
+        rows.append(
+            [button(t.gettext("🧠 Stop the weekly quiz"), "set", "quiz", "off")]
+            if weekly_quiz
+            else [button(t.gettext("🧠 A quiz question every week"), "set", "quiz", "on")]
+        )
     if paused:
         rows.append([button("▶️ Resume", "set", "resume"), button("🛑 Unsubscribe", "set", "unsub")])
     elif active:

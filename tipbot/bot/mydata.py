@@ -7,10 +7,14 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from tipbot import messages, subscriptions
+from tipbot.bot.doses import medicine_name
+from tipbot.bot.language import translator_for
 from tipbot.bot.profile import profile_lines
 from tipbot.bot.replies import answer
 from tipbot.bot.services import services
 from tipbot.content.render import esc
+from tipbot.storage import doses as dose_store
+from tipbot.storage import quiz as quiz_store
 from tipbot.storage.mydata import stored_about
 
 
@@ -33,10 +37,34 @@ async def mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         lines.append(messages.MYDATA_ROTATION.format(count=data.tips_this_round))
     lines.append(messages.MYDATA_DELIVERIES.format(count=data.deliveries))
+    record = await quiz_store.record(svc.engine, chat.id)
+    weekly = await quiz_store.is_weekly(svc.engine, chat.id)
+    if record.sent or weekly:
+        t = await translator_for(update, context)
+        lines.append(
+            t.gettext(messages.MYDATA_QUIZ).format(
+                weekly=t.gettext(messages.MYDATA_QUIZ_ON if weekly else messages.MYDATA_QUIZ_OFF),
+                sent=record.sent,
+                answered=record.answered,
+            )
+        )
     lines.append("")
     if data.profile is None:
         lines.append(messages.MYDATA_NO_PROFILE)
     else:
         lines += [messages.MYDATA_PROFILE, *profile_lines(svc, data.profile)]
+    lines.append("")
+    plan = await dose_store.get_plan(svc.engine, chat.id)
+    if plan is None:
+        lines.append(messages.MYDATA_NO_DOSE_PLAN)
+    else:
+        lines.append(
+            messages.MYDATA_DOSE_PLAN.format(
+                name=esc(medicine_name(svc, plan.medicine)),
+                schedule=esc(plan.schedule.describe()),
+            )
+        )
+    logged, _ = await dose_store.log_size(svc.engine, chat.id)
+    lines.append(messages.MYDATA_DOSE_LOG.format(count=logged))
     lines += ["", messages.MYDATA_FOOTER]
     await answer(update, "\n".join(lines))

@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from tipbot import messages, subscriptions
-from tipbot.bot import keyboards
+from tipbot.bot import keyboards, screens
 from tipbot.bot import subscriptions as subscription_handlers
 from tipbot.bot.charts import send_food_chart
 from tipbot.bot.language import language_of, translator_for
@@ -23,6 +23,7 @@ from tipbot.bot.start_codes import remember_start_code
 from tipbot.companion.profile import Profile, intake_person
 from tipbot.content import intake as intake_domain
 from tipbot.content import render
+from tipbot.content import screens as content_screens
 from tipbot.content.models import FoodGroup
 from tipbot.i18n import Translator
 from tipbot.storage import profiles
@@ -48,13 +49,11 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def help_command(update: Update, context: Context) -> None:
-    t = await translator_for(update, context)
-    await answer(update, render.help_text(t), keyboards.main_menu(t))
+    await screens.show(update, context, "help")
 
 
 async def about(update: Update, context: Context) -> None:
-    t = await translator_for(update, context)
-    await answer(update, t.gettext(messages.ABOUT), keyboards.plain(t))
+    await screens.show(update, context, "about")
 
 
 async def tip(update: Update, context: Context) -> None:
@@ -73,22 +72,15 @@ async def _profile(update: Update, context: Context) -> Profile | None:
     return await profiles.get(services(context).engine, chat.id) if chat is not None else None
 
 
-async def _region(update: Update, context: Context) -> str | None:
-    profile = await _profile(update, context)
-    return profile.region.value if profile is not None and profile.region is not None else None
-
-
 async def foods(update: Update, context: Context) -> None:
     t = await translator_for(update, context)
     await send_food_chart(update, services(context), t)
-    region = await _region(update, context)
-    text = render.foods(services(context).bank, None, t, region)
-    await answer(update, text, keyboards.foods(None, t))
+    await screens.show(update, context, "foods.top", t=t)
 
 
 async def forms(update: Update, context: Context) -> None:
-    t = await translator_for(update, context)
-    await answer(update, render.forms(services(context).bank, t), keyboards.plain(t))
+    """One line per form; each form's button opens its details (`form:<id>`)."""
+    await screens.show(update, context, "forms")
 
 
 async def interactions(update: Update, context: Context) -> None:
@@ -96,18 +88,24 @@ async def interactions(update: Update, context: Context) -> None:
     t = await translator_for(update, context)
     args = command_args(context)
     if not args:
-        pages = render.interactions_overview(svc.bank, t)
-        await answer(update, pages, keyboards.interactions(svc.bank, t))
+        await screens.show(update, context, "ix", t=t)
         return
     query = " ".join(args)
     result = svc.medicines.lookup(query)
-    pages = render.interaction_lookup(svc.bank, query, result, t)
-    await answer(update, pages, keyboards.interaction_back(t))
+    if not result.matches:
+        pages = render.interaction_lookup(svc.bank, query, result, t)
+        await answer(update, pages, keyboards.interaction_back(t))
+        return
+    for match in result.matches:  # each class the name belongs to, as its own answer
+        asked = match.name if match.name.casefold() != match.generic.casefold() else None
+        label = f"{match.name} ({match.generic})" if asked else match.name
+        parts = render.interaction_parts(svc.bank, match.interaction, label, t)
+        first = content_screens.paged(svc.bank, *parts, t)
+        await screens.show(update, context, f"ix.{match.interaction.id}", first=first, t=t)
 
 
 async def sources(update: Update, context: Context) -> None:
-    t = await translator_for(update, context)
-    await answer(update, render.sources(services(context).bank, t), keyboards.plain(t))
+    await screens.show(update, context, "sources")
 
 
 async def intake(update: Update, context: Context) -> None:
@@ -132,10 +130,12 @@ async def intake(update: Update, context: Context) -> None:
     if not args and profile is not None and profile.sex and profile.age_band:
         sex = t.gettext(messages.PROFILE_ANSWERS["sex"][profile.sex.value]).lower()
         who = f"{sex}, {profile.age_band.value}"
-    text = render.intake(svc.bank, result, t, region, who)
+    paragraphs, cited = render.intake_parts(svc.bank, result, t, region, who)
     if who is not None:
-        text += "\n\n" + t.gettext(messages.INTAKE_FROM_PROFILE)
-    await answer(update, text, keyboards.plain(t))
+        paragraphs.append(t.gettext(messages.INTAKE_FROM_PROFILE))
+    first = content_screens.paged(svc.bank, paragraphs, cited, t)
+    key = content_screens.intake_key(person)
+    await screens.show(update, context, key, first=first, t=t)
 
 
 async def disclaimer(update: Update, context: Context) -> None:
@@ -166,18 +166,15 @@ async def menu(update: Update, context: Context) -> None:
 
 
 async def food_group(update: Update, context: Context) -> None:
-    """`foods:<group>` shows one group in place, `foods:every` the whole list (several
-    messages), anything else (`foods:top`, an old `foods:all`) the richest foods again."""
+    """`foods:<group>` shows one group in place, `foods:every` the whole list (a new message,
+    paged), anything else (`foods:top`, an old `foods:all`) the richest foods again."""
     value = callback_part(update, 1)
-    bank = services(context).bank
     t = await translator_for(update, context)
-    region = await _region(update, context)
     if value == "every":
-        await answer(update, render.foods_all(bank, t, region), keyboards.foods(None, t))
+        await screens.show(update, context, "foods.every", t=t)
         return
     group = FoodGroup(value) if value in FoodGroup._value2member_map_ else None
-    text = render.foods(bank, group, t, region)
-    await answer(update, text, keyboards.foods(group, t), edit=True)
+    await screens.show(update, context, f"foods.{group.value if group else 'top'}", edit=True, t=t)
 
 
 async def interaction_class(update: Update, context: Context) -> None:
@@ -185,11 +182,7 @@ async def interaction_class(update: Update, context: Context) -> None:
     bank = services(context).bank
     t = await translator_for(update, context)
     cls = next((c for c in bank.interactions.classes if c.id == callback_part(update, 1)), None)
-    if cls is None:
-        pages = render.interactions_overview(bank, t)
-        await answer(update, pages, keyboards.interactions(bank, t))
-        return
-    await answer(update, render.interaction(bank, cls, t=t), keyboards.interaction_back(t))
+    await screens.show(update, context, f"ix.{cls.id}" if cls else "ix", t=t)
 
 
 async def intake_button(update: Update, context: Context) -> None:
@@ -205,9 +198,9 @@ async def intake_button(update: Update, context: Context) -> None:
             await answer(update, t.gettext(messages.INTAKE_ASK_AGE), keyboard, edit=True)
             return
         person = intake_domain.Person(int(callback_part(update, 3)), sex, stage)
-        result = intake_domain.answer(bank.intakes, person)
+        intake_domain.answer(bank.intakes, person)  # raises for an age the table lacks
     except (ValueError, intake_domain.IntakeInputError):
         await answer(update, t.gettext(messages.INTAKE_USAGE), keyboards.plain(t))
         return
-    text = render.intake(bank, result, t, await _region(update, context))
-    await answer(update, text, keyboards.plain(t), edit=True)
+    key = content_screens.intake_key(person)
+    await screens.show(update, context, key, edit=True, t=t)

@@ -21,7 +21,10 @@ async def answer(
     keyboard: InlineKeyboardMarkup | None = None,
     *,
     edit: bool = False,
+    keyboard_on_every_page: bool = False,
 ) -> None:
+    """`keyboard_on_every_page`: each page is a screen of its own (e.g. the sources of a long
+    answer), so each carries the buttons (the disclaimer stays under every message)."""
     pages = [pages] if isinstance(pages, str) else pages
     keyboard = keyboard or keyboards.plain()
     query = update.callback_query
@@ -47,7 +50,7 @@ async def answer(
     for number, page in enumerate(pages, start=1):
         await chat.send_message(
             page,
-            reply_markup=keyboard if number == len(pages) else None,
+            reply_markup=keyboard if number == len(pages) or keyboard_on_every_page else None,
             message_thread_id=topic,
         )
 

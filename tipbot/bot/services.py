@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from tipbot.bot.composer import Composer
 from tipbot.bot.photos import PhotoCache
 from tipbot.companion.medicines import MedicineCatalogue
 from tipbot.config import Settings
@@ -42,6 +43,9 @@ class Services:
     #: The bot's Telegram budget, shared by replies and deliveries.
     budget: Budget
     deliverer: Deliverer | None = None
+    #: What each delivery says (with the delivery role): handlers of the newer kinds are
+    #: registered on it (`Composer.register`).
+    composer: Composer | None = None
     delivery_bot: ExtBot[None] | None = None
     #: The supervised delivery loop (`Deliverer.run`), while it runs.
     delivery_task: asyncio.Task[None] | None = None

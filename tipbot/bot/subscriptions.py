@@ -17,7 +17,8 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from tipbot import chat_rights, messages, subscriptions
-from tipbot.bot import keyboards
+from tipbot.bot import doses, keyboards
+from tipbot.bot.language import translator_for
 from tipbot.bot.replies import answer, callback_part, command_args
 from tipbot.bot.services import Services, services
 from tipbot.content.render import esc
@@ -25,6 +26,7 @@ from tipbot.delivery.schedule import format_minute, parse_minute
 from tipbot.delivery.zones import ZoneMatch
 from tipbot.i18n import language_for
 from tipbot.storage import languages
+from tipbot.storage import quiz as quiz_store
 from tipbot.storage import subscriptions as subs
 from tipbot.storage.tables import SubscriberState
 from tipbot.subscriptions import Subscriber
@@ -213,10 +215,18 @@ async def settings(update: Update, context: Context) -> None:
         return
     text = messages.SETTINGS_TITLE + await _status_text(svc, sub)
     text += messages.SETTINGS_QUIET_ON if sub.quiet else messages.SETTINGS_QUIET_OFF
+    weekly: bool | None = None
+    t = await translator_for(update, context)
+    if sub.chat_id > 0:  # the weekly quiz is for private chats only
+        weekly = await quiz_store.is_weekly(svc.engine, sub.chat_id)
+        text += "\n" + t.gettext(
+            messages.SETTINGS_QUIZ_ON if weekly else messages.SETTINGS_QUIZ_OFF
+        )
     active = sub.state is SubscriberState.ACTIVE
     paused = sub.state is SubscriberState.PAUSED
     edit = update.callback_query is not None
-    await answer(update, text, keyboards.settings(active, paused, quiet=sub.quiet), edit=edit)
+    keyboard = keyboards.settings(active, paused, quiet=sub.quiet, weekly_quiz=weekly, t=t)
+    await answer(update, text, keyboard, edit=edit)
 
 
 async def settings_button(update: Update, context: Context) -> None:
@@ -248,6 +258,13 @@ async def settings_button(update: Update, context: Context) -> None:
         await resume(update, context)
     elif action == "unsub":
         await unsubscribe(update, context)
+    elif action == "quiz" and _chat_id(update) > 0:
+        svc = services(context)
+        wanted = callback_part(update, 2) == "on"
+        if await quiz_store.set_weekly(svc.engine, _chat_id(update), wanted, svc.clock()):
+            await settings(update, context)
+        else:
+            await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
     elif action == "quiet":
         svc = services(context)
         wanted = callback_part(update, 2) == "on"
@@ -292,10 +309,25 @@ async def _status_text(svc: Services, sub: Subscriber) -> str:
 async def status(update: Update, context: Context) -> None:
     svc = services(context)
     sub = await subs.get(svc.engine, _chat_id(update))
+    streak = await _quiz_line(update, context)
     if sub is None:
-        await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
+        await answer(update, messages.SUB_NONE + streak, keyboards.subscribe_prompt())
         return
-    await answer(update, await _status_text(svc, sub))
+    await answer(update, await _status_text(svc, sub) + streak)
+
+
+async def _quiz_line(update: Update, context: Context) -> str:
+    """The user's own quiz streak for /status ("" before any quiz, and in groups)."""
+    chat_id = _chat_id(update)
+    if chat_id <= 0:
+        return ""
+    record = await quiz_store.record(services(context).engine, chat_id)
+    if record.sent == 0:
+        return ""
+    t = await translator_for(update, context)
+    return "\n\n" + t.gettext(messages.QUIZ_STATUS).format(
+        right=record.right, answered=record.answered, streak=record.streak
+    )
 
 
 async def pause(update: Update, context: Context) -> None:
@@ -304,8 +336,9 @@ async def pause(update: Update, context: Context) -> None:
     now = done.after or done.before
     if now is None or now.state is not SubscriberState.PAUSED:
         await answer(update, messages.SUB_NONE, keyboards.subscribe_prompt())
-        return
-    await answer(update, messages.SUB_PAUSED)
+    else:
+        await answer(update, messages.SUB_PAUSED)
+    await doses.offer_pause(update, context)  # dose reminders: ask, never pause them silently
 
 
 async def resume(update: Update, context: Context) -> None:
@@ -317,6 +350,7 @@ async def resume(update: Update, context: Context) -> None:
         await answer(update, messages.SUB_NOT_PAUSED)
     else:
         await answer(update, messages.SUB_RESUMED.format(next=esc(_next_text(done.after))))
+    await doses.resume_reminders(update, context)  # paused dose reminders come back too
 
 
 async def unsubscribe(update: Update, context: Context) -> None:

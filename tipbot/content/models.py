@@ -174,6 +174,8 @@ class Form(Strict):
     name: str
     elemental_percent: float = Field(gt=0, le=100)
     elemental_note: str | None = None
+    #: The evidence in a few words, for the one-line /forms overview (details open on a button).
+    in_brief: str = Field(min_length=1, max_length=60)
     absorption: str
     uses_side_effects: str
     sources: list[Slug] = Field(min_length=1)

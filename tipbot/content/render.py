@@ -18,6 +18,7 @@ from tipbot.content.models import (
     EvidenceLevel,
     Food,
     FoodGroup,
+    Form,
     InteractionClass,
     LifeStage,
     RdaRow,
@@ -28,7 +29,7 @@ from tipbot.content.models import (
     Tip,
 )
 from tipbot.i18n import ENGLISH, N_, Translator
-from tipbot.telegram_html import MAX_MESSAGE_LENGTH
+from tipbot.telegram_html import MAX_MESSAGE_LENGTH, visible_length
 
 #: English message ids; shown through the reader's Translator (`t.gettext`).
 EVIDENCE_WORDS: dict[EvidenceLevel, str] = {
@@ -55,6 +56,12 @@ FOOD_GROUP_NAMES: dict[FoodGroup, str] = {
 }
 
 
+#: The most a reply shows on its first screen, in characters as the reader sees them: about a
+#: phone screen and a half at a large font. Longer answers page ("More"), and their sources move
+#: behind a "Sources" button (`tipbot.content.screens`).
+FIRST_SCREEN = 1500
+
+
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -63,26 +70,34 @@ def link(url: str, label: str) -> str:
     return f'<a href="{esc(url)}">{esc(label)}</a>'
 
 
-def split_paragraphs(paragraphs: Iterable[str], limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
-    """Pack whole paragraphs (then whole lines) into messages of at most `limit` characters.
+def split_paragraphs(
+    paragraphs: Iterable[str], limit: int = MAX_MESSAGE_LENGTH, *, visible: int | None = None
+) -> list[str]:
+    """Pack whole paragraphs (then whole lines) into messages of at most `limit` characters
+    of HTML and, with `visible`, at most that many characters as the reader sees them (a
+    phone-sized screen, `FIRST_SCREEN`).
 
     Paragraphs are self-contained HTML (no tag spans a line break), so any cut between them is
     safe; a paragraph too long on its own is cut between its lines.
     """
+
+    def fits(text: str) -> bool:
+        return len(text) <= limit and (visible is None or visible_length(text) <= visible)
+
     pieces: list[tuple[str, str]] = []  # (separator before it, text)
     for paragraph in paragraphs:
-        if len(paragraph) <= limit:
+        if fits(paragraph):
             pieces.append(("\n\n", paragraph))
             continue
         for n, line in enumerate(paragraph.split("\n")):
-            if len(line) > limit:
-                raise ValueError(f"one line is {len(line)} characters, over {limit}")
+            if not fits(line):
+                raise ValueError(f"one line is {len(line)} characters, over {visible or limit}")
             pieces.append(("\n\n" if n == 0 else "\n", line))
     out: list[str] = []
     current = ""
     for sep, text in pieces:
         candidate = f"{current}{sep}{text}" if current else text
-        if len(candidate) <= limit:
+        if fits(candidate):
             current = candidate
         else:
             out.append(current)
@@ -132,14 +147,15 @@ def tip(bank: Bank, item: Tip, t: Translator = ENGLISH, caution: str | None = No
 TOP_FOODS = 10
 
 
-def foods(
+def foods_parts(
     bank: Bank,
     group: FoodGroup | None = None,
     t: Translator = ENGLISH,
     region: str | None = None,
-) -> str:
-    """One short screen: the richest foods overall, or every food of one group. With the EU
-    region (the profile's choice) the shares are %NRV, the EU labels' measure; otherwise %DV."""
+) -> tuple[list[str], list[str]]:
+    """One short screen: the richest foods overall, or every food of one group, and the ids of
+    its sources. With the EU region (the profile's choice) the shares are %NRV, the EU labels'
+    measure; otherwise %DV."""
     items = sorted(
         (f for f in bank.foods.items if group is None or f.group is group), key=lambda f: -f.mg
     )
@@ -150,20 +166,35 @@ def foods(
     else:
         title = f"{t.gettext(messages.FOODS_HEADER)} · {esc(t.gettext(FOOD_GROUP_NAMES[group]))}"
     nrv = _nrv_first(bank, region)
-    return "\n\n".join([title, _food_lines(items, t, nrv), *_foods_footer(bank, items, t, nrv)])
+    footer, cited = _foods_footer(bank, items, t, nrv)
+    return [title, _food_lines(items, t, nrv), footer], cited
+
+
+def foods(
+    bank: Bank,
+    group: FoodGroup | None = None,
+    t: Translator = ENGLISH,
+    region: str | None = None,
+) -> str:
+    """`foods_parts` as one message with its sources."""
+    paragraphs, cited = foods_parts(bank, group, t, region)
+    return "\n\n".join([*paragraphs, sources_block(bank, cited, t)])
+
+
+def foods_all_parts(
+    bank: Bank, t: Translator = ENGLISH, region: str | None = None
+) -> tuple[list[str], list[str]]:
+    """Every food, richest first (to be paged), and the sources of them all."""
+    items = sorted(bank.foods.items, key=lambda f: -f.mg)
+    nrv = _nrv_first(bank, region)
+    footer, cited = _foods_footer(bank, items, t, nrv)
+    return [t.gettext(messages.FOODS_HEADER), _food_lines(items, t, nrv), footer], cited
 
 
 def foods_all(bank: Bank, t: Translator = ENGLISH, region: str | None = None) -> list[str]:
     """Every food, richest first, over as many messages as it takes."""
-    items = sorted(bank.foods.items, key=lambda f: -f.mg)
-    nrv = _nrv_first(bank, region)
-    return split_paragraphs(
-        [
-            t.gettext(messages.FOODS_HEADER),
-            _food_lines(items, t, nrv),
-            *_foods_footer(bank, items, t, nrv),
-        ]
-    )
+    paragraphs, cited = foods_all_parts(bank, t, region)
+    return split_paragraphs([*paragraphs, sources_block(bank, cited, t)])
 
 
 def _nrv_first(bank: Bank, region: str | None) -> ReferenceValue | None:
@@ -191,7 +222,7 @@ def _food_lines(
 
 def _foods_footer(
     bank: Bank, items: list[Food], t: Translator = ENGLISH, nrv_first: ReferenceValue | None = None
-) -> list[str]:
+) -> tuple[str, list[str]]:
     """The reference values explained (the reader's region's first), and the sources of exactly
     the foods shown."""
     table = bank.foods
@@ -199,11 +230,11 @@ def _foods_footer(
     nrv = nrv_first or _label_reference(bank)
     dv = esc(t.gettext(messages.FOODS_FOOTER).format(dv=table.daily_value_mg))
     if nrv is None:
-        return [dv, sources_block(bank, sources, t)]
+        return dv, sources
     sources.append(nrv.source)
     nrv_text = esc(t.gettext(messages.FOODS_FOOTER_NRV).format(nrv=nrv.mg_for(Sex.FEMALE)))
     footer = f"{nrv_text} {dv}" if nrv_first is not None else f"{dv} {nrv_text}"
-    return [footer, sources_block(bank, sources, t)]
+    return footer, sources
 
 
 def _mg(value: float) -> str:
@@ -232,24 +263,48 @@ def _label(t: Translator, english: str) -> str:
     return f"<i>{esc(t.gettext(english))}</i>"
 
 
-def forms(bank: Bank, t: Translator = ENGLISH) -> list[str]:
-    paragraphs = [t.gettext(messages.FORMS_HEADER)]
+def _forms_cited(bank: Bank, forms: Sequence[Form]) -> list[str]:
+    """The forms' own sources, then those of the kidney warning shown with them."""
+    cited = list(dict.fromkeys(s for form in forms for s in form.sources))
+    return cited + [s for s in bank.interactions.kidney_caution_sources if s not in cited]
+
+
+def form_short_name(form: Form) -> str:
+    """ "Magnesium citrate" reads "Citrate" in a list of forms: every one is magnesium."""
+    short = form.name.removeprefix("Magnesium ").strip()
+    return short[:1].upper() + short[1:] if short else form.name
+
+
+def forms_overview_parts(bank: Bank, t: Translator = ENGLISH) -> tuple[list[str], list[str]]:
+    """/forms: one line per form (name, % elemental magnesium, the evidence in a few words);
+    each form's button opens `form_parts`, which has the full kidney warning. Every form is
+    risky with weak kidneys, not only the laxatives, so the overview carries it in short."""
+    lines = [
+        f"• <b>{esc(form_short_name(form))}</b>: {_mg(form.elemental_percent)}% · "
+        f"{esc(form.in_brief)}"
+        for form in bank.forms
+    ]
+    paragraphs = [
+        f"{t.gettext(messages.FORMS_HEADER)}\n{esc(t.gettext(messages.FORMS_PICK))}",
+        "\n".join(lines),
+        f"⚠️ {esc(t.gettext(messages.FORMS_KIDNEY))}",
+        t.gettext(messages.FORMS_FOOTER),
+    ]
+    return paragraphs, _forms_cited(bank, bank.forms)
+
+
+def form_parts(bank: Bank, form: Form, t: Translator = ENGLISH) -> tuple[list[str], list[str]]:
+    """One form's details, and the ids of its sources."""
     share = t.gettext("about {percent}% elemental magnesium")
-    for form in bank.forms:
-        note = f" ({esc(form.elemental_note)})" if form.elemental_note else ""
-        paragraphs.append(
-            f"<b>{esc(form.name)}</b>: {esc(share.format(percent=_mg(form.elemental_percent)))}"
-            f"{note}\n"
-            f"{_label(t, ABSORPTION)} {esc(form.absorption)}\n"
-            f"{_label(t, USES)} {esc(form.uses_side_effects)}"
-        )
-    # Every form is risky with weak kidneys, not only the laxatives, so /forms carries the warning.
-    paragraphs.append(f"⚠️ {esc(bank.interactions.kidney_caution)}")
-    paragraphs.append(t.gettext(messages.FORMS_FOOTER))
-    cited = list(dict.fromkeys(s for form in bank.forms for s in form.sources))
-    cited += [s for s in bank.interactions.kidney_caution_sources if s not in cited]
-    paragraphs.append(sources_block(bank, cited, t))
-    return split_paragraphs(paragraphs)
+    note = f" ({esc(form.elemental_note)})" if form.elemental_note else ""
+    paragraphs = [
+        f"💊 <b>{esc(form.name)}</b>: {esc(share.format(percent=_mg(form.elemental_percent)))}"
+        f"{note}",
+        f"{_label(t, ABSORPTION)} {esc(form.absorption)}",
+        f"{_label(t, USES)} {esc(form.uses_side_effects)}",
+        f"⚠️ {esc(bank.interactions.kidney_caution)}",
+    ]
+    return paragraphs, _forms_cited(bank, [form])
 
 
 def medicine_names(cls: InteractionClass) -> str:
@@ -260,21 +315,43 @@ def medicine_names(cls: InteractionClass) -> str:
     return "; ".join(parts)
 
 
-def interactions_overview(bank: Bank, t: Translator = ENGLISH) -> list[str]:
+def interactions_overview_parts(bank: Bank, t: Translator = ENGLISH) -> tuple[list[str], list[str]]:
+    """The general advice, the warning and one line per class (name and medicines); each
+    class's timing opens on its button (`interaction_parts`)."""
     table = bank.interactions
-    paragraphs = [t.gettext(messages.INTERACTIONS_HEADER), esc(table.general)]
-    for cls in table.classes:
-        paragraphs.append(
-            f"<b>{esc(cls.name)}</b>\n<i>{esc(medicine_names(cls))}</i>\n{esc(cls.advice)}"
-        )
-    paragraphs.append(f"⚠️ {esc(table.kidney_caution)}")
-    paragraphs.append(t.gettext(messages.INTERACTIONS_FOOTER))
-    return split_paragraphs(paragraphs)
+    classes = "\n".join(
+        f"• <b>{esc(cls.name)}</b>: <i>{esc(medicine_names(cls))}</i>" for cls in table.classes
+    )
+    paragraphs = [
+        t.gettext(messages.INTERACTIONS_HEADER),
+        esc(table.general),
+        f"⚠️ {esc(table.kidney_caution)}",
+        t.gettext(messages.INTERACTIONS_FOOTER),
+        classes,
+    ]
+    cited = list(dict.fromkeys(table.sources))
+    cited += [s for s in table.kidney_caution_sources if s not in cited]
+    return paragraphs, cited
+
+
+def interactions_overview(bank: Bank, t: Translator = ENGLISH) -> list[str]:
+    """`interactions_overview_parts` as messages with the sources at the end."""
+    paragraphs, cited = interactions_overview_parts(bank, t)
+    return split_paragraphs([*paragraphs, sources_block(bank, cited, t)])
 
 
 def interaction(
     bank: Bank, cls: InteractionClass, asked: str | None = None, t: Translator = ENGLISH
 ) -> list[str]:
+    """One class as messages with its sources at the end."""
+    paragraphs, cited = interaction_parts(bank, cls, asked, t)
+    return split_paragraphs([*paragraphs, sources_block(bank, cited, t)])
+
+
+def interaction_parts(
+    bank: Bank, cls: InteractionClass, asked: str | None = None, t: Translator = ENGLISH
+) -> tuple[list[str], list[str]]:
+    """One class: what it includes, why it matters, the timing; and its sources' ids."""
     table = bank.interactions
     head = f"<b>{esc(cls.name)}</b>"
     if asked:
@@ -291,8 +368,9 @@ def interaction(
         paragraphs.append(f"{_label(t, DISAGREE)} {esc(cls.sources_disagree)}")
     paragraphs.append(f"⚠️ {esc(table.kidney_caution)}")
     paragraphs.append(t.gettext(messages.INTERACTION_NEVER_SAFE))
-    paragraphs.append(sources_block(bank, cls.sources, t))
-    return split_paragraphs(paragraphs)
+    cited = list(cls.sources)
+    cited += [s for s in table.kidney_caution_sources if s not in cited]
+    return paragraphs, cited
 
 
 def interaction_lookup(
@@ -313,7 +391,9 @@ def interaction_lookup(
     return split_paragraphs(paragraphs)
 
 
-def sources(bank: Bank, t: Translator = ENGLISH) -> list[str]:
+def sources(bank: Bank, t: Translator = ENGLISH, visible: int | None = None) -> list[str]:
+    """Every source in the bank, by title, over as many messages (or, with `visible`, screens)
+    as it takes."""
     lines = []
     for source in sorted(bank.sources, key=lambda s: s.title.casefold()):
         extra = []
@@ -323,7 +403,7 @@ def sources(bank: Bank, t: Translator = ENGLISH) -> list[str]:
             extra.append(f"doi:{esc(source.doi)}")
         suffix = f" · {' · '.join(extra)}" if extra else ""
         lines.append(f"• {link(source.url, source_label(source))}{suffix}")
-    return split_paragraphs([t.gettext(messages.SOURCES_HEADER), *lines])
+    return split_paragraphs([t.gettext(messages.SOURCES_HEADER), *lines], visible=visible)
 
 
 def intake(
@@ -333,6 +413,18 @@ def intake(
     region: str | None = None,
     profile_who: str | None = None,
 ) -> str:
+    """`intake_parts` as one message with its sources."""
+    paragraphs, cited = intake_parts(bank, result, t, region, profile_who)
+    return "\n\n".join([*paragraphs, sources_block(bank, cited, t)])
+
+
+def intake_parts(
+    bank: Bank,
+    result: IntakeAnswer,
+    t: Translator = ENGLISH,
+    region: str | None = None,
+    profile_who: str | None = None,
+) -> tuple[list[str], list[str]]:
     """The reference values for one person. With region `eu` or `uk` (the profile's choice) that
     region's values come first; every set stays shown, each named, since none is universal.
     `profile_who` ("woman, 31-50") heads an answer from the profile, which holds an age band,
@@ -377,9 +469,8 @@ def intake(
             "<i>These are population reference values, not a personal dose. Ask your doctor or "
             "pharmacist what is right for you.</i>"
         ),
-        sources_block(bank, cited, t),
     ]
-    return "\n\n".join(paragraphs)
+    return paragraphs, cited
 
 
 def _who(age: int, sex: Sex, stage: LifeStage) -> str:

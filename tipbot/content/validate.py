@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from tipbot.content import render
+from tipbot.content import render, screens
 from tipbot.content import translations as i18n
 from tipbot.content.intake import Person, answer
 from tipbot.content.loader import BankError, LoadedBank, Problem, load_bank
@@ -326,6 +326,11 @@ def _bank_rules(loaded: LoadedBank, rules: Rules) -> Iterator[Problem]:
         )
 
 
+def _joined(parts: tuple[list[str], list[str]]) -> list[str]:
+    """An answer's paragraphs as messages (its sources are checked with the sources)."""
+    return render.split_paragraphs(parts[0])
+
+
 def _rendering(loaded: LoadedBank) -> Iterator[Problem]:
     """Render every message the bot can send from this bank and check it as Telegram would."""
     bank = loaded.bank
@@ -338,7 +343,9 @@ def _rendering(loaded: LoadedBank) -> Iterator[Problem]:
         outputs.append((("foods",), partial(render.foods_all, bank, region=region)))
     for group in FoodGroup:
         outputs.append((("foods",), partial(render.foods, bank, group)))
-    outputs.append((("forms",), partial(render.forms, bank)))
+    outputs.append((("forms",), partial(_joined, render.forms_overview_parts(bank))))
+    for n, form in enumerate(bank.forms):
+        outputs.append((("forms", n), partial(_joined, render.form_parts(bank, form))))
     outputs.append((("interactions",), partial(render.interactions_overview, bank)))
     for n, cls in enumerate(bank.interactions.classes):
         outputs.append(
@@ -353,6 +360,18 @@ def _rendering(loaded: LoadedBank) -> Iterator[Problem]:
             for region in (None, "eu", "uk"):
                 page = partial(_intake_page, bank, person, region)
                 outputs.append((("intakes", "rda", n), page))
+    # The phone-sized screens of every answer that pages (tipbot.content.screens): an edit that
+    # leaves one line longer than a screen would leave its answer unshowable.
+    outputs.append((("forms",), partial(_screens, bank, "forms")))
+    for n, form in enumerate(bank.forms):
+        outputs.append((("forms", n), partial(_screens, bank, f"form.{form.id}")))
+    outputs.append((("interactions",), partial(_screens, bank, "ix")))
+    for n, cls in enumerate(bank.interactions.classes):
+        key = f"ix.{cls.id}"
+        outputs.append((("interactions", "classes", n), partial(_screens, bank, key)))
+    for key in ["foods.top", "foods.every", *(f"foods.{g.value}" for g in FoodGroup)]:
+        outputs.append((("foods",), partial(_screens, bank, key)))
+    outputs.append((("sources",), partial(_screens, bank, "sources")))
     for loc, make in outputs:
         try:
             made = make()
@@ -362,6 +381,17 @@ def _rendering(loaded: LoadedBank) -> Iterator[Problem]:
         for text in [made] if isinstance(made, str) else made:
             for issue in check_html(text):
                 yield loaded.problem(f"the message would be rejected by Telegram: {issue}", *loc)
+
+
+def _screens(bank: Bank, key: str) -> list[str]:
+    """The screens of the answer `key`, and of its sources; ValueError when a line of it is
+    longer than a screen, so the answer cannot be shown."""
+    try:
+        reply = screens.reply_for(bank, key, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (a screen holds {render.FIRST_SCREEN})") from exc
+    assert reply is not None
+    return [*reply.screens, *screens.source_screens(bank, reply.sources)]
 
 
 def _translations(loaded: LoadedBank) -> Iterator[Problem]:

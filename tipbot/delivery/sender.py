@@ -40,6 +40,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from tipbot.delivery.budget import Budget, BudgetClosed, Priority
+from tipbot.delivery.kinds import Poll
 from tipbot.observe import Metrics
 
 log = logging.getLogger(__name__)
@@ -128,13 +129,16 @@ class SendResult:
     message_id: int | None = None
     error: str | None = None
     new_chat_id: int | None = None  # set with MIGRATED: where the message went, or must go
+    #: The poll Telegram made, for a poll sent (an answer names only this id; see bot/quiz.py).
+    poll_id: str | None = None
 
 
 SendFn = Callable[..., Awaitable[Any]]
 
 
 class Sender:
-    """Sends one message at a time per call, within the shared budget, retrying what is worth it."""
+    """Sends one message (a text, or a poll with `send_poll`) at a time per call, within the
+    shared budget, retrying what is worth it."""
 
     def __init__(
         self,
@@ -145,8 +149,10 @@ class Sender:
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        send_poll: SendFn | None = None,
     ) -> None:
         self._send_message = send_message
+        self._send_poll = send_poll
         self.budget = budget
         self._retry_budget = retry_budget
         self._metrics = metrics
@@ -181,6 +187,61 @@ class Sender:
         if `quiet`. `owned` says whether this process still holds the delivery's lease:
         it is asked right before each attempt, and a delivery whose lease ran out is handed back,
         never sent (the row may already belong to another process)."""
+
+        async def attempt(to: int) -> Any:
+            return await self._send_message(
+                chat_id=to,
+                text=text,
+                reply_markup=markup,
+                message_thread_id=thread_id,
+                disable_notification=quiet,
+            )
+
+        return await self._deliver(chat_id, attempt, priority, owned)
+
+    async def send_poll(
+        self,
+        chat_id: int,
+        poll: Poll,
+        *,
+        priority: Priority = Priority.TIP,
+        owned: Callable[[], bool] = lambda: True,
+        thread_id: int | None = None,
+        quiet: bool = False,
+    ) -> SendResult:
+        """Send a poll (a quiz when `poll.correct_option_id` is set) with exactly the rules of
+        `send`: the same budget, the same reading of Telegram's errors, the same hand-back."""
+        if self._send_poll is None:
+            raise RuntimeError("this sender was built without a send_poll function")
+        send_poll = self._send_poll
+        quiz = poll.correct_option_id is not None
+
+        async def attempt(to: int) -> Any:
+            return await send_poll(
+                chat_id=to,
+                question=poll.question,
+                options=list(poll.options),
+                is_anonymous=poll.is_anonymous,
+                type="quiz" if quiz else "regular",
+                # Bot API 9.6 names the right answers in a list (correct_option_id is deprecated).
+                correct_option_ids=[poll.correct_option_id] if quiz else None,
+                explanation=poll.explanation,
+                message_thread_id=thread_id,
+                disable_notification=quiet,
+            )
+
+        return await self._deliver(chat_id, attempt, priority, owned)
+
+    async def _deliver(
+        self,
+        chat_id: int,
+        attempt: Callable[[int], Awaitable[Any]],
+        priority: Priority,
+        owned: Callable[[], bool],
+    ) -> SendResult:
+        """Make `attempt(chat_id)` within the budget until Telegram gives an answer that settles
+        it (see the module docstring); one loop for every kind of message, so a poll and a text
+        message meet exactly the same rules."""
         deadline = self._clock() + self._retry_budget
         backoff = 0.5
         migrated_to: int | None = None
@@ -195,13 +256,7 @@ class Sender:
                 return SendResult(Verdict.HANDED_BACK, error="not sent: lease lost")
             started = self._clock()
             try:
-                message = await self._send_message(
-                    chat_id=chat_id,
-                    text=text,
-                    reply_markup=markup,
-                    message_thread_id=thread_id,
-                    disable_notification=quiet,
-                )
+                message = await attempt(chat_id)
             except TelegramError as exc:
                 verdict = classify(exc)
                 if verdict is Verdict.PAUSE:
@@ -229,7 +284,13 @@ class Sender:
                 return SendResult(verdict, error=_describe(exc), new_chat_id=migrated_to)
             self._metrics.send_latency.observe(self._clock() - started)
             verdict = Verdict.MIGRATED if migrated_to is not None else Verdict.SENT
-            return SendResult(verdict, message_id=message.message_id, new_chat_id=migrated_to)
+            poll = getattr(message, "poll", None)
+            return SendResult(
+                verdict,
+                message_id=message.message_id,
+                new_chat_id=migrated_to,
+                poll_id=poll.id if poll is not None else None,
+            )
 
 
 def _describe(error: TelegramError) -> str:

@@ -26,7 +26,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,15 +34,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import InlineKeyboardMarkup
 
 from tipbot.companion.selection import Audience
-from tipbot.delivery import share
+from tipbot.delivery import kinds, share
 from tipbot.delivery.budget import Priority
+from tipbot.delivery.kinds import Planner, Poll, Skip
 from tipbot.delivery.sender import Sender, SendResult, Verdict
 from tipbot.observe import Metrics
 from tipbot.storage import deliveries as store
 from tipbot.storage import subscriptions as subscription_store
 from tipbot.storage.deliveries import ClaimedDelivery, Outcome
 from tipbot.storage.errors import DB_ERRORS
-from tipbot.storage.tables import DELIVERY_ROLE, DeliveryStatus
+from tipbot.storage.tables import DELIVERY_ROLE, DeliveryKind, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +56,12 @@ RESTART_PAUSE = 2.0
 #: Finished deliveries older than the retention are deleted about this often.
 PRUNE_EVERY = 3600.0
 
-#: Turns a claimed row into the message to send (None: nothing to send any more, e.g. a tip
-#: that was removed from the bank).
-Compose = Callable[[ClaimedDelivery], Awaitable[tuple[str, InlineKeyboardMarkup | None] | None]]
+#: Turns a claimed row into what to send: a text message (HTML, keyboard), a `Poll`, `Skip`
+#: (nothing to send any more, recorded as cancelled: e.g. the follow-up of a dose already taken)
+#: or None (the content is gone, e.g. a tip removed from the bank: recorded as rejected).
+Compose = Callable[
+    [ClaimedDelivery], Awaitable[tuple[str, InlineKeyboardMarkup | None] | Poll | Skip | None]
+]
 
 
 @dataclass
@@ -215,8 +219,14 @@ class Deliverer:
         owner: str | None = None,
         roles: tuple[str, ...] = (DELIVERY_ROLE,),
         audiences: Mapping[str, Audience] | None = None,
+        planners: Sequence[Planner] = (),
+        on_poll_sent: Callable[[ClaimedDelivery, str], Awaitable[None]] | None = None,
     ) -> None:
         self._engine = engine
+        #: Told the poll id of each poll delivered (the quiz maps answers by it).
+        self._on_poll_sent = on_poll_sent
+        #: Planners of the other kinds (dose reminders, the weekly quiz), run with the tips'.
+        self._planners = tuple(planners)
         #: The bank's tagged tips, so subscribers with a profile get the tips that fit them.
         self._audiences = dict(audiences or {})
         self._sender = sender
@@ -329,16 +339,27 @@ class Deliverer:
             self._work.set()
             await self._rest(await self._until_next_due())
 
+    async def next_due_at(self) -> datetime | None:
+        """The next moment something falls due: a tip, a row planned ahead, another kind's
+        planner (for `tipbot console`'s clock; the loop itself uses `_until_next_due`)."""
+        found = [await store.next_due(self._engine, self._clock())]
+        found += [await p.next_due(self._engine) for p in self._planners]
+        times = [d for d in found if d is not None]
+        return min(times) if times else None
+
     async def _until_next_due(self) -> float:
         """Sleep until the next tip falls due, so it goes out on its minute rather than up to
         a sweep interval late; but never longer than the interval, so a subscription made
         meanwhile (perhaps by another process) is planned on time too."""
         try:
-            due = await store.next_due(self._engine)
+            found = [await store.next_due(self._engine, self._clock())]
+            found += [await p.next_due(self._engine) for p in self._planners]
         except DB_ERRORS:
             return self._interval
-        if due is None:
+        times = [d for d in found if d is not None]
+        if not times:
             return self._interval
+        due = min(times)
         wait = (due - self._clock()).total_seconds()
         return min(self._interval, max(0.05, wait))
 
@@ -381,6 +402,12 @@ class Deliverer:
     # ------------------------------------------------------------------ the steps
 
     async def _plan(self) -> None:
+        # The other kinds' planners first: a dose reminder due at the same minute as a tip is
+        # planned (and so claimed) first, as its budget priority says.
+        for planner in self._planners:
+            if self._stopping.is_set():
+                return
+            self._report.planned += await planner.plan(self._engine, self._clock())
         while not self._stopping.is_set():
             result = await store.plan_due(
                 self._engine,
@@ -456,18 +483,41 @@ class Deliverer:
             if message is None:
                 self._put(job, DeliveryStatus.REJECTED, error="gone from the bank")
                 return
-            text, markup = message
-            result = await self._sender.send(
-                job.chat_id,
-                text,
-                markup,
-                priority=Priority.BROADCAST if job.broadcast_id is not None else Priority.TIP,
-                owned=lambda: time.monotonic() < self._lease_ends.get(job.id, 0.0),
-                thread_id=job.thread_id,
-                # Quiet is for the daily tip; an announcement is rare and meant to be noticed.
-                quiet=job.quiet and job.broadcast_id is None,
-            )
+            if isinstance(message, Skip):
+                self._put(job, DeliveryStatus.CANCELLED, error=message.reason)
+                return
+            kind = job.kind if job.broadcast_id is None else DeliveryKind.BROADCAST
+            priority = kinds.priority(kind)
+            # Quiet is for the daily routine; an announcement or a dose reminder is meant to be
+            # noticed.
+            quiet = job.quiet and kind in kinds.QUIET_KINDS
+
+            def owned() -> bool:
+                return time.monotonic() < self._lease_ends.get(job.id, 0.0)
+
+            if isinstance(message, Poll):
+                result = await self._sender.send_poll(
+                    job.chat_id,
+                    message,
+                    priority=priority,
+                    owned=owned,
+                    thread_id=job.thread_id,
+                    quiet=quiet,
+                )
+            else:
+                text, markup = message
+                result = await self._sender.send(
+                    job.chat_id,
+                    text,
+                    markup,
+                    priority=priority,
+                    owned=owned,
+                    thread_id=job.thread_id,
+                    quiet=quiet,
+                )
             await self._conclude(job, result)
+            if result.poll_id is not None and self._on_poll_sent is not None:
+                await self._poll_sent(job, result.poll_id)
         except Exception:
             log.exception("delivery %d failed unexpectedly", job.id)
             now = self._clock()
@@ -479,6 +529,15 @@ class Deliverer:
             )
         finally:
             slots.release()
+
+    async def _poll_sent(self, job: ClaimedDelivery, poll_id: str) -> None:
+        """The poll went out: whatever happens here, it must not count as a failed send (that
+        would send it again), so a failure only loses the answer's record, with one log line."""
+        assert self._on_poll_sent is not None
+        try:
+            await self._on_poll_sent(job, poll_id)
+        except Exception:
+            log.exception("recording sent poll of delivery %d failed", job.id)
 
     async def _conclude(self, job: ClaimedDelivery, result: SendResult) -> None:
         """Turn the sender's verdict into the row's outcome (see delivery/sender.py)."""
@@ -536,7 +595,9 @@ class Deliverer:
     def _recorded(self, outcome: Outcome) -> None:
         self._in_hand.pop(outcome.job.id, None)
         self._lease_ends.pop(outcome.job.id, None)
-        kind = "broadcast" if outcome.job.broadcast_id is not None else "tip"
+        kind = "broadcast" if outcome.job.broadcast_id is not None else outcome.job.kind
+        if kind not in {k.value for k in DeliveryKind}:
+            kind = "other"  # only known kinds become metric labels
         if outcome.status is DeliveryStatus.SENT:
             self._report.sent += 1
             self._metrics.delivered.labels(kind).inc()

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tipbot.companion.profile import Profile
 from tipbot.companion.selection import Audience
 from tipbot.delivery import planning
+from tipbot.delivery.kinds import REMINDER_KINDS, SUBSCRIPTION_KINDS
 from tipbot.delivery.rotation import RotationState
 from tipbot.storage import profiles
 from tipbot.storage.languages import language_choices
@@ -42,6 +43,7 @@ from tipbot.storage.tables import (
     CLAIMABLE,
     FINAL,
     OPEN,
+    DeliveryKind,
     DeliveryStatus,
     SubscriberState,
     broadcast_drafts,
@@ -71,6 +73,12 @@ class ClaimedDelivery:
     local_date: date | None
     attempts: int
     expire_at: datetime
+    #: What the row is (a `DeliveryKind` value; kept as the stored text, so a kind this version
+    #: does not know is rejected by the composer rather than breaking the claim), its key within
+    #: the chat and kind, and its kind-specific value (see tables.deliveries).
+    kind: str = DeliveryKind.TIP
+    ref: str | None = None
+    payload: str | None = None
     #: How the chat wants it (clinic mode, /settings): the forum topic to post in, and whether
     #: to send without a notification sound. Read from the subscriber at claim time.
     thread_id: int | None = None
@@ -79,6 +87,19 @@ class ClaimedDelivery:
     profile: Profile | None = None
     #: The chat's language (chosen, or Telegram's remembered at /subscribe); None: English.
     language: str | None = None
+
+
+@dataclass(frozen=True)
+class KeyedRow:
+    """One row of a kind other than tips and broadcasts, to plan with `plan_keyed`: unique per
+    (chat, kind, ref), so planning it again (another replica, a restart) adds nothing."""
+
+    chat_id: int
+    kind: DeliveryKind
+    ref: str  # e.g. the scheduled moment "2026-12-07T06:00" (<= 64 characters)
+    due_at: datetime  # naive UTC
+    expire_at: datetime  # not sent after this (the catch-up window)
+    payload: str | None = None  # <= 255 characters, for the composer
 
 
 @dataclass(frozen=True)
@@ -199,6 +220,60 @@ async def plan_due(
     return PlanResult(len(new_rows), sum(p.skipped for p in plans), len(rows))
 
 
+async def plan_keyed(conn: AsyncConnection, rows: Sequence[KeyedRow]) -> int:
+    """Add outbox rows of the newer kinds inside the caller's transaction (so a planner writes
+    its own bookkeeping, e.g. a dose plan's next due time, atomically with the rows). A row whose
+    (chat, kind, ref) is already planned is left exactly as it is; returns how many were added."""
+    if not rows:
+        return 0
+    values = [
+        {
+            "chat_id": r.chat_id,
+            "kind": r.kind.value,
+            "ref": r.ref,
+            "payload": r.payload,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "due_at": r.due_at,
+            "expire_at": r.expire_at,
+        }
+        for r in rows
+    ]
+    stmt = (
+        upsert(conn)(deliveries)
+        .on_conflict_do_nothing(
+            index_elements=[deliveries.c.chat_id, deliveries.c.kind, deliveries.c.ref]
+        )
+        .returning(deliveries.c.id)
+    )
+    # One batched INSERT ... ON CONFLICT DO NOTHING RETURNING: only new rows come back.
+    return len((await conn.execute(stmt, values)).all())
+
+
+async def cancel_keyed(
+    conn: AsyncConnection,
+    chat_id: int,
+    kinds: Sequence[str],
+    now: datetime,
+    refs: Sequence[str] | None = None,
+) -> int:
+    """Cancel the open rows of `kinds` for one chat (only those with `refs`, if given), in the
+    caller's transaction; a row being sent right now is left to its sender."""
+    conditions = [
+        deliveries.c.chat_id == chat_id,
+        deliveries.c.kind.in_(list(kinds)),
+        deliveries.c.status.in_(OPEN),
+    ]
+    if refs is not None:
+        conditions.append(deliveries.c.ref.in_(list(refs)))
+    result = await conn.execute(
+        update(deliveries)
+        .where(*conditions)
+        .values(status=DeliveryStatus.CANCELLED, finished_at=now, lease_until=None)
+    )
+    return int(result.rowcount or 0)
+
+
 async def expire(engine: AsyncEngine, now: datetime) -> None:
     """Mark deliveries whose catch-up window has closed; `claim` never takes them either way.
     A row still leased to a process is left to it (its send may be under way, and only the
@@ -227,6 +302,9 @@ _CLAIMED_COLUMNS = (
     deliveries.c.local_date,
     deliveries.c.attempts,
     deliveries.c.expire_at,
+    deliveries.c.kind,
+    deliveries.c.ref,
+    deliveries.c.payload,
 )
 
 
@@ -251,19 +329,47 @@ def _subscriber_active() -> ColumnElement[bool]:
     )
 
 
+def _not_blocked() -> ColumnElement[bool]:
+    """The dose companion's rows need no subscription, only a chat that has not blocked the bot
+    (its own switches, /dose off and /forget, cancel its rows)."""
+    return ~(
+        select(subscribers.c.chat_id)
+        .where(subscribers.c.chat_id == deliveries.c.chat_id, subscribers.c.blocked.is_(True))
+        .exists()
+    )
+
+
+def _may_receive() -> ColumnElement[bool]:
+    """Who may be sent a row, by its kind (see delivery/kinds.py)."""
+    return or_(
+        and_(deliveries.c.kind.in_(sorted(SUBSCRIPTION_KINDS)), _subscriber_active()),
+        and_(deliveries.c.kind.in_(sorted(REMINDER_KINDS)), _not_blocked()),
+    )
+
+
 async def claim(
     engine: AsyncEngine, now: datetime, owner: str, limit: int, lease: timedelta
 ) -> list[ClaimedDelivery]:
     """Take up to `limit` deliveries that are due (new, retried, or abandoned by a process whose
-    lease ran out) and still inside their catch-up window: daily tips first, then broadcast rows,
-    so a long broadcast never holds the day's tips back."""
+    lease ran out) and still inside their catch-up window: dose reminders first, then daily
+    tips, then broadcast and quiz rows, so a long broadcast never holds the day's tips back and
+    nothing holds a reminder back."""
     pg = engine.dialect.name == "postgresql"
     async with engine.begin() as conn:
         ids: list[int] = []
-        # Tips are the rows with a local date (dose reminders will be too); each kind is walked
-        # with one query per status, in due order along an index on (status, due_at), stopping
-        # at what is still wanted however many rows a large broadcast has left pending.
-        for kind in (deliveries.c.local_date.isnot(None), deliveries.c.local_date.is_(None)):
+        # Reminders are rows with a `ref` and a reminder kind, tips the rows with a local date;
+        # each group is walked with one query per status, in due order along an index on
+        # (status, due_at) (partial ones for the first two), stopping at what is still wanted
+        # however many rows a large broadcast has left pending.
+        reminders = and_(
+            deliveries.c.ref.isnot(None), deliveries.c.kind.in_(sorted(REMINDER_KINDS))
+        )
+        groups = (
+            reminders,
+            deliveries.c.local_date.isnot(None),
+            and_(deliveries.c.local_date.is_(None), ~reminders),
+        )
+        for kind in groups:
             wanted = limit - len(ids)
             if wanted <= 0:
                 break
@@ -280,7 +386,7 @@ async def claim(
                         kind,
                         _claimable_now(status, now),
                         deliveries.c.expire_at > now,
-                        _subscriber_active(),
+                        _may_receive(),
                     )
                     .order_by(order)
                     .limit(wanted)
@@ -310,7 +416,7 @@ async def claim(
         )
         by_id = {row.id: ClaimedDelivery(*row) for row in claimed}
         if by_id:
-            # Two more queries per batch, not per tip: how each chat wants its messages (clinic
+            # A few more queries per batch, not per row: how each chat wants its messages (clinic
             # mode, /settings, its language) and, for a daily tip, the chat's profile.
             chats = {job.chat_id for job in by_id.values()}
             wishes = {
@@ -331,7 +437,18 @@ async def claim(
                     .where(subscribers.c.chat_id.in_(chats))
                 )
             }
-            tip_chats = {job.chat_id for job in by_id.values() if job.tip_id is not None}
+            unsubscribed = chats - set(wishes)
+            if unsubscribed:  # a dose companion without a subscription: only its language
+                for row in await conn.execute(
+                    select(
+                        language_choices.c.chat_id,
+                        literal(None).label("thread_id"),
+                        literal(False).label("quiet"),
+                        language_choices.c.language,
+                    ).where(language_choices.c.chat_id.in_(unsubscribed))
+                ):
+                    wishes[row.chat_id] = row
+            tip_chats = {job.chat_id for job in by_id.values() if job.kind == DeliveryKind.TIP}
             by_chat = {}
             if tip_chats:
                 found = await conn.execute(
@@ -342,7 +459,7 @@ async def claim(
                 id_: _with_wishes(job, wishes.get(job.chat_id), by_chat)
                 for id_, job in by_id.items()
             }
-    # Tips first, then broadcast rows, each in due order (the order they were chosen in).
+    # Reminders, tips, then the rest, each in due order (the order they were chosen in).
     return [by_id[id_] for id_ in ids if id_ in by_id]
 
 
@@ -355,7 +472,7 @@ def _with_wishes(
         thread_id=wish.thread_id if wish is not None else None,
         quiet=bool(wish.quiet) if wish is not None else False,
         language=wish.language if wish is not None else None,
-        profile=by_chat.get(job.chat_id) if job.tip_id else None,
+        profile=by_chat.get(job.chat_id) if job.kind == DeliveryKind.TIP else None,
     )
 
 
@@ -470,6 +587,7 @@ async def _queue_broadcast(
     broadcast_id = int(result.scalar_one())
     source = select(
         subscribers.c.chat_id,
+        literal(DeliveryKind.BROADCAST.value),
         literal(broadcast_id),
         literal(DeliveryStatus.PENDING.value),
         literal(0),
@@ -478,7 +596,8 @@ async def _queue_broadcast(
     ).where(subscribers.c.state == SubscriberState.ACTIVE, subscribers.c.blocked.is_(False))
     inserted = await conn.execute(
         insert(deliveries).from_select(
-            ["chat_id", "broadcast_id", "status", "attempts", "due_at", "expire_at"], source
+            ["chat_id", "kind", "broadcast_id", "status", "attempts", "due_at", "expire_at"],
+            source,
         )
     )
     recipients = int(inserted.rowcount or 0)
@@ -586,11 +705,20 @@ async def prune(engine: AsyncEngine, before: datetime, batch: int = PRUNE_BATCH)
     return total
 
 
-async def next_due(engine: AsyncEngine) -> datetime | None:
-    """When the next subscriber's tip falls due (the start of the `next_due_at` index)."""
+async def next_due(engine: AsyncEngine, now: datetime | None = None) -> datetime | None:
+    """When the next subscriber's tip falls due (the start of the `next_due_at` index) or, given
+    `now`, a row planned ahead (a follow-up, a "wait is over") becomes due, whichever is first."""
     async with engine.connect() as conn:
         value = await conn.scalar(select(func.min(subscribers.c.next_due_at)))
-    return value if isinstance(value, datetime) else None
+        ahead = None
+        if now is not None:
+            ahead = await conn.scalar(
+                select(func.min(deliveries.c.due_at)).where(
+                    deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.due_at > now
+                )
+            )
+    found = [v for v in (value, ahead) if isinstance(v, datetime)]
+    return min(found) if found else None
 
 
 async def oldest_due(engine: AsyncEngine, now: datetime) -> datetime | None:

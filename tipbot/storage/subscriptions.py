@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tipbot import subscriptions
+from tipbot.delivery.kinds import SUBSCRIPTION_KINDS
 from tipbot.delivery.rotation import new_seed
 from tipbot.storage.tables import (
     OPEN,
@@ -23,7 +24,10 @@ from tipbot.storage.tables import (
     broadcasts,
     chat_sources,
     deliveries,
+    dose_log,
+    dose_plans,
     profiles,
+    quiz_polls,
     subscribers,
     tip_votes,
 )
@@ -81,11 +85,21 @@ async def _lock(conn: AsyncConnection, chat_id: int) -> Subscriber | None:
     return _row(row) if row else None
 
 
-async def cancel_open(conn: AsyncConnection, chat_ids: list[int], now: datetime) -> int:
-    """Cancel the deliveries of `chat_ids` that could still be sent (tips and broadcasts)."""
+async def cancel_open(
+    conn: AsyncConnection,
+    chat_ids: list[int],
+    now: datetime,
+    kinds: frozenset[str] | None = None,
+) -> int:
+    """Cancel the deliveries of `chat_ids` that could still be sent: of `kinds` only (a pause
+    or a stop cancels what follows the subscription, not the dose companion's reminders), or
+    every kind (a chat that blocked the bot)."""
+    conditions = [deliveries.c.chat_id.in_(chat_ids), deliveries.c.status.in_(OPEN)]
+    if kinds is not None:
+        conditions.append(deliveries.c.kind.in_(sorted(kinds)))
     result = await conn.execute(
         update(deliveries)
-        .where(deliveries.c.chat_id.in_(chat_ids), deliveries.c.status.in_(OPEN))
+        .where(*conditions)
         .values(status=DeliveryStatus.CANCELLED, finished_at=now, lease_until=None)
     )
     return int(result.rowcount or 0)
@@ -176,7 +190,9 @@ async def change(engine: AsyncEngine, chat_id: int, now: datetime, rule: Rule) -
             )
         )
         if not after.receiving:
-            await cancel_open(conn, [chat_id], now)
+            # Blocked: nothing can reach the chat. Paused or stopped: only the tips stop; the
+            # dose companion has its own switches (/dose off, and /pause asks about it).
+            await cancel_open(conn, [chat_id], now, None if after.blocked else SUBSCRIPTION_KINDS)
     return Change(before, after)
 
 
@@ -193,12 +209,15 @@ async def forget(engine: AsyncEngine, chat_id: int) -> int:
             await conn.execute(delete(deliveries).where(deliveries.c.chat_id == chat_id))
         ).rowcount
         gone += (await conn.execute(delete(profiles).where(profiles.c.chat_id == chat_id))).rowcount
+        for health in (dose_plans, dose_log):  # the dose companion's plan and log (issue 11)
+            gone += (await conn.execute(delete(health).where(health.c.chat_id == chat_id))).rowcount
         gone += (
             await conn.execute(
                 delete(broadcast_drafts).where(broadcast_drafts.c.created_by == chat_id)
             )
         ).rowcount
-        for table in (chat_sources, tip_votes):  # where they came from, their 👍 / 👎
+        # Where they came from, their 👍 / 👎, their quiz polls and answers.
+        for table in (chat_sources, tip_votes, quiz_polls):
             gone += (await conn.execute(delete(table).where(table.c.chat_id == chat_id))).rowcount
         # Announcements an admin wrote stay for the other recipients, without their author.
         gone += (
@@ -271,6 +290,7 @@ async def move_chat(engine: AsyncEngine, old_chat_id: int, new_chat_id: int) -> 
                 or_(
                     theirs.c.local_date == deliveries.c.local_date,
                     theirs.c.broadcast_id == deliveries.c.broadcast_id,
+                    and_(theirs.c.kind == deliveries.c.kind, theirs.c.ref == deliveries.c.ref),
                 ),
             )
             .exists()

@@ -50,6 +50,19 @@ class DeliveryStatus(StrEnum):
     CANCELLED = "cancelled"  # the user paused, unsubscribed or blocked the bot before it went
 
 
+class DeliveryKind(StrEnum):
+    """What a delivery row is (migration 7). The kind picks the composer's handler, the send's
+    budget priority and which chats may receive it; see `tipbot.delivery.kinds`."""
+
+    TIP = "tip"  # the daily tip: `local_date` + `tip_id`, unique per chat and local date
+    BROADCAST = "broadcast"  # an announcement: `broadcast_id`, unique per chat and broadcast
+    DOSE = "dose"  # a dose reminder (issue 11); `ref`: the scheduled moment
+    DOSE_FOLLOWUP = "dose_followup"  # the one gentle follow-up an hour after an unanswered one
+    DOSE_WAIT = "dose_wait"  # "the wait is over": breakfast, calcium, magnesium now
+    APPOINTMENT = "appointment"  # a week before a denosumab or zoledronic acid appointment
+    QUIZ = "quiz"  # the weekly quiz poll (sent with sendPoll)
+
+
 #: Statuses after which a row never changes again (it gets `finished_at`, and is pruned later).
 FINAL = (
     DeliveryStatus.SENT,
@@ -91,6 +104,10 @@ subscribers = Table(
     Column("thread_id", BigInteger, nullable=True),
     # Send the daily tip without a notification sound (/settings; migration 4).
     Column("quiet", Boolean, nullable=False, default=False, server_default=false()),
+    # The weekly quiz poll (/settings, opt-in, private chats only), and the ISO week
+    # ("2026-W49", the chat's local week) of the last one planned: one a week (migration 8).
+    Column("quiz_weekly", Boolean, nullable=False, default=False, server_default=false()),
+    Column("quiz_week", String(8), nullable=True),
     Index("ix_subscribers_next_due_at", "next_due_at"),
 )
 
@@ -104,6 +121,22 @@ chat_sources = Table(
     Column("code", String(64), nullable=False),
     Column("first_seen_at", DateTime, nullable=False),
     Index("ix_chat_sources_code", "code"),
+)
+
+#: One quiz poll sent to a private chat (by /quiz or the weekly quiz): Telegram reports an answer
+#: by poll id alone, so the poll id leads to the chat and the question; the answer is kept only as
+#: right or wrong, for the user's own streak in /status. Deleted by /forget (migration 8).
+quiz_polls = Table(
+    "quiz_polls",
+    metadata,
+    Column("poll_id", String(64), primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("question_id", String(64), nullable=False),
+    Column("correct_option", SmallInteger, nullable=False),
+    Column("sent_at", DateTime, nullable=False),
+    Column("answered_at", DateTime, nullable=True),
+    Column("correct", Boolean, nullable=True),
+    Index("ix_quiz_polls_chat", "chat_id", "sent_at"),
 )
 
 #: A chat's 👍 (+1) or 👎 (-1) on one tip; changeable, one per (chat, tip), no text (migration 4).
@@ -134,6 +167,13 @@ deliveries = Table(
     Column("local_date", Date, nullable=True),  # set for daily tips
     Column("broadcast_id", BigInteger, nullable=True),  # set for announcements
     Column("tip_id", String(64), nullable=True),
+    # What the row is (DeliveryKind; migration 7). Rows from before are tips or broadcasts.
+    Column("kind", String(16), nullable=False, default="tip", server_default="tip"),
+    # For kinds other than tips and broadcasts: the key that makes the row unique within its
+    # chat and kind (e.g. the scheduled moment of a dose, a quiz's ISO week), and a short
+    # kind-specific value the composer needs (e.g. a medicine id, a question id).
+    Column("ref", String(64), nullable=True),
+    Column("payload", String(255), nullable=True),
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("due_at", DateTime, nullable=False),
@@ -149,6 +189,8 @@ deliveries = Table(
     # The exactly-once guarantees: one tip per subscriber and local date, one copy of a broadcast.
     UniqueConstraint("chat_id", "local_date", name="uq_deliveries_chat_date"),
     UniqueConstraint("chat_id", "broadcast_id", name="uq_deliveries_chat_broadcast"),
+    # ...and one row per (chat, kind, ref) for the other kinds: a dose is planned exactly once.
+    UniqueConstraint("chat_id", "kind", "ref", name="uq_deliveries_chat_kind_ref"),
     Index("ix_deliveries_status_due", "status", "due_at"),
     # /stats and pruning: one range of finished rows per final status (migration 3).
     Index("ix_deliveries_status_finished", "status", "finished_at"),
@@ -166,6 +208,16 @@ ix_tips_due = Index(
     deliveries.c.due_at,
     sqlite_where=deliveries.c.local_date.isnot(None),
     postgresql_where=deliveries.c.local_date.isnot(None),
+)
+
+#: Claims take the other kinds (reminders, quizzes: the rows with a `ref`) before tips; a
+#: partial index keeps that walk as short as the few such rows (migration 7).
+ix_keyed_due = Index(
+    "ix_deliveries_keyed_due",
+    deliveries.c.status,
+    deliveries.c.due_at,
+    sqlite_where=deliveries.c.ref.isnot(None),
+    postgresql_where=deliveries.c.ref.isnot(None),
 )
 
 #: Roles a process announces in `processes`; the delivery role splits the bot's send rate.
@@ -203,6 +255,46 @@ profiles = Table(
     Column("medicine", String(64), nullable=True),  # a tips/doses.yaml id, or "none"
     Column("kidney", String(8), nullable=True),  # Kidney: yes, no, unsure
     Column("diet", String(16), nullable=True),  # Diet: vegetarian, vegan, no-dairy, none
+)
+
+#: The dose companion's plan (issue 11): one row per chat, the schedule as the person gave it
+#: (`companion.doses.DoseSchedule`) and the next reminder due. Health data: shown by /dose and
+#: /mydata, deleted by /dose off and /forget, never logged (migration 7).
+dose_plans = Table(
+    "dose_plans",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("medicine", String(64), nullable=False),  # a tips/doses.yaml id
+    Column("repeat", String(16), nullable=False),  # companion.doses.Repeat
+    Column("minute", Integer, nullable=False),  # minutes after local midnight
+    Column("tz", String(64), nullable=False),
+    Column("weekday", SmallInteger, nullable=True),  # Monday = 0
+    Column("month_day", SmallInteger, nullable=True),  # 1-28
+    Column("last_day", Boolean, nullable=False, default=False, server_default=false()),
+    Column("every_days", Integer, nullable=True),
+    Column("anchor", Date, nullable=True),  # every-N-days start; the next appointment
+    # The next reminder (naive UTC); NULL while paused, so the planner's index only holds plans
+    # that can be due.
+    Column("next_due_at", DateTime, nullable=True),
+    Column("paused", Boolean, nullable=False, default=False, server_default=false()),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_dose_plans_next_due_at", "next_due_at"),
+)
+
+#: The dose log (issue 11): one row per scheduled dose, what happened to it
+#: (`companion.history.DoseState`). Kept by /dose off (the person's own record, for /history and
+#: the doctor); deleted by /forget. Health data, never logged (migration 7).
+dose_log = Table(
+    "dose_log",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("scheduled_at", DateTime, primary_key=True),  # the dose's moment, naive UTC
+    Column("medicine", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("tz", String(64), nullable=False),  # the zone of the plan at the time
+    Column("snoozes", SmallInteger, nullable=False, default=0, server_default="0"),
+    Column("answered_at", DateTime, nullable=True),  # the last press
 )
 
 #: The pre-Alembic migration record (0.1.0); read only to adopt such a database (see db.py).
