@@ -22,7 +22,7 @@ async def chat(bank: Bank, text: str) -> tuple[str, int]:
 async def test_piped_commands_are_answered_as_plain_text(bank: Bank) -> None:
     out, status = await chat(bank, "/foods\n/interactions Fosamax\n")
     assert status == 0
-    assert "• Pumpkin seeds, roasted, 1 oz: 156 mg (37% DV)" in out
+    assert "• Pumpkin seeds, roasted, 1 oz (28.35 g): 156 mg (37% DV)" in out
     assert "<b>" not in out and "&amp;" not in out
     assert "(https://ods.od.nih.gov/factsheets/Magnesium-HealthProfessional/)" in out
     assert "Fosamax (alendronate) belongs to: Oral bisphosphonates" in out

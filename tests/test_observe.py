@@ -163,3 +163,31 @@ async def test_no_profile_answer_in_debug_logs_or_metrics(
     for answer in ("breastfeeding", "ibandronate", "unsure", "vegan", "71+", "'uk'"):
         assert answer not in err.casefold(), answer
         assert answer not in metrics.casefold(), answer
+
+
+async def test_no_dose_plan_or_log_in_debug_logs_or_metrics(
+    sqlite_url: str, bank: Bank, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The dose plan and log are health data (issue 11): setting them up, showing and stopping
+    them logs none of it."""
+    from prometheus_client import generate_latest
+
+    setup_logging("DEBUG", "text", [TOKEN])
+    async with FakeBotApi(token=TOKEN, per_chat_rate=None) as fake:
+        runner = Runner(bot_settings(fake, sqlite_url), bank)
+        await runner.start()
+        try:
+            user = User(fake, 31339)
+            await user.send("/dose risedronate monthly 15 08:00 Europe/Madrid")
+            await user.send("/dose")
+            await user.send("/mydata")
+            await user.send("/history")
+            await user.send("/dose off")
+            metrics = generate_latest(runner.services.metrics.registry).decode()
+        finally:
+            await runner.stop()
+    err = capfd.readouterr().err
+    assert "dose" in err  # the command's name is logged, so logging was on
+    for secret in ("risedronate", "actonel", "monthly", "europe/madrid"):
+        assert secret not in err.casefold(), secret
+        assert secret not in metrics.casefold(), secret

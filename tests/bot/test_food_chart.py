@@ -29,7 +29,7 @@ async def test_two_users_one_upload_then_file_id(
     # The photo comes first, with the chart described in words for screen readers.
     assert photo_ada.message_id < list_ada.message_id
     assert "Chart: magnesium in one serving" in photo_ada.plain_caption
-    assert "Pumpkin seeds, roasted, 1 oz: 156 mg" in photo_ada.plain_caption
+    assert "Pumpkin seeds, roasted, 1 oz (28.35 g): 156 mg" in photo_ada.plain_caption
     assert list_bob.plain.startswith("The 10 foods richest in magnesium")
 
 

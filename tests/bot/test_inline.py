@@ -28,7 +28,7 @@ async def ask(fake: FakeBotApi, query: str) -> InlineAnswer:
 @pytest.mark.parametrize(
     ("query", "card_id", "expected"),
     [
-        ("almonds", "food:almonds-dry-roasted", "80 mg of magnesium in 1 oz"),
+        ("almonds", "food:almonds-dry-roasted", "80 mg of magnesium in 1 oz (28.35 g)"),
         ("alendronate", "ix:bisphosphonates", "Timing:"),
         ("citrate", "form:citrate", "elemental magnesium"),
     ],

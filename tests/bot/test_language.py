@@ -71,7 +71,7 @@ async def test_reference_screens_have_translated_labels(
     runner: Runner, fake_api: FakeBotApi, bank: Bank, lang: str
 ) -> None:
     """/foods, /forms, /interactions, /sources: the bot's own words are translated; the bank's
-    tables (foods, forms, interactions) are English until their translation files exist."""
+    tables are in the reader's language too (tests/bot/test_table_language.py)."""
     user = speaker(fake_api, lang)
     t = Translator(lang)
     [foods] = await user.send("/foods")

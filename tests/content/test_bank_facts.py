@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,34 @@ FACT_FOODS: list[dict[str, Any]] = FACTS["foods"]["items"] if FACTS else []
 ODS_FOODS = [row for row in FACT_FOODS if row["source"] == "ods_hp"]
 
 
+#: US measures and their metric equivalents: ounces of weight in grams (1 oz = 28.35 g), cups and
+#: tablespoons in millilitres as US food labels count them (21 CFR 101.9(b)(5)(viii)).
+_GRAMS_PER_OZ = 28.35
+_ML_PER_MEASURE = {"cup": 240, "tablespoon": 15}
+
+
+def metric_serving(serving: str) -> str:
+    """The ODS serving with its metric equivalent added, as foods.yaml must show it."""
+    amount, _, unit = serving.partition(" ")
+    quantity = float(Fraction(amount))
+    if unit == "oz":
+        grams = _GRAMS_PER_OZ * quantity
+        shown = f"{grams:.2f}" if quantity == 1 else f"{round(grams)}"
+        return f"{serving} ({shown} g)"
+    measure = unit.removesuffix("s")
+    if measure in _ML_PER_MEASURE:
+        return f"{serving} ({round(_ML_PER_MEASURE[measure] * quantity)} ml)"
+    return serving  # a count ("1 medium", "1 slice") needs no conversion
+
+
+def test_metric_serving_converts_us_measures() -> None:
+    assert metric_serving("1 oz") == "1 oz (28.35 g)"
+    assert metric_serving("3.5 oz") == "3.5 oz (99 g)"
+    assert metric_serving("1/4 cup") == "1/4 cup (60 ml)"
+    assert metric_serving("2 tablespoons") == "2 tablespoons (30 ml)"
+    assert metric_serving("1 medium") == "1 medium"
+
+
 @pytest.mark.parametrize("row", _params(ODS_FOODS, [_slug(r["food"]) for r in ODS_FOODS]))
 def test_ods_food_row_appears_in_foods_yaml_with_same_serving_mg_and_pct_dv(
     bank: Bank, row: dict[str, Any]
@@ -104,7 +133,7 @@ def test_ods_food_row_appears_in_foods_yaml_with_same_serving_mg_and_pct_dv(
         f"{row['food']!r}: expected exactly one row in foods.yaml, found {len(matches)}"
     )
     item = matches[0]
-    assert item.serving == row["serving"]
+    assert item.serving == metric_serving(row["serving"])
     assert item.mg == row["mg"]
     assert item.pct_dv == row["pct_dv"]
     assert item.source == "ods_hp"

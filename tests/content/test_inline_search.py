@@ -32,7 +32,9 @@ def test_every_card_is_valid_short_unique_and_carries_the_disclaimer(
 def test_a_food_card_gives_magnesium_per_serving(index: InlineIndex) -> None:
     [card] = index.search("almonds")
     assert card.title == "Almonds, dry roasted"
-    assert "80 mg of magnesium in 1 oz (19% of the Daily Value)" in visible_text(card.text)
+    assert "80 mg of magnesium in 1 oz (28.35 g) (19% of the Daily Value)" in visible_text(
+        card.text
+    )
 
 
 def test_a_form_card_gives_its_summary(index: InlineIndex) -> None:

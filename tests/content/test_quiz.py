@@ -125,8 +125,12 @@ def test_too_few_questions(bank_copy: Path) -> None:
     path = bank_copy / "quiz.yaml"
     text = path.read_text()
     path.write_text(text[: text.index("  - id: rda-women\n")])  # three questions left
-    [problem] = problems_in(bank_copy)
+    problems = problems_in(bank_copy)
+    [problem] = [p for p in problems if "/locales/" not in p]
     assert problem.endswith("the quiz has 3 questions; at least 30 needed")
+    # The removed questions' translations are now extra entries, each an error at its line.
+    extra = [p for p in problems if "/locales/" in p]
+    assert len(extra) == 3 * 35 and all("unknown quiz id" in p for p in extra), extra[:3]
 
 
 def test_duplicate_question_id(bank_copy: Path) -> None:

@@ -75,7 +75,7 @@ def test_intake_labels_us_values_and_shows_european_ones_beside_them(bank: Bank)
 
 def test_intake_shows_the_uk_value_for_its_ages(bank: Bank) -> None:
     page = _intake_page(bank, 40, "male")
-    assert "UK reference nutrient intake: <b>300 mg</b> a day" in page
+    assert "UK reference nutrient intake (adults 19 to 64): <b>300 mg</b> a day" in page
     assert "EFSA adequate intake (EU): <b>350 mg</b> a day" in page
 
 
@@ -133,7 +133,7 @@ def test_intake_with_the_eu_region_shows_eu_values_first_and_keeps_the_others(ba
     eu, us, uk = (
         page.index("<i>EU reference values</i>"),
         page.index("<i>US/Canadian reference values</i>"),
-        page.index("UK reference nutrient intake: <b>270 mg</b>"),
+        page.index("UK reference nutrient intake (adults 19 to 64): <b>270 mg</b>"),
     )
     assert eu < us < uk
     assert page.index("EFSA adequate intake (EU): <b>300 mg</b>") < us

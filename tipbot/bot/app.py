@@ -319,7 +319,8 @@ def register_kinds(services: Services, composer: Composer) -> list[Planner]:
     its planners, which the delivery loop runs beside the daily tips' planning (see
     tipbot/delivery/kinds.py). One line per feature keeps merges simple."""
     planners: list[Planner] = []
-    dose_messages = doses.DoseMessages(services.bank, services.engine)  # issue 11
+    # Dose reminders (issue 11), their label rules in the reader's language.
+    dose_messages = doses.DoseMessages(services.bank, services.engine, services.translations)
     dose_messages.register(composer)
     planners.append(dose_messages)
     # The weekly quiz (issue 13): one quiz poll a week to each opted-in private chat.
@@ -328,6 +329,7 @@ def register_kinds(services: Services, composer: Composer) -> list[Planner]:
         services.engine,
         timedelta(hours=services.settings.catchup_hours),
         services.clock,
+        services.translations,
     )
     composer.register(DeliveryKind.QUIZ, weekly.compose)
     composer.on_poll_sent(DeliveryKind.QUIZ, weekly.sent)

@@ -30,7 +30,7 @@ async def send_food_chart(update: Update, svc: Services, t: Translator = ENGLISH
     chat = update.effective_chat
     if chat is None:
         return
-    table = svc.bank.foods
+    table = svc.translations.bank_for(t.language).foods  # names and servings in the language
     reference = Reference(table.daily_value_mg, t.gettext(messages.CHART_REFERENCE_DV))
     try:
         chart = await asyncio.to_thread(render_chart, table, reference, svc.chart_dir, t.language)

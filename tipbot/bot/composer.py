@@ -86,7 +86,7 @@ class Composer:
     def _tip(self, tip_id: str, language: str, *, kidney: bool) -> Message | None:
         """A tip in `language` (whole, or the English tip), with the kidney caution for a profile
         with kidney disease (yes or not sure) when the tip mentions supplements. The caution is
-        the bank's English text until the bank's tables are translated: shown, never dropped."""
+        the bank's, in `language` when translated (else English): shown, never dropped."""
         key = (tip_id, language, kidney)
         if key not in self._tips:
             tip = self.bank.tip(tip_id)
@@ -95,7 +95,7 @@ class Composer:
             t = Translator(language)
             shown = self._translations.tip(language, tip)  # the English tip if not translated
             tags = frozenset({AudienceTag.KIDNEY}) if kidney else frozenset()
-            caution = kidney_caution(self.bank, tip, tags)
+            caution = kidney_caution(self._translations.bank_for(language), tip, tags)
             self._tips[key] = (
                 render.tip(self.bank, shown, t, caution),
                 keyboards.daily_tip(t, tip.id),

@@ -43,6 +43,7 @@ from tipbot.companion.history import DoseState, Press
 from tipbot.content import render_doses
 from tipbot.content.models import Bank, DoseRule, Timing
 from tipbot.content.render import esc
+from tipbot.content.translations import Translations
 from tipbot.delivery.dose_planning import parse_key
 from tipbot.delivery.kinds import Skip
 from tipbot.delivery.schedule import as_aware, format_minute, local_date_of, tz_from_key
@@ -101,10 +102,16 @@ class DoseMessages:
     skipped, or a "wait is over" for a dose no longer taken (the press was corrected), is not
     sent but recorded as cancelled."""
 
-    def __init__(self, bank: Bank, engine: AsyncEngine) -> None:
+    def __init__(self, bank: Bank, engine: AsyncEngine, translations: Translations) -> None:
         self.bank = bank
         self._engine = engine
+        self._translations = translations
         self._rules = {rule.id: rule for rule in bank.doses}
+
+    def _rule(self, rule_id: str, t: Translator) -> DoseRule | None:
+        """The label rule in the reader's language (the English rule where not translated)."""
+        rule = self._rules.get(rule_id)
+        return None if rule is None else self._translations.dose_rule_text(rule, t.language)
 
     def register(self, composer: Composer) -> None:
         composer.register(DeliveryKind.DOSE, self.reminder)
@@ -131,7 +138,8 @@ class DoseMessages:
         return await self._reminder(job, follow_up=True)
 
     async def _reminder(self, job: ClaimedDelivery, *, follow_up: bool) -> Outgoing | None:
-        rule = self._rules.get(job.payload or "")
+        t = _language(job)
+        rule = self._rule(job.payload or "", t)
         key = (job.ref or "")[:12]
         at = parse_key(key)
         if rule is None or at is None:
@@ -142,24 +150,24 @@ class DoseMessages:
         state, zone = found
         if state in (DoseState.TAKEN, DoseState.SKIPPED):
             return Skip(f"already {state.value}")
-        t = _language(job)
         text = render_doses.reminder(self.bank, rule, at, zone, t, follow_up=follow_up)
         return text, reminder_keyboard(key, t)
 
     async def wait(self, job: ClaimedDelivery) -> Outgoing | None:
         medicine, _, kind = (job.payload or "").partition(":")
-        rule = self._rules.get(medicine)
+        t = _language(job)
+        rule = self._rule(medicine, t)
         at = parse_key((job.ref or "")[:12])
         if rule is None or at is None or kind not in AfterTaken.__members__.values():
             return None
         found = await store.dose_state(self._engine, job.chat_id, at)
         if found is None or found[0] is not DoseState.TAKEN:
             return Skip("the dose is not logged as taken any more")
-        t = _language(job)
         return render_doses.wait_over(rule, AfterTaken(kind), t), keyboards.plain(t)
 
     async def appointment(self, job: ClaimedDelivery) -> Outgoing | None:
-        rule = self._rules.get(job.payload or "")
+        t = _language(job)
+        rule = self._rule(job.payload or "", t)
         plan = await store.get_plan(self._engine, job.chat_id)
         if rule is None:
             return None
@@ -169,7 +177,6 @@ class DoseMessages:
             day = datetime.strptime(job.ref or "", "%Y-%m-%d").date()
         except ValueError:
             return None
-        t = _language(job)
         text = render_doses.appointment(self.bank, rule, plan.schedule.repeat, day, t)
         return text, keyboards.plain(t)
 

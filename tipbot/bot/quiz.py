@@ -28,7 +28,9 @@ from tipbot.bot.replies import answer
 from tipbot.bot.services import services
 from tipbot.content.models import Bank
 from tipbot.content.quiz import as_poll, choose, weekly_choice
+from tipbot.content.translations import Translations
 from tipbot.delivery import kinds, quiz_week
+from tipbot.i18n import DEFAULT
 from tipbot.storage import quiz as store
 from tipbot.storage.deliveries import ClaimedDelivery, KeyedRow, plan_keyed
 from tipbot.storage.tables import DeliveryKind
@@ -48,7 +50,8 @@ async def quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer(update, t.gettext(messages.QUIZ_PRIVATE_ONLY), keyboards.plain(t))
         return
     svc = services(context)
-    questions = svc.bank.quiz
+    # The questions in the reader's language; one not translated yet is asked in English, whole.
+    questions = svc.translations.bank_for(t.language).quiz
     if not questions:
         await answer(update, t.gettext(messages.QUIZ_EMPTY), keyboards.plain(t))
         return
@@ -100,8 +103,10 @@ class WeeklyQuiz:
         engine: AsyncEngine,
         catchup: timedelta,
         clock: Callable[[], datetime],
+        translations: Translations,
     ) -> None:
         self.bank = bank
+        self._translations = translations
         self._engine = engine
         self._catchup = catchup
         self._clock = clock
@@ -149,8 +154,10 @@ class WeeklyQuiz:
         return min(times, default=None)
 
     async def compose(self, job: ClaimedDelivery) -> kinds.Poll | None:
-        """The planned question as a quiz poll; None when the bank no longer has it."""
-        question = next((q for q in self.bank.quiz if q.id == job.payload), None)
+        """The planned question as a quiz poll in the chat's language (the English question,
+        whole, where not translated); None when the bank no longer has it."""
+        shown = self._translations.bank_for(job.language or DEFAULT)
+        question = next((q for q in shown.quiz if q.id == job.payload), None)
         if question is None:
             return None
         poll = as_poll(question)

@@ -22,7 +22,7 @@ from tipbot.bot.services import services
 from tipbot.bot.start_codes import remember_start_code
 from tipbot.companion.profile import Profile, intake_person
 from tipbot.content import intake as intake_domain
-from tipbot.content import render
+from tipbot.content import render, table_texts
 from tipbot.content import screens as content_screens
 from tipbot.content.models import FoodGroup
 from tipbot.i18n import Translator
@@ -86,21 +86,22 @@ async def forms(update: Update, context: Context) -> None:
 async def interactions(update: Update, context: Context) -> None:
     svc = services(context)
     t = await translator_for(update, context)
+    bank = screens.bank_for(context, t)
     args = command_args(context)
     if not args:
         await screens.show(update, context, "ix", t=t)
         return
     query = " ".join(args)
-    result = svc.medicines.lookup(query)
+    result = table_texts.lookup_in(bank, svc.medicines.lookup(query))
     if not result.matches:
-        pages = render.interaction_lookup(svc.bank, query, result, t)
+        pages = render.interaction_lookup(bank, query, result, t)
         await answer(update, pages, keyboards.interaction_back(t))
         return
     for match in result.matches:  # each class the name belongs to, as its own answer
         asked = match.name if match.name.casefold() != match.generic.casefold() else None
         label = f"{match.name} ({match.generic})" if asked else match.name
-        parts = render.interaction_parts(svc.bank, match.interaction, label, t)
-        first = content_screens.paged(svc.bank, *parts, t)
+        parts = render.interaction_parts(bank, match.interaction, label, t)
+        first = content_screens.paged(bank, *parts, t)
         await screens.show(update, context, f"ix.{match.interaction.id}", first=first, t=t)
 
 
@@ -109,7 +110,6 @@ async def sources(update: Update, context: Context) -> None:
 
 
 async def intake(update: Update, context: Context) -> None:
-    svc = services(context)
     t = await translator_for(update, context)
     args = command_args(context)
     profile = await _profile(update, context)
@@ -121,7 +121,8 @@ async def intake(update: Update, context: Context) -> None:
     try:
         person = intake_domain.parse_person(" ".join(args)) if args else from_profile
         assert person is not None  # given, or from the profile
-        result = intake_domain.answer(svc.bank.intakes, person)
+        bank = screens.bank_for(context, t)
+        result = intake_domain.answer(bank.intakes, person)
     except intake_domain.IntakeInputError as exc:
         usage = t.gettext(messages.INTAKE_USAGE)
         await answer(update, f"{render.esc(str(exc)).capitalize()}.\n{usage}", keyboards.plain(t))
@@ -130,10 +131,10 @@ async def intake(update: Update, context: Context) -> None:
     if not args and profile is not None and profile.sex and profile.age_band:
         sex = t.gettext(messages.PROFILE_ANSWERS["sex"][profile.sex.value]).lower()
         who = f"{sex}, {profile.age_band.value}"
-    paragraphs, cited = render.intake_parts(svc.bank, result, t, region, who)
-    if who is not None:
-        paragraphs.append(t.gettext(messages.INTAKE_FROM_PROFILE))
-    first = content_screens.paged(svc.bank, paragraphs, cited, t)
+    paragraphs, cited = render.intake_parts(bank, result, t, region, who)
+    if who is not None:  # right under the values, on the first screen
+        paragraphs.insert(1, t.gettext(messages.INTAKE_FROM_PROFILE))
+    first = content_screens.paged(bank, paragraphs, cited, t)
     key = content_screens.intake_key(person)
     await screens.show(update, context, key, first=first, t=t)
 
@@ -179,16 +180,16 @@ async def food_group(update: Update, context: Context) -> None:
 
 async def interaction_class(update: Update, context: Context) -> None:
     """`ix:<class id>`: one interaction class."""
-    bank = services(context).bank
     t = await translator_for(update, context)
+    bank = screens.bank_for(context, t)
     cls = next((c for c in bank.interactions.classes if c.id == callback_part(update, 1)), None)
     await screens.show(update, context, f"ix.{cls.id}" if cls else "ix", t=t)
 
 
 async def intake_button(update: Update, context: Context) -> None:
     """`in:s:<kind>` asks the age band; `in:a:<kind>:<age>` answers."""
-    bank = services(context).bank
     t = await translator_for(update, context)
+    bank = screens.bank_for(context, t)
     step, kind = callback_part(update, 1), callback_part(update, 2)
     try:
         sex, stage = intake_domain.sex_and_stage(kind)

@@ -17,7 +17,7 @@ from tipbot.bot import keyboards
 from tipbot.bot.language import translator_for
 from tipbot.bot.replies import answer, callback_part
 from tipbot.bot.services import services
-from tipbot.content.models import FoodGroup
+from tipbot.content.models import Bank, FoodGroup
 from tipbot.content.screens import KEY_SEP, Reply, reply_for, source_screens
 from tipbot.i18n import Translator
 from tipbot.storage import profiles
@@ -35,9 +35,15 @@ async def region_of(update: Update, context: Context) -> str | None:
     return profile.region.value if profile is not None and profile.region is not None else None
 
 
+def bank_for(context: Context, t: Translator) -> Bank:
+    """The bank with its tables in the reader's language (an entry not translated yet stays
+    English, alone)."""
+    return services(context).translations.bank_for(t.language)
+
+
 def rows_for(answer_key: str, t: Translator, context: Context) -> Rows:
     """The buttons an answer carries besides paging and sources."""
-    bank = services(context).bank
+    bank = bank_for(context, t)
     kind, _, rest = answer_key.partition(KEY_SEP)
     if kind == "foods":
         if rest == "every":
@@ -71,7 +77,7 @@ async def show(
     rendered, e.g. with the medicine name the user typed), with its buttons."""
     t = t or await translator_for(update, context)
     reply = first or reply_for(
-        services(context).bank, answer_key, t, await region_of(update, context)
+        bank_for(context, t), answer_key, t, await region_of(update, context)
     )
     if reply is None:  # an old button for something no longer in the bank
         if update.callback_query is not None:
@@ -102,7 +108,7 @@ async def sources_button(update: Update, context: Context) -> None:
     """`src:<answer key>`: that answer's sources, in new messages under it (the answer stays
     on screen to read them against)."""
     t = await translator_for(update, context)
-    bank = services(context).bank
+    bank = bank_for(context, t)
     reply = reply_for(bank, callback_part(update, 1, 1), t, await region_of(update, context))
     if reply is None or not reply.sources:
         if update.callback_query is not None:

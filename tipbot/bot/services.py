@@ -80,7 +80,8 @@ class Services:
         if language == DEFAULT:
             return self.inline
         if language not in self.inline_translated:
-            self.inline_translated[language] = InlineIndex(self.bank, Translator(language))
+            bank = self.translations.bank_for(language)  # the cards' text in the language
+            self.inline_translated[language] = InlineIndex(bank, Translator(language), self.bank)
         return self.inline_translated[language]
 
 

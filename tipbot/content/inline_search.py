@@ -116,10 +116,11 @@ def interaction_card(bank: Bank, cls: InteractionClass, t: Translator = ENGLISH)
 class InlineIndex:
     """Every card rendered once, in the bank's order (foods richest first), ready to match.
 
-    One index per language (the cards' labels are translated; the bank's text is not yet).
+    One index per language, built from the bank in that language (`Translations.bank_for`): the
+    labels and the bank's text are the reader's; a medicine's English names still find its card.
     """
 
-    def __init__(self, bank: Bank, t: Translator = ENGLISH) -> None:
+    def __init__(self, bank: Bank, t: Translator = ENGLISH, english: Bank | None = None) -> None:
         foods = sorted(bank.foods.items, key=lambda f: -f.mg)
         self._foods = [food_card(bank, f, t) for f in foods]
         self._forms = {f.id: form_card(bank, f, t) for f in bank.forms}
@@ -129,7 +130,9 @@ class InlineIndex:
             *self._forms.values(),
             *self._classes.values(),
         )
-        self._medicines = MedicineIndex(bank.interactions)
+        # People type the names on their pill box, brands and English generics: the look-up
+        # reads the English bank's names (`english`) even when the cards are translated.
+        self._medicines = MedicineIndex((english or bank).interactions)
         featured = [
             *list(self._classes.values())[:1],
             *self._foods[:FEATURED_FOODS],

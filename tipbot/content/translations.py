@@ -1,7 +1,9 @@
 """The tip bank in other languages: loading `tips/locales/<lang>/*.yaml` and checking it is safe.
 
 A translation is data beside the English, keyed by the same ids and holding only the translated
-text; ids, sources and evidence levels stay in the English bank. Each entry records
+text: the tips (`tips.yaml`) and the tables (`foods.yaml`, `forms.yaml`, `interactions.yaml`,
+`intakes.yaml`, `quiz.yaml`, `doses.yaml`; which fields are text is in `table_texts`); ids,
+numbers, sources and evidence levels stay in the English bank. Each entry records
 `english_hash` of the English it was translated from, so an entry whose English changed since
 ("stale") is never shown: the English is sent instead, for that tip alone, and nothing is ever
 sent half-translated.
@@ -26,15 +28,29 @@ from typing import Any
 
 import yaml
 
+from tipbot.content import table_texts
 from tipbot.content.loader import BankError, LoadedBank, Problem, _display, _parse
-from tipbot.content.models import TIP_MAX_CHARS, Bank, Tip
+from tipbot.content.models import (
+    QUIZ_EXPLANATION_MAX,
+    QUIZ_OPTION_MAX,
+    QUIZ_QUESTION_MAX,
+    TIP_MAX_CHARS,
+    Bank,
+    DoseKind,
+    DoseRule,
+    Tip,
+)
+from tipbot.content.table_texts import TABLE_KINDS, Unit
+from tipbot.telegram_html import utf16_length
 
 #: Languages a translation may be written for; English is the bank itself.
 LANGUAGES: tuple[str, ...] = ("es", "de", "ru")
 #: The longest translated tip text: translations run longer than English (TIP_MAX_CHARS).
 TRANSLATED_TIP_MAX_CHARS = 750
-#: Kinds a locale file may hold (one file per kind); foods, forms... follow the same shape later.
-KINDS = frozenset({"tips"})
+#: A translated table text may be at most this many times as long as its English (plus 20).
+TABLE_LENGTH_FACTOR = 1.6
+#: Kinds a locale file may hold (one file per kind, named after it: `foods.yaml`...).
+KINDS = frozenset({"tips", *TABLE_KINDS})
 TIP_FIELDS = ("id", "from", "title", "text")
 
 
@@ -64,6 +80,40 @@ class TipEntry:
 
 
 @dataclass(frozen=True)
+class TableEntry:
+    """One translated table entry (a food, a form, a quiz question...) as written in its file.
+
+    `fields` is flattened as `table_texts.units` flattens the English: `options.0`,
+    `missed.weekly`; `lines` gives each field's line for FILE:LINE.
+    """
+
+    kind: str
+    id: str
+    source_hash: str
+    fields: dict[str, str]
+    file: str
+    line: int
+    lines: dict[str, int] = field(default_factory=dict, compare=False)
+
+    def problem(self, message: str, field_name: str | None = None) -> Problem:
+        return Problem(self.file, self.lines.get(field_name or "", self.line), message)
+
+
+def unit_hash(unit: Unit) -> str:
+    """The hash of a table entry's English: every text field, in the bank's order."""
+    return english_hash(*(f"{name}={text}" for name, text in unit.fields.items()))
+
+
+def is_current(entry: TableEntry | None, unit: Unit) -> bool:
+    """A translation that may be shown: same English hash and exactly the English's fields."""
+    return (
+        entry is not None
+        and entry.source_hash == unit_hash(unit)
+        and entry.fields.keys() == unit.fields.keys()
+    )
+
+
+@dataclass(frozen=True)
 class TipText:
     title: str
     text: str
@@ -75,15 +125,66 @@ class Translations:
 
     bank: Bank
     tips: dict[str, dict[str, TipEntry]] = field(default_factory=dict)
+    #: Translated table entries by language, kind and id.
+    tables: dict[str, dict[str, dict[str, TableEntry]]] = field(default_factory=dict)
     #: Where each language's files are, for "missing" warnings that have no entry to point at.
     files: dict[str, list[str]] = field(default_factory=dict)
     #: Items sent in English because their translation was missing or stale, by language
     #: (for /stats: a gap translators should fill).
     fallbacks: Counter[str] = field(default_factory=Counter)
 
+    #: The bank with each language's current table text, built on first use (`bank_for`).
+    _banks: dict[str, tuple[Bank, int]] = field(default_factory=dict, repr=False)
+
     @property
     def languages(self) -> tuple[str, ...]:
-        return tuple(lang for lang in LANGUAGES if lang in self.tips)
+        return tuple(lang for lang in LANGUAGES if lang in self.tips or lang in self.tables)
+
+    def current_tables(self, lang: str) -> dict[str, dict[str, dict[str, str]]]:
+        """Every current table translation of `lang` (kind -> id -> fields); stale, missing or
+        incomplete entries are left out, so their English is used whole."""
+        out: dict[str, dict[str, dict[str, str]]] = {}
+        entries = self.tables.get(lang, {})
+        for kind in TABLE_KINDS:
+            for unit in table_texts.units(self.bank, kind):
+                entry = entries.get(kind, {}).get(unit.id)
+                if entry is not None and is_current(entry, unit):
+                    out.setdefault(kind, {})[unit.id] = entry.fields
+        return out
+
+    def bank_for(self, lang: str) -> Bank:
+        """The bank with `lang`'s table text (foods, forms, interactions, intakes, quiz, doses)
+        in place of the English, for the renderers; tips stay English here (see `tip`).
+
+        Built once per language. An entry missing or stale in `lang` stays English for that
+        entry alone; each use of a bank with such entries counts them in `fallbacks`, so the
+        admin sees that translators have a gap to fill.
+        """
+        if lang not in LANGUAGES:
+            return self.bank
+        if lang not in self._banks:
+            current = self.current_tables(lang)
+            total = sum(len(table_texts.units(self.bank, kind)) for kind in TABLE_KINDS)
+            done = sum(len(ids) for ids in current.values())
+            self._banks[lang] = (table_texts.translated_bank(self.bank, current), total - done)
+        bank, untranslated = self._banks[lang]
+        if untranslated:
+            self.fallbacks[lang] += untranslated
+        return bank
+
+    def dose_rule_text(self, rule: DoseRule, lang: str) -> DoseRule:
+        """`rule` with its text (name, how to take, minerals, missed-dose rules) in `lang` when a
+        current translation exists, else the English rule; numbers and schedules stay the same.
+
+        The dose companion calls this with the reader's language before rendering a reminder.
+        """
+        if lang not in LANGUAGES:
+            return rule
+        return next((d for d in self.bank_for(lang).doses if d.id == rule.id), rule)
+
+    def missed_rule(self, rule: DoseRule, kind: DoseKind, lang: str) -> str | None:
+        """The label's missed-dose rule for `kind` in `lang` (None where the label gives none)."""
+        return self.dose_rule_text(rule, lang).missed.get(kind)
 
     def tip_text(self, lang: str, tip: Tip) -> TipText | None:
         """The current translation of `tip`, or None (missing, stale, or English asked for)."""
@@ -137,17 +238,24 @@ def load_translations(directory: Path, bank: Bank) -> Translations:
             )
             continue
         entries = translations.tips.setdefault(lang, {})
+        tables = translations.tables.setdefault(lang, {})
         for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
             name = _display(path, directory)
             translations.files.setdefault(lang, []).append(name)
-            problems += _load_file(path, name, lang, known, entries)
+            problems += _load_file(path, name, lang, known, entries, bank, tables)
     if problems:
         raise BankError(problems)
     return translations
 
 
 def _load_file(
-    path: Path, name: str, lang: str, known: dict[str, Tip], entries: dict[str, TipEntry]
+    path: Path,
+    name: str,
+    lang: str,
+    known: dict[str, Tip],
+    entries: dict[str, TipEntry],
+    bank: Bank,
+    tables: dict[str, dict[str, TableEntry]],
 ) -> list[Problem]:
     try:
         node, _ = _parse(path)
@@ -159,7 +267,7 @@ def _load_file(
     if node is None:
         return []
     if not isinstance(node, yaml.MappingNode):
-        return [Problem(name, 1, "the file must be a mapping with `language:` and `tips:`")]
+        return [Problem(name, 1, "the file must be a mapping with `language:` and a kind")]
     problems: list[Problem] = []
     top = {k.value: (k, v) for k, v in node.value}
     for key, (key_node, _) in top.items():
@@ -183,7 +291,91 @@ def _load_file(
             return [*problems, Problem(name, _line(items), "`tips` must be a list of entries")]
         for item in items.value:
             problems += _tip_entry(item, name, lang, known, entries)
+    for kind in TABLE_KINDS:
+        if kind not in top:
+            continue
+        items = top[kind][1]
+        if not isinstance(items, yaml.SequenceNode):
+            problems.append(Problem(name, _line(items), f"`{kind}` must be a list of entries"))
+            continue
+        ids = {unit.id for unit in table_texts.units(bank, kind)}
+        found = tables.setdefault(kind, {})
+        for item in items.value:
+            problems += _table_entry(item, name, kind, ids, found)
     return problems
+
+
+def _table_entry(
+    item: yaml.Node, name: str, kind: str, ids: set[str], found: dict[str, TableEntry]
+) -> list[Problem]:
+    """One translated table entry: `id`, `from`, and only the kind's text fields, each text (a
+    list of texts for LIST_FIELDS, a mapping of texts for MAP_FIELDS)."""
+    if not isinstance(item, yaml.MappingNode):
+        return [Problem(name, _line(item), "each entry must be a mapping with id, from and text")]
+    allowed = table_texts.FIELDS[kind]
+    problems: list[Problem] = []
+    meta: dict[str, str] = {}
+    fields: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    for key_node, value_node in item.value:
+        key = key_node.value
+        if key in ("id", "from"):
+            if not _is_str(value_node) or not str(value_node.value).strip():
+                problems.append(Problem(name, _line(value_node), f"{key}: must be non-empty text"))
+            else:
+                meta[key] = _construct_str(value_node)
+                lines[key] = _line(value_node)
+            continue
+        if key not in allowed:
+            known = ", ".join(allowed)
+            problems.append(
+                Problem(
+                    name,
+                    _line(key_node),
+                    f"unknown field {key!r} for {kind} (text fields: {known}; numbers, ids and "
+                    "sources stay in the English bank)",
+                )
+            )
+            continue
+        if key in table_texts.LIST_FIELDS:
+            if not isinstance(value_node, yaml.SequenceNode):
+                problems.append(Problem(name, _line(value_node), f"{key}: must be a list of texts"))
+                continue
+            parts = [(f"{key}.{n}", node) for n, node in enumerate(value_node.value)]
+        elif key in table_texts.MAP_FIELDS:
+            if not isinstance(value_node, yaml.MappingNode):
+                problems.append(
+                    Problem(name, _line(value_node), f"{key}: must be a mapping of texts")
+                )
+                continue
+            parts = [(f"{key}.{k.value}", node) for k, node in value_node.value]
+        else:
+            parts = [(key, value_node)]
+        for flat, node in parts:
+            if not _is_str(node) or not str(node.value).strip():
+                problems.append(Problem(name, _line(node), f"{flat}: must be non-empty text"))
+                continue
+            fields[flat] = _construct_str(node)
+            lines[flat] = _line(node)
+    for key in ("id", "from"):
+        if key not in meta and not any(k.value == key for k, _ in item.value):
+            problems.append(Problem(name, _line(item), f"missing field {key!r}"))
+    if problems:
+        return problems
+    entry_id = meta["id"]
+    if entry_id not in ids:
+        return [
+            Problem(name, lines["id"], f"unknown {kind} id {entry_id!r} (not in the English bank)")
+        ]
+    if entry_id in found:
+        first = found[entry_id]
+        return [
+            Problem(
+                name, lines["id"], f"duplicate id {entry_id!r} (first at {first.file}:{first.line})"
+            )
+        ]
+    found[entry_id] = TableEntry(kind, entry_id, meta["from"], fields, name, _line(item), lines)
+    return []
 
 
 def _tip_entry(
@@ -323,19 +515,24 @@ def _words(spaced: str) -> tuple[str, ...]:
 NEGATIONS: dict[str, tuple[str, ...]] = {
     "en": ("not", "no", "never", "without", "cannot", "none", "nor", r"\w+n['’]t"),
     "es": _words("no nunca sin ni jamás ningún ninguna ninguno nada tampoco"),
-    "de": _words("nicht kein keine keinen keinem keiner keines nie niemals ohne nichts weder"),
+    # "nein" is the answer "No" (a quiz option: "No, not fewer" -> "Nein, nicht weniger").
+    "de": _words("nicht kein keine keinen keinem keiner keines nie niemals ohne nichts weder nein"),
     "ru": _words("не нет никогда без ни нельзя ничего ничем"),
 }
 HEDGES: dict[str, tuple[str, ...]] = {
     "en": ("may", "might", "can", "could"),
     "es": _words(
-        "puedo puede pueden puedes podemos podría podrían quizá quizás posible posiblemente"
+        "puedo puede pueden puedes podemos podría podrían quizá quizás posible posiblemente "
+        # "could" of the past ("no trial that we could find") is a form of poder as well.
+        "pudo pudimos pudieron podido pueda puedan"
     ),
-    "de": _words("kann kannst können könnte könnten möglicherweise vielleicht eventuell"),
+    "de": _words(
+        "kann kannst können könnte könnten konnte konnten möglicherweise vielleicht eventuell"
+    ),
     # Russian inflects: "возможен/возможны" (possible) and "сможет" (will be able) carry "can".
     "ru": _words(
         "может могут можно возможно возможен возможна возможны могло мог могла могли могу "
-        "сможет смогут сможете"
+        "сможет смогут сможете смогли"
     ),
 }
 
@@ -493,13 +690,17 @@ class Coverage:
     translated: int
     missing: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
+    kind: str = "tips"
 
     @property
     def percent(self) -> float:
         return 100.0 * self.translated / self.total if self.total else 100.0
 
 
-def coverage(translations: Translations) -> list[Coverage]:
+def coverage(translations: Translations, kind: str = "tips") -> list[Coverage]:
+    """Per language: how many entries of `kind` are translated, missing and stale."""
+    if kind != "tips":
+        return [_table_coverage(translations, kind, lang) for lang in LANGUAGES]
     bank = translations.bank
     out = []
     for lang in LANGUAGES:
@@ -515,6 +716,51 @@ def coverage(translations: Translations) -> list[Coverage]:
                 result.translated += 1
         out.append(result)
     return out
+
+
+def _table_coverage(translations: Translations, kind: str, lang: str) -> Coverage:
+    entries = translations.tables.get(lang, {}).get(kind, {})
+    all_units = table_texts.units(translations.bank, kind)
+    result = Coverage(lang, len(all_units), 0, kind=kind)
+    for unit in all_units:
+        entry = entries.get(unit.id)
+        if entry is None:
+            result.missing.append(unit.id)
+        elif entry.source_hash != unit_hash(unit):
+            result.stale.append(unit.id)
+        else:
+            result.translated += 1
+    return result
+
+
+def coverage_all(translations: Translations) -> list[Coverage]:
+    """Coverage for every kind (tips, then the tables) and language, as `--report` lists it."""
+    out = coverage(translations)
+    for kind in TABLE_KINDS:
+        out += coverage(translations, kind)
+    return out
+
+
+def table_warnings(translations: Translations, loaded: LoadedBank) -> Iterator[Problem]:
+    """Missing and stale table entries, with FILE:LINE (the English entry for a missing one)."""
+    for kind in TABLE_KINDS:
+        units = {unit.id: unit for unit in table_texts.units(loaded.bank, kind)}
+        for lang in LANGUAGES:
+            cov = _table_coverage(translations, kind, lang)
+            for unit_id in cov.missing:
+                yield loaded.problem(
+                    f"warning: {kind} entry {unit_id!r} has no {lang} translation (shown in "
+                    f"English; translate it with from: {unit_hash(units[unit_id])})",
+                    *units[unit_id].loc,
+                )
+            for unit_id in cov.stale:
+                entry = translations.tables[lang][kind][unit_id]
+                yield entry.problem(
+                    f"warning: stale: the English of {kind} entry {unit_id!r} changed since this "
+                    f"was translated (from {entry.source_hash}, now {unit_hash(units[unit_id])}); "
+                    "shown in English until updated",
+                    "from",
+                )
 
 
 def warnings(translations: Translations, loaded: LoadedBank) -> Iterator[Problem]:
@@ -568,6 +814,60 @@ def check(
                 translated_tip = translations.tip(lang, tip)
                 for issue in render_tip(lang, translated_tip):
                     yield entry.problem(f"{lang} tip {tip.id!r}: {issue}", "text")
+    yield from check_tables(translations)
+
+
+#: Telegram's limits on a quiz poll's parts, by flattened field.
+_QUIZ_LIMITS = {
+    "question": QUIZ_QUESTION_MAX,
+    "options": QUIZ_OPTION_MAX,
+    "explanation": QUIZ_EXPLANATION_MAX,
+}
+
+
+def check_tables(translations: Translations) -> Iterator[Problem]:
+    """The same safety rules for every current table entry, field by field, plus each field's
+    shape (every English field translated, none added) and the quiz poll's limits."""
+    bank = translations.bank
+    for lang in translations.languages:
+        tables = translations.tables.get(lang, {})
+        for kind in TABLE_KINDS:
+            entries = tables.get(kind, {})
+            for unit in table_texts.units(bank, kind):
+                entry = entries.get(unit.id)
+                if entry is None or entry.source_hash != unit_hash(unit):
+                    continue
+                yield from _check_entry(lang, unit, entry)
+
+
+def _check_entry(lang: str, unit: Unit, entry: TableEntry) -> Iterator[Problem]:
+    where = f"{lang} {unit.kind} {unit.id!r}"
+    for name in unit.fields.keys() - entry.fields.keys():
+        yield entry.problem(f"{where}: missing field {name!r} (the English has it)")
+    for name in entry.fields.keys() - unit.fields.keys():
+        yield entry.problem(f"{where}: field {name!r} is not in the English", name)
+    for name, english in unit.fields.items():
+        translated = entry.fields.get(name)
+        if translated is None:
+            continue
+        for issue in text_problems(english, translated, lang):
+            yield entry.problem(f"{where} {name}: {issue}", name)
+        limit = _QUIZ_LIMITS.get(name.split(".")[0]) if unit.kind == "quiz" else None
+        if limit is None:
+            # Translations run longer than English, but not twice as long: one that does has
+            # added something the English does not say.
+            limit = round(len(english) * TABLE_LENGTH_FACTOR) + 20
+        if limit is not None and utf16_length(translated) > limit:
+            yield entry.problem(
+                f"{where} {name} is {utf16_length(translated)} characters, over {limit}", name
+            )
+    if unit.kind == "quiz":
+        options = [v for k, v in entry.fields.items() if k.startswith("options.")]
+        if len(set(options)) != len(options):
+            yield entry.problem(f"{where}: options must all differ", "options.0")
+        explanation = entry.fields.get("explanation", "")
+        if explanation.count("\n") > 2:
+            yield entry.problem(f"{where} explanation: at most 2 line breaks", "explanation")
 
 
 __all__ = [
@@ -575,16 +875,21 @@ __all__ = [
     "TIP_MAX_CHARS",
     "TRANSLATED_TIP_MAX_CHARS",
     "Coverage",
+    "TableEntry",
     "TipEntry",
     "TipText",
     "Translations",
     "check",
+    "check_tables",
     "coverage",
+    "coverage_all",
     "empty",
     "english_hash",
     "load_translations",
     "quantities",
+    "table_warnings",
     "text_problems",
     "tip_hash",
+    "unit_hash",
     "warnings",
 ]

@@ -26,11 +26,14 @@ from tipbot.content.models import (
     EvidenceLevel,
     FoodGroup,
     LifeStage,
+    QuizQuestion,
     Sex,
     SourceKind,
     Tip,
     Topic,
 )
+from tipbot.content.quiz import as_poll
+from tipbot.i18n import ENGLISH, Translator
 from tipbot.telegram_html import check_html
 
 
@@ -326,6 +329,9 @@ def _bank_rules(loaded: LoadedBank, rules: Rules) -> Iterator[Problem]:
         )
 
 
+Loc = tuple[str | int, ...]
+
+
 def _joined(parts: tuple[list[str], list[str]]) -> list[str]:
     """An answer's paragraphs as messages (its sources are checked with the sources)."""
     return render.split_paragraphs(parts[0])
@@ -333,65 +339,80 @@ def _joined(parts: tuple[list[str], list[str]]) -> list[str]:
 
 def _rendering(loaded: LoadedBank) -> Iterator[Problem]:
     """Render every message the bot can send from this bank and check it as Telegram would."""
-    bank = loaded.bank
-    Loc = tuple[str | int, ...]
+    for loc, issue in _render_issues(loaded.bank):
+        yield loaded.problem(issue, *loc)
+
+
+def _render_issues(
+    bank: Bank, t: Translator = ENGLISH, *, tips: bool = True
+) -> Iterator[tuple[Loc, str]]:
+    """Every message the bot can render from `bank` in `t`'s language, checked as Telegram
+    would: (where in the bank, what is wrong). Translated tips are checked by `i18n.check`."""
     outputs: list[tuple[Loc, Callable[[], str | list[str]]]] = []
-    for n, tip in enumerate(bank.tips):
+    for n, tip in enumerate(bank.tips if tips else []):
         outputs.append((("tips", n), partial(render.tip, bank, tip)))
     for region in (None, "eu"):  # the EU region shows %NRV (a profile's choice)
-        outputs.append((("foods",), partial(render.foods, bank, None, region=region)))
-        outputs.append((("foods",), partial(render.foods_all, bank, region=region)))
+        outputs.append((("foods",), partial(render.foods, bank, None, t, region)))
+        outputs.append((("foods",), partial(render.foods_all, bank, t, region)))
     for group in FoodGroup:
-        outputs.append((("foods",), partial(render.foods, bank, group)))
-    outputs.append((("forms",), partial(_joined, render.forms_overview_parts(bank))))
+        outputs.append((("foods",), partial(render.foods, bank, group, t)))
+    outputs.append((("forms",), partial(_joined, render.forms_overview_parts(bank, t))))
     for n, form in enumerate(bank.forms):
-        outputs.append((("forms", n), partial(_joined, render.form_parts(bank, form))))
-    outputs.append((("interactions",), partial(render.interactions_overview, bank)))
+        outputs.append((("forms", n), partial(_joined, render.form_parts(bank, form, t))))
+    outputs.append((("interactions",), partial(render.interactions_overview, bank, t)))
     for n, cls in enumerate(bank.interactions.classes):
         outputs.append(
-            (("interactions", "classes", n), partial(render.interaction, bank, cls, "x"))
+            (("interactions", "classes", n), partial(render.interaction, bank, cls, "x", t))
         )
-    outputs.append((("sources",), partial(render.sources, bank)))
+    outputs.append((("sources",), partial(render.sources, bank, t)))
     for n, row in enumerate(bank.intakes.rda):
         for sex in Sex:
             if row.stage is not LifeStage.GENERAL and sex is Sex.MALE:
                 continue
             person = Person(row.age_min, sex, row.stage)
             for region in (None, "eu", "uk"):
-                page = partial(_intake_page, bank, person, region)
+                page = partial(_intake_page, bank, person, region, t)
                 outputs.append((("intakes", "rda", n), page))
     # The phone-sized screens of every answer that pages (tipbot.content.screens): an edit that
     # leaves one line longer than a screen would leave its answer unshowable.
-    outputs.append((("forms",), partial(_screens, bank, "forms")))
+    outputs.append((("forms",), partial(_screens, bank, t, "forms")))
     for n, form in enumerate(bank.forms):
-        outputs.append((("forms", n), partial(_screens, bank, f"form.{form.id}")))
-    outputs.append((("interactions",), partial(_screens, bank, "ix")))
+        outputs.append((("forms", n), partial(_screens, bank, t, f"form.{form.id}")))
+    outputs.append((("interactions",), partial(_screens, bank, t, "ix")))
     for n, cls in enumerate(bank.interactions.classes):
         key = f"ix.{cls.id}"
-        outputs.append((("interactions", "classes", n), partial(_screens, bank, key)))
+        outputs.append((("interactions", "classes", n), partial(_screens, bank, t, key)))
     for key in ["foods.top", "foods.every", *(f"foods.{g.value}" for g in FoodGroup)]:
-        outputs.append((("foods",), partial(_screens, bank, key)))
-    outputs.append((("sources",), partial(_screens, bank, "sources")))
+        outputs.append((("foods",), partial(_screens, bank, t, key)))
+    outputs.append((("sources",), partial(_screens, bank, t, "sources")))
+    for n, question in enumerate(bank.quiz):
+        outputs.append((("quiz", n), partial(_quiz_poll, question)))
     for loc, make in outputs:
         try:
             made = make()
         except (ValueError, StopIteration) as exc:
-            yield loaded.problem(f"cannot render this entry: {exc}", *loc)
+            yield loc, f"cannot render this entry: {exc}"
             continue
         for text in [made] if isinstance(made, str) else made:
             for issue in check_html(text):
-                yield loaded.problem(f"the message would be rejected by Telegram: {issue}", *loc)
+                yield loc, f"the message would be rejected by Telegram: {issue}"
 
 
-def _screens(bank: Bank, key: str) -> list[str]:
+def _quiz_poll(question: QuizQuestion) -> list[str]:
+    """The poll's question, options and explanation, each checked as Telegram parses them."""
+    poll = as_poll(question)
+    return [poll.question, *poll.options, poll.explanation]
+
+
+def _screens(bank: Bank, t: Translator, key: str) -> list[str]:
     """The screens of the answer `key`, and of its sources; ValueError when a line of it is
     longer than a screen, so the answer cannot be shown."""
     try:
-        reply = screens.reply_for(bank, key, strict=True)
+        reply = screens.reply_for(bank, key, t, strict=True)
     except ValueError as exc:
         raise ValueError(f"{exc} (a screen holds {render.FIRST_SCREEN})") from exc
     assert reply is not None
-    return [*reply.screens, *screens.source_screens(bank, reply.sources)]
+    return [*reply.screens, *screens.source_screens(bank, reply.sources, t)]
 
 
 def _translations(loaded: LoadedBank) -> Iterator[Problem]:
@@ -404,6 +425,16 @@ def _translations(loaded: LoadedBank) -> Iterator[Problem]:
         yield from exc.problems
         return
     yield from i18n.check(translations, partial(_translated_tip_issues, loaded.bank))
+    for lang in translations.languages:
+        # Every message rendered from the translated tables, in the reader's language, must
+        # still fit Telegram's limits and parse (a long translation can push a page over 4096).
+        translated = translations.bank_for(lang)
+        files = translations.files.get(lang, [])
+        for loc, issue in _render_issues(translated, Translator(lang), tips=False):
+            kind = str(loc[0])
+            file = next((f for f in files if Path(f).stem == kind), None)
+            where = loaded.where(*loc) if file is None else (file, 0)
+            yield Problem(*where, f"{lang} {kind}: {issue}")
 
 
 def _translated_tip_issues(bank: Bank, lang: str, tip: Tip) -> list[str]:
@@ -415,18 +446,19 @@ def translation_lines(directory: Path | None) -> list[str]:
     """Coverage per language, then every missing or stale entry with FILE:LINE."""
     loaded = load_bank(directory)
     translations = i18n.load_translations(loaded.directory, loaded.bank)
-    out = ["Translations (tips; a missing or stale one is sent in English):"]
-    for cov in i18n.coverage(translations):
+    out = ["Translations by kind (a missing or stale entry is shown in English):"]
+    for cov in i18n.coverage_all(translations):
         out.append(
-            f"  {cov.language}: {cov.translated}/{cov.total} ({cov.percent:.0f}%), "
+            f"  {cov.kind:<13} {cov.language}: {cov.translated}/{cov.total} ({cov.percent:.0f}%), "
             f"missing {len(cov.missing)}, stale {len(cov.stale)}"
         )
     out += [f"  {warning}" for warning in i18n.warnings(translations, loaded)]
+    out += [f"  {warning}" for warning in i18n.table_warnings(translations, loaded)]
     return out
 
 
-def _intake_page(bank: Bank, person: Person, region: str | None) -> str:
-    return render.intake(bank, answer(bank.intakes, person), region=region)
+def _intake_page(bank: Bank, person: Person, region: str | None, t: Translator = ENGLISH) -> str:
+    return render.intake(bank, answer(bank.intakes, person), t, region=region)
 
 
 @dataclass

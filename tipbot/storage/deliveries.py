@@ -31,9 +31,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tipbot.companion.history import DoseState
 from tipbot.companion.profile import Profile
 from tipbot.companion.selection import Audience
 from tipbot.delivery import planning
+from tipbot.delivery.dose_planning import parse_key
 from tipbot.delivery.kinds import REMINDER_KINDS, SUBSCRIPTION_KINDS
 from tipbot.delivery.rotation import RotationState
 from tipbot.storage import profiles
@@ -49,6 +51,7 @@ from tipbot.storage.tables import (
     broadcast_drafts,
     broadcasts,
     deliveries,
+    dose_log,
     subscribers,
 )
 from tipbot.storage.tables import profiles as profiles_table
@@ -277,11 +280,13 @@ async def cancel_keyed(
 async def expire(engine: AsyncEngine, now: datetime) -> None:
     """Mark deliveries whose catch-up window has closed; `claim` never takes them either way.
     A row still leased to a process is left to it (its send may be under way, and only the
-    owner's record counts); it expires once the lease has lapsed."""
+    owner's record counts); it expires once the lease has lapsed. A dose reminder that expires
+    unsent is logged as missed in the same transaction (never as "no answer": it never came)."""
     async with engine.begin() as conn:
+        unsent: list[tuple[int, datetime]] = []
         for status in CLAIMABLE:  # one range of the (status, expire_at) index each
             leased = [deliveries.c.lease_until <= now] if status is DeliveryStatus.SENDING else []
-            await conn.execute(
+            expired = await conn.execute(
                 update(deliveries)
                 .where(deliveries.c.status == status, deliveries.c.expire_at <= now, *leased)
                 .values(
@@ -290,6 +295,22 @@ async def expire(engine: AsyncEngine, now: datetime) -> None:
                     finished_at=now,
                     lease_until=None,
                 )
+                .returning(deliveries.c.chat_id, deliveries.c.kind, deliveries.c.ref)
+            )
+            for chat_id, kind, ref in expired:
+                at = parse_key(ref or "") if kind == DeliveryKind.DOSE else None
+                if at is not None:  # the reminder itself, not a snoozed repeat
+                    unsent.append((chat_id, at))
+        if unsent:
+            await conn.execute(
+                update(dose_log)
+                .where(
+                    dose_log.c.chat_id == bindparam("b_chat"),
+                    dose_log.c.scheduled_at == bindparam("b_at"),
+                    dose_log.c.state == DoseState.NOT_LOGGED.value,
+                )
+                .values(state=DoseState.MISSED.value),
+                [{"b_chat": chat, "b_at": at} for chat, at in unsent],
             )
 
 
