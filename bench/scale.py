@@ -23,6 +23,7 @@ import os
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from bench.common import (
@@ -31,6 +32,7 @@ from bench.common import (
     TOKEN,
     Database,
     FakeServer,
+    cpu_seconds,
     current_rss_mb,
     drop_schema,
     emit,
@@ -89,14 +91,19 @@ class Timed:
         self.calls = 0
         self.seconds = 0.0
         self.first = 0.0
+        #: The process's CPU (all threads: SQLite works in aiosqlite's) during the calls. Other
+        #: sessions on the machine, and fsyncs waiting for their writes, inflate the wall time.
+        self.cpu_seconds = 0.0
         original = getattr(module, name)
 
         async def timed(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
+            cpu_started = cpu_seconds()
             try:
                 return await original(*args, **kwargs)
             finally:
                 elapsed = time.perf_counter() - started
+                self.cpu_seconds += cpu_seconds() - cpu_started
                 if self.calls == 0:
                     self.first = elapsed
                 self.calls += 1
@@ -168,16 +175,22 @@ async def sweep_worker(args: argparse.Namespace) -> dict[str, Any]:
         max_rate=1000.0,
         roles=frozenset({Role.DELIVERY}),
     )
+    translations = None
     if args.skip_validation:
         bank = load_bank().bank
-    else:  # as `tipbot run` does before it starts (tipbot.cli.cmd_run -> _checked_bank)
+    elif args.full_validation:
         from tipbot.content.validate import Rules, validate_dir
 
-        rules = Rules(readability=args.full_validation)
-        checked, problems = validate_dir(None, rules)
+        checked_bank, problems = validate_dir(None, Rules(readability=True))
+        assert checked_bank is not None and not problems, problems
+        bank = checked_bank
+    else:  # as `tipbot run` does before it starts: the checked bank from the (warm) cache
+        from tipbot.content.cache import load_checked
+
+        checked, problems = load_checked(None, Path(args.cache_dir))
         assert checked is not None and not problems, problems
-        bank = checked
-    runner = Runner(settings, bank, schedule_sweeps=False)
+        bank, translations = checked.bank, checked.translations
+    runner = Runner(settings, bank, schedule_sweeps=False, translations=translations)
     if database.schema:
         use_schema(runner.engine, database.schema)
     await runner.start()
@@ -185,9 +198,19 @@ async def sweep_worker(args: argparse.Namespace) -> dict[str, Any]:
     assert deliverer is not None
     rss_ready = max_rss_mb()
 
+    profiler = None
+    if args.profile_to:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(async_mode="enabled")
+        profiler.start()
     started = time.perf_counter()
     report = await deliverer.sweep()
     sweep_s = time.perf_counter() - started
+    if profiler is not None:
+        profiler.stop()
+        with open(args.profile_to, "w") as out:  # noqa: ASYNC230 - after the measurement
+            out.write(profiler.output_text(unicode=True))
     assert report is not None
     rss_swept = max_rss_mb()
     plan_s, plan_calls, claim_s, claim_calls = plan.seconds, plan.calls, claim.seconds, claim.calls
@@ -216,6 +239,7 @@ async def sweep_worker(args: argparse.Namespace) -> dict[str, Any]:
         "planned": report.planned,
         "sweep_s": sweep_s,
         "plan_s": plan_s,
+        "plan_cpu_s": plan.cpu_seconds,
         "plan_calls": plan_calls,
         "claim_s": claim_s,
         "claim_calls": claim_calls,
@@ -234,6 +258,85 @@ async def sweep_worker(args: argparse.Namespace) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- driver
 
+#: Planning at the largest size may cost at most this much more than at the smallest.
+TARGET_PLAN_RATIO = 1.3
+RESULTS_DIR = Path(__file__).parent / "results"
+
+
+def warm_bank_cache(tmp: str) -> str:
+    """Check the bank once into a cache directory, so every sweep process loads it as a
+    restarted `tipbot run` does (from TIPBOT_CACHE_DIR)."""
+    from tipbot.content.cache import load_checked
+
+    cache_dir = str(Path(tmp) / "bank-cache")
+    checked, problems = load_checked(None, Path(cache_dir))
+    assert checked is not None and not problems, problems
+    return cache_dir
+
+
+#: plan_due's statements, as SQLAlchemy renders them for SQLite (parameters as `?`).
+PLAN_STATEMENTS = {
+    "select due": "SELECT subscribers.chat_id FROM subscribers LEFT OUTER JOIN profiles ON "
+    "profiles.chat_id = subscribers.chat_id WHERE subscribers.next_due_at <= ? "
+    "ORDER BY subscribers.next_due_at LIMIT ?",
+    "insert delivery": "INSERT INTO deliveries (chat_id, local_date, tip_id, status, attempts, "
+    "due_at, expire_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, local_date) DO NOTHING",
+    "update subscriber": "UPDATE subscribers SET next_due_at=?, cycle=?, cycle_sent=?, "
+    "last_planned=? WHERE subscribers.chat_id = ?",
+}
+
+
+def sqlite_query_plans(path: str) -> dict[str, list[str]]:
+    """EXPLAIN QUERY PLAN of planning's statements on the populated file."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        plans = {}
+        for name, sql in PLAN_STATEMENTS.items():
+            params = (None,) * sql.count("?")
+            plans[name] = [
+                str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            ]
+        return plans
+    finally:
+        conn.close()
+
+
+def print_flatness(results: list[dict[str, Any]], due: int) -> None:
+    """Planning cost at the largest size against the smallest, per back end (the target)."""
+    lines = []
+    for backend in sorted({r["backend"] for r in results}):
+        runs = sorted((r for r in results if r["backend"] == backend), key=lambda r: r["total"])
+        if len(runs) < 2:
+            continue
+        small, large = runs[0], runs[-1]
+        ratio = large["plan_s"] / small["plan_s"]
+        cpu_ratio = large["plan_cpu_s"] / small["plan_cpu_s"]
+        large["plan_ratio"], large["plan_cpu_ratio"] = ratio, cpu_ratio
+        lines.append(
+            [
+                backend,
+                f"{small['total']:,}",
+                f"{small['plan_s'] * 1000:.0f} ({small['plan_cpu_s'] * 1000:.0f})",
+                f"{large['total']:,}",
+                f"{large['plan_s'] * 1000:.0f} ({large['plan_cpu_s'] * 1000:.0f})",
+                f"{ratio:.2f}x ({cpu_ratio:.2f}x)",
+                target(ratio <= TARGET_PLAN_RATIO),
+            ]
+        )
+    if lines:
+        print(
+            f"\nPlanning {due:,} due subscribers: largest size against smallest, wall ms "
+            "(CPU ms of the process, all threads)"
+        )
+        print(
+            table(
+                ["db", "small", "plan ms", "large", "plan ms", "ratio", f"<= {TARGET_PLAN_RATIO}x"],
+                lines,
+            )
+        )
+
 
 def run_size(
     database: Database,
@@ -243,12 +346,16 @@ def run_size(
     broadcast: bool = False,
     skip_validation: bool = False,
     full_validation: bool = False,
+    cache_dir: str = "",
+    profile_to: str = "",
 ) -> dict[str, Any]:
     filled = run_worker(
         "bench.scale",
         ["--worker", "populate", "--total", str(total), "--due", str(due), *database.args()],
         timeout=3600,
     )
+    if database.backend == "sqlite":
+        filled["query_plans"] = sqlite_query_plans(database.sqlite_path)
     with FakeServer(global_rate=0, per_chat_rate=0, record_text=False) as fake:
         swept = run_worker(
             "bench.scale",
@@ -263,6 +370,9 @@ def run_size(
                 *(["--broadcast"] if broadcast else []),
                 *(["--skip-validation"] if skip_validation else []),
                 *(["--full-validation"] if full_validation else []),
+                "--cache-dir",
+                cache_dir,
+                *(["--profile-to", profile_to] if profile_to else []),
             ],
         )
         sent = fake.stats()["messages"]
@@ -303,7 +413,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also time create_broadcast to every subscriber and a claim of 1,000 of its rows",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile each sweep with pyinstrument: bench/results/scale-<db>-<size>.txt",
+    )
     parser.add_argument("--worker", choices=["populate", "sweep"], help=argparse.SUPPRESS)
+    parser.add_argument("--cache-dir", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-to", default="", help=argparse.SUPPRESS)
     parser.add_argument("--total", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
     parser.add_argument("--db-url", default="", help=argparse.SUPPRESS)
@@ -322,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[list[Any]] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tipbot-bench-scale-") as tmp:
+        cache_dir = warm_bank_cache(tmp)
         for backend in backends:
             database = (
                 sqlite_database(tmp)
@@ -338,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
                         args.broadcast,
                         args.skip_validation,
                         args.full_validation,
+                        cache_dir,
+                        str(RESULTS_DIR / f"scale-{backend}-{total}.txt") if args.profile else "",
                     )
                     r["backend"] = backend
                     r["rss_ok"] = r["rss_peak_mb"] < TARGET_RSS_MB
@@ -412,7 +532,14 @@ def main(argv: list[str] | None = None) -> int:
             rows,
         )
     )
-    print(f"total time {elapsed:.0f} s")
+    print_flatness(results, args.due)
+    for r in results:
+        if r.get("query_plans"):
+            print(f"\nSQLite query plans ({r['total']:,} subscribers):")
+            for statement, plan in r["query_plans"].items():
+                print(f"  {statement}: {' / '.join(plan)}")
+            break
+    print(f"total time {elapsed:.0f} s, load average {os.getloadavg()[0]:.1f}")
     versions = {"postgresql": postgres_version(args.pg_url)} if "postgresql" in backends else {}
     record(
         "scale",

@@ -4,8 +4,10 @@ the fake Bot API server, and a running bot wired to both."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -36,6 +38,21 @@ class FakeClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache() -> Iterator[None]:
+    """The suite never reads or writes the user's ~/.cache/tipbot. Its own cache (checked banks,
+    /foods charts) lives in the temporary directory and is kept between runs, as the charts were
+    before TIPBOT_CACHE_DIR: drawing the first chart (matplotlib) takes seconds on a busy machine,
+    longer than tests that send /foods wait for a reply."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(Path(tempfile.gettempdir()) / "tipbot-test-cache")
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -10,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import bot_settings
+from tests.fakebot.server import FakeBotApi
 from tipbot import cli
+from tipbot.content.models import Bank
+from tipbot.runner import Runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,3 +110,32 @@ def test_the_wheel_carries_the_tip_bank_and_finds_it_from_any_directory(tmp_path
         check=False,
     )
     assert found.stdout.strip() == str(tmp_path / "site" / "tipbot" / "bank")
+
+
+def test_only_run_keeps_the_collector_paused_and_its_runner_resumes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`python -m tipbot` pauses the cyclic collector for start-up; every command but `run`
+    turns it back on at once (`run` does after Runner.start, see test_runner_resumes_...)."""
+    monkeypatch.setenv("TIPBOT_MAX_RATE", "0")  # invalid: main returns right after the gc step
+    try:
+        gc.disable()
+        assert cli.main(["console"]) == 2
+        assert gc.isenabled()
+        assert cli.main(["run"]) == 2
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_runner_resumes_the_collector_once_started(
+    fake_api: FakeBotApi, sqlite_url: str, bank: Bank
+) -> None:
+    run = Runner(bot_settings(fake_api, sqlite_url), bank, schedule_sweeps=False)
+    try:
+        gc.disable()
+        await run.start()
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        await run.stop()

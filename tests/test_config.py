@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -183,3 +184,21 @@ def test_the_command_line_names_the_variable_and_exits_2() -> None:
         assert result.returncode == 2, result.stderr
         assert name in result.stderr
         assert "Traceback" not in result.stderr and TOKEN not in result.stderr
+
+
+def test_the_cache_dir_defaults_to_the_xdg_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert load(monkeypatch).cache_dir == Path(tmp_path) / "tipbot"
+    assert load(monkeypatch, CACHE_DIR="~/tb-cache").cache_dir == Path.home() / "tb-cache"
+
+
+def test_a_cache_dir_that_is_a_file_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]
+) -> None:
+    a_file = Path(tmp_path) / "cache"
+    a_file.write_text("")
+    assert "TIPBOT_CACHE_DIR: exists and is not a directory" in problem(
+        monkeypatch, CACHE_DIR=str(a_file)
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import sys
 from datetime import datetime
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tipbot.config import ConfigError, Settings, load_settings
+from tipbot.content.cache import CheckedBank, load_checked
 from tipbot.content.loader import Problem
 from tipbot.content.models import Bank
 from tipbot.content.validate import Rules, report, translation_lines, validate_dir
@@ -42,6 +44,14 @@ def _checked_bank(directory: Path | None, rules: Rules) -> Bank | None:
     if problems:
         _print_problems(problems)
     return bank
+
+
+def _cached_bank(directory: Path | None, settings: Settings) -> CheckedBank | None:
+    """The bank as `run` and `console` check it, from TIPBOT_CACHE_DIR when unchanged."""
+    checked, problems = load_checked(directory, settings.cache_dir)
+    if problems:
+        _print_problems(problems)
+    return checked
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
@@ -81,11 +91,17 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from tipbot.console import Console
     from tipbot.observe import setup_logging
 
-    bank = _checked_bank(args.dir or settings.tips_dir, Rules(readability=False))
-    if bank is None:
+    checked = _cached_bank(args.dir or settings.tips_dir, settings)
+    if checked is None:
         return 1
     setup_logging("WARNING", settings.log_format.value)
-    console = Console(settings, bank, language=args.lang, start=args.start)
+    console = Console(
+        settings,
+        checked.bank,
+        language=args.lang,
+        start=args.start,
+        translations=checked.translations,
+    )
     return asyncio.run(console.run(sys.stdin, prompt=sys.stdin.isatty()))
 
 
@@ -96,13 +112,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.token is None or not settings.token.get_secret_value().strip():
         print(NO_TOKEN, file=sys.stderr, end="")
         return 2
-    bank = _checked_bank(settings.tips_dir, Rules(readability=False))
-    if bank is None:
+    # Logging first, so a warning about an unusable bank cache is shown like any other.
+    setup_logging(settings.log_level, settings.log_format.value, settings.secrets)
+    checked = _cached_bank(settings.tips_dir, settings)
+    if checked is None:
         print("tipbot: refusing to start on an invalid tip bank", file=sys.stderr)
         return 1
-    setup_logging(settings.log_level, settings.log_format.value, settings.secrets)
     try:
-        asyncio.run(serve(settings, bank))
+        asyncio.run(serve(settings, checked.bank, checked.translations))
     except StartupError as exc:
         print(f"tipbot: {exc}", file=sys.stderr)
         return 1
@@ -175,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func is cmd_run:
+        # Paused until `Runner.start` has frozen what start-up made (see tipbot/__main__.py; the
+        # `tipbot` script comes here without it).
+        gc.disable()
+    else:
+        gc.enable()
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -52,6 +52,12 @@ def default_data_dir() -> Path:
     return Path(base) / "tipbot"
 
 
+def default_cache_dir() -> Path:
+    """Things tipbot can rebuild (the checked tip bank, /foods charts): the XDG cache directory."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tipbot"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TIPBOT_",
@@ -71,6 +77,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
+    #: The checked tip bank and the /foods charts; deleting it is always safe.
+    cache_dir: Path = Field(default_factory=default_cache_dir)
 
     roles: Annotated[frozenset[Role], NoDecode] = frozenset({Role.UPDATES, Role.DELIVERY})
     max_rate: float = Field(default=25.0, gt=0, le=1000)
@@ -158,6 +166,18 @@ class Settings(BaseSettings):
         except ValueError:
             if not _HOSTNAME.fullmatch(value):
                 raise ValueError("must be an IP address or a host name") from None
+        return value
+
+    @field_validator("cache_dir")
+    @classmethod
+    def _cache_dir(cls, value: Path) -> Path:
+        """A typo pointing at a file is refused; a directory that cannot be created or written
+        is not (the bot then works without the cache, a little slower to start)."""
+        if not str(value).strip():
+            raise ValueError("must be a directory path")
+        value = value.expanduser()
+        if value.exists() and not value.is_dir():
+            raise ValueError("exists and is not a directory")
         return value
 
     @field_validator("database_url")

@@ -31,6 +31,7 @@ from tipbot.bot.app import build_application, close_services, start_services
 from tipbot.bot.services import app_services
 from tipbot.config import Role, Settings
 from tipbot.content.models import Bank
+from tipbot.content.translations import Translations
 from tipbot.storage import db
 from tipbot.telegram_html import check_html, visible_text
 
@@ -236,9 +237,11 @@ class Console:
         out: TextIO = sys.stdout,
         language: str = "en",
         start: datetime | None = None,
+        translations: Translations | None = None,
     ) -> None:
         """`language` is the `language_code` the console user's Telegram would report; `start`
-        the console clock's first moment (naive UTC; default: now)."""
+        the console clock's first moment (naive UTC; default: now); `translations` default to
+        the bank directory's (`tipbot console` passes the checked ones from the cache)."""
         self.request = ConsoleRequest(out)
         self.user = {**USER, "language_code": language}
         self.clock = ConsoleClock(start)
@@ -252,7 +255,14 @@ class Console:
             }
         )
         engine = db.create_engine(settings.effective_database_url)
-        self.app = build_application(settings, bank, engine, request=self.request, clock=self.clock)
+        self.app = build_application(
+            settings,
+            bank,
+            engine,
+            request=self.request,
+            clock=self.clock,
+            translations=translations,
+        )
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(10_000)
 

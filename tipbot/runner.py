@@ -14,20 +14,22 @@ import logging
 import signal
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
-from tornado.httpserver import HTTPServer
 
 from tipbot.bot.app import build_application, close_services, start_services, stop_delivery
 from tipbot.bot.services import Services, app_services
 from tipbot.config import Role, Settings
 from tipbot.content.models import Bank
+from tipbot.content.translations import Translations
 from tipbot.storage import db
-from tipbot.web import make_web_app, start_server
+
+if TYPE_CHECKING:
+    from tornado.httpserver import HTTPServer
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +52,12 @@ class Runner:
         *,
         clock: Callable[[], datetime] = db.utcnow,
         schedule_sweeps: bool = True,
+        translations: Translations | None = None,
     ) -> None:
         self.settings = settings
         self.engine = db.create_engine(settings.effective_database_url)
         self.application: Application[Any, Any, Any, Any, Any, Any] = build_application(
-            settings, bank, self.engine, clock=clock
+            settings, bank, self.engine, clock=clock, translations=translations
         )
         self.schedule_sweeps = schedule_sweeps
         self.server: HTTPServer | None = None
@@ -83,6 +86,8 @@ class Runner:
                 raise StartupError("webhook mode needs TIPBOT_WEBHOOK_SECRET")
             self.webhook_secret = settings.webhook_secret.get_secret_value()
             path = urlsplit(settings.webhook_url).path or "/"
+            from tipbot.web import make_web_app, start_server  # Tornado: only a web server needs it
+
             web = make_web_app(application, webhook_path=path, secret=self.webhook_secret)
             self.server = start_server(web, settings.listen, settings.port)
             await application.bot.set_webhook(
@@ -99,6 +104,8 @@ class Runner:
                 )
                 log.info("receiving updates by long polling")
             if settings.health_port:
+                from tipbot.web import make_web_app, start_server
+
                 web = make_web_app(application, webhook_path=None, secret=None)
                 self.server = start_server(web, settings.listen, settings.health_port)
         await application.start()
@@ -106,6 +113,7 @@ class Runner:
         # it out of the collector's sight so full collections stay short and never stall sends.
         gc.collect()
         gc.freeze()
+        gc.enable()  # paused during start-up by `python -m tipbot` (tipbot/__main__.py)
         log.info("tipbot is running (roles: %s)", ", ".join(sorted(settings.roles)))
 
     async def stop(self) -> None:
@@ -122,8 +130,9 @@ class Runner:
         log.info("stopped")
 
 
-async def serve(settings: Settings, bank: Bank) -> None:
-    runner = Runner(settings, bank)
+async def serve(settings: Settings, bank: Bank, translations: Translations | None = None) -> None:
+    """`translations`: already loaded with the checked bank (see content/cache.py)."""
+    runner = Runner(settings, bank, translations=translations)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -22,6 +22,7 @@ from tests.conftest import FakeClock, bot_settings
 from tests.delivery.test_delivery import status_count, subscribe_many
 from tests.fakebot.server import FakeBotApi
 from tipbot.content.models import Bank
+from tipbot.delivery import sweep
 from tipbot.delivery.sweep import Deliverer
 from tipbot.runner import Runner
 from tipbot.storage import deliveries as store
@@ -188,3 +189,53 @@ async def test_the_planner_sleeps_until_the_next_tip_is_due_not_a_whole_interval
         assert await deliverer._until_next_due() == 30
     finally:
         await run.stop()
+
+
+async def test_sending_starts_after_the_first_planned_batch_not_after_all_of_them(
+    fake_api: FakeBotApi,
+    sqlite_url: str,
+    clock: FakeClock,
+    bank: Bank,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many tips due in one minute are planned in batches; the first batch goes out while the
+    rest are being planned (a dispatcher that waited for every batch would start seconds late).
+    The planner's second batch waits here until a claim has taken rows: with a long sweep
+    interval, only the planner's signal can wake the dispatcher in time."""
+    fake_api.configure(per_chat_rate=None)
+    monkeypatch.setattr(sweep, "PLAN_BATCH", 2)
+    settings = bot_settings(fake_api, sqlite_url, sweep_seconds=30, claim_timeout_seconds=60)
+    run = Runner(settings, bank, clock=clock, schedule_sweeps=False)
+    await run.start()
+    real_plan, real_claim = store.plan_due, store.claim
+    claimed = asyncio.Event()
+    waits: list[bool] = []
+
+    async def plan_due(*args: Any) -> Any:
+        if any(r.planned for r in planned):  # a batch is planned already: was it sent?
+            try:
+                await asyncio.wait_for(claimed.wait(), 5)
+                waits.append(True)
+            except TimeoutError:
+                waits.append(False)
+        result = await real_plan(*args)
+        planned.append(result)
+        return result
+
+    async def claim(*args: Any) -> Any:
+        jobs = await real_claim(*args)
+        if jobs:
+            claimed.set()
+        return jobs
+
+    planned: list[store.PlanResult] = []
+    monkeypatch.setattr(store, "plan_due", plan_due)
+    monkeypatch.setattr(store, "claim", claim)
+    chats = range(950, 956)
+    try:
+        await subscribe_many(run, clock, chats)
+        await deliver_all(run, fake_api, chats)
+    finally:
+        await run.stop()
+    assert sum(r.planned for r in planned) == len(chats)
+    assert waits and waits[0], "nothing was claimed until every batch had been planned"

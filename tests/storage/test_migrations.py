@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, TableClause, column, inspect, select, table, text
@@ -173,3 +174,33 @@ async def test_replicas_starting_together_migrate_once() -> None:
     finally:
         for e in engines:
             await e.dispose()
+
+
+def test_the_shipped_head_read_without_alembic_is_alembics_head() -> None:
+    """`migrate` skips Alembic on a database at `shipped_head()`, so it must be the real head."""
+    assert db.shipped_head() == db.head_revision()
+
+
+async def test_a_database_at_the_head_is_not_migrated_again(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def must_not_run(conn: object) -> str:
+        raise AssertionError("Alembic ran on an up-to-date database")
+
+    monkeypatch.setattr(db, "_migrate", must_not_run)
+    assert await db.current_revision(engine) == db.head_revision()
+    assert await db.migrate(engine) == db.head_revision()
+
+
+async def test_a_database_behind_the_head_is_migrated(sqlite_url: str) -> None:
+    engine = db.create_engine(sqlite_url)
+    try:
+        assert await db.current_revision(engine) is None  # no alembic_version table yet
+        async with engine.begin() as conn:  # an older release's database: 0005, no profiles yet
+            await conn.run_sync(lambda c: command.upgrade(db._alembic_config(c), "0005"))
+        assert await db.current_revision(engine) == "0005"
+        assert "profiles" not in await db.table_names(engine)
+        assert await db.migrate(engine) == db.head_revision()
+        assert "profiles" in await db.table_names(engine)
+    finally:
+        await engine.dispose()

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import FakeClock
 from tipbot.storage import db
 from tipbot.storage import deliveries as store
+from tipbot.storage import quiz as quiz_store
 from tipbot.storage import subscriptions as subs
 
 NOW = datetime(2026, 6, 1, 8, 0)
@@ -96,3 +97,37 @@ async def test_the_sweep_lag_metric_uses_indexes(sqlite_file: tuple[AsyncEngine,
     engine, path = sqlite_file
     details = await plans_of(engine, path, lambda: store.oldest_due(engine, NOW))
     assert whole_table_scans(details) == []
+
+
+async def test_the_weekly_quiz_planner_reads_only_the_opted_in_chats(
+    sqlite_file: tuple[AsyncEngine, Path],
+) -> None:
+    """Its read runs on every planner tick: a scan would cost the whole table each time."""
+    engine, path = sqlite_file
+
+    async def read() -> None:
+        async with engine.connect() as conn:
+            await quiz_store.weekly_chats(conn)
+
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        sent.append((statement, params))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        await read()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    explain = sqlite3.connect(path)
+    try:
+        details = [
+            detail
+            for statement, params in sent
+            if "FROM subscribers" in statement
+            for *_, detail in explain.execute(f"EXPLAIN QUERY PLAN {statement}", params)
+        ]
+    finally:
+        explain.close()
+    assert details and not [d for d in details if d.startswith("SCAN subscribers")], details
+    assert any("ix_subscribers_quiz_weekly" in d for d in details), details

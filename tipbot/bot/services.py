@@ -20,7 +20,6 @@ from tipbot.bot.composer import Composer
 from tipbot.bot.photos import PhotoCache
 from tipbot.companion.medicines import MedicineCatalogue
 from tipbot.config import Settings
-from tipbot.content.chart import default_cache_dir
 from tipbot.content.inline_search import InlineIndex
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
@@ -58,8 +57,9 @@ class Services:
     health_ping: asyncio.Task[None] | None = None
     #: Photos sent by file_id after their first upload (the /foods chart).
     photos: PhotoCache = field(default_factory=PhotoCache)
-    #: Where rendered charts are kept between requests and restarts.
-    chart_dir: Path = field(default_factory=default_cache_dir)
+    #: Where rendered charts are kept between requests and restarts: TIPBOT_CACHE_DIR's
+    #: `charts/`, beside the checked bank (issue 13: one cache directory for the operator).
+    chart_dir: Path = field(init=False)
     #: Inline mode's cards, rendered once from the bank.
     inline: InlineIndex = field(init=False)
     #: The bank's tips in other languages (checked at start); empty means English for all.
@@ -71,6 +71,7 @@ class Services:
     bone_medicines: MedicineCatalogue = field(init=False)
 
     def __post_init__(self) -> None:
+        self.chart_dir = self.settings.cache_dir / "charts"
         self.inline = InlineIndex(self.bank)
         self.translations = Translations(self.bank)
         self.bone_medicines = MedicineCatalogue(self.bank)

@@ -60,11 +60,6 @@ class Chart:
     alt_text: str
 
 
-def default_cache_dir() -> Path:
-    """Where charts go when nothing else is configured: rebuilt after a reboot, which is cheap."""
-    return Path(tempfile.gettempdir()) / "tipbot-charts"
-
-
 def richest(table: FoodTable, count: int = CHART_FOODS) -> list[Food]:
     """The `count` foods with the most magnesium per serving, richest first (ties by name)."""
     return sorted(table.items, key=lambda f: (-f.mg, f.name))[:count]

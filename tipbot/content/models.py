@@ -23,9 +23,14 @@ TIP_MAX_CHARS = 600
 
 
 class Strict(BaseModel):
-    """A model that rejects unknown keys: a typo such as `sorces:` must fail, not vanish."""
+    """A model that rejects unknown keys: a typo such as `sorces:` must fail, not vanish.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    The validators are built on first use (`defer_build`): a start that reads the checked bank
+    from the cache (content/cache.py) never validates, and skips building them (about 20 ms)."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True
+    )
 
 
 class EvidenceLevel(StrEnum):

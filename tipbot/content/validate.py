@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-import textstat
-
 from tipbot.content import render, screens
 from tipbot.content import translations as i18n
 from tipbot.content.intake import Person, answer
@@ -54,7 +52,10 @@ class Rules:
 
 
 def reading_grade(text: str) -> float:
-    """Flesch-Kincaid grade (textstat 0.7.8: later releases need NLTK data from the internet)."""
+    """Flesch-Kincaid grade (textstat 0.7.8: later releases need NLTK data from the internet).
+    Imported here: only `tipbot validate` and the tests grade reading, not a starting bot."""
+    import textstat
+
     return float(textstat.flesch_kincaid_grade(text))
 
 

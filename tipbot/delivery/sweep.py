@@ -419,6 +419,10 @@ class Deliverer:
             )
             self._report.planned += result.planned
             self._report.skipped_days += result.skipped
+            if result.planned:
+                # Wake the dispatcher now: with many tips due in one minute, the first batch
+                # goes out while the rest are planned, not after all of them (bench.on_time).
+                self._work.set()
             if result.examined < PLAN_BATCH:
                 return
 

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, inspect, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from tipbot.storage import tables
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,10 @@ LEGACY_REVISIONS = {2: "0001", 3: "0002"}
 
 
 def _alembic_config(conn: Connection | None = None) -> Config:
+    # Alembic (and Mako, which it loads) is imported only when a migration may be needed: a
+    # start on an up-to-date database skips it (see `migrate`).
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = conn
@@ -117,6 +122,8 @@ def _alembic_config(conn: Connection | None = None) -> Config:
 
 def head_revision() -> str:
     """The newest revision shipped with this code."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -125,6 +132,8 @@ def head_revision() -> str:
 def _adopt_legacy(conn: Connection, config: Config) -> None:
     """A database made before Alembic records its version in `schema_version`: tell Alembic
     which revision that schema is, so only the later revisions run on it."""
+    from alembic import command
+
     names = set(inspect(conn).get_table_names())
     if "alembic_version" in names or "schema_version" not in names:
         return
@@ -140,6 +149,9 @@ def _adopt_legacy(conn: Connection, config: Config) -> None:
 
 
 def _migrate(conn: Connection) -> str:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
     config = _alembic_config(conn)
@@ -150,9 +162,44 @@ def _migrate(conn: Connection) -> str:
     return current
 
 
+_REVISION_LINE = re.compile(
+    r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:\"(\w+)\"|'(\w+)'|None)\s*$", re.MULTILINE
+)
+
+
+def shipped_head() -> str | None:
+    """The head revision, read from the revision files' `revision = "..."` lines without
+    importing Alembic (a tenth of a start-up); None when the files are not a simple chain
+    (a merge, an unusual spelling), which sends `migrate` the full way."""
+    revisions: dict[str, str | None] = {}
+    for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        found = {m[1]: m[2] or m[3] or None for m in _REVISION_LINE.finditer(path.read_text())}
+        if "revision" not in found or found["revision"] is None or "down_revision" not in found:
+            return None
+        revisions[found["revision"]] = found["down_revision"]
+    heads = set(revisions) - {down for down in revisions.values() if down is not None}
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The database's Alembic revision, or None (no table yet, or more than one head)."""
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+    except DBAPIError:
+        return None
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 async def migrate(engine: AsyncEngine) -> str:
     """Bring the schema to the newest Alembic revision and return it; safe to call from several
-    processes at once (PostgreSQL: an advisory lock; SQLite: the write lock)."""
+    processes at once (PostgreSQL: an advisory lock; SQLite: the write lock).
+
+    A database already at the shipped head is left alone without loading Alembic: the check is
+    one read, and a database is only ever moved forward, so "at the head" stays true."""
+    head = shipped_head()
+    if head is not None and await current_revision(engine) == head:
+        return head
     async with engine.begin() as conn:
         return await conn.run_sync(_migrate)
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, String, Table, delete, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tipbot.storage.subscriptions import upsert
 from tipbot.storage.tables import metadata
 
 language_choices = Table(
@@ -54,8 +54,7 @@ async def _put(
     engine: AsyncEngine, chat_id: int, language: str, now: datetime, *, chosen: bool
 ) -> None:
     async with engine.begin() as conn:
-        module = postgresql if conn.dialect.name == "postgresql" else sqlite
-        insert = module.insert(language_choices).values(
+        insert = upsert(conn)(language_choices).values(
             chat_id=chat_id, language=language, chosen_at=now, chosen=chosen
         )
         await conn.execute(

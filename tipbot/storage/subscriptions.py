@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tipbot import subscriptions
@@ -57,9 +56,15 @@ def _row(row: object) -> Subscriber:
 
 
 def upsert(conn: AsyncConnection):  # type: ignore[no-untyped-def]
-    """INSERT ... ON CONFLICT for the connection's dialect (both back ends support it)."""
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return module.insert
+    """INSERT ... ON CONFLICT for the connection's dialect (both back ends support it). Imported
+    here: a SQLite bot need not load the PostgreSQL dialect at start-up, and the other way."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 async def get(engine: AsyncEngine, chat_id: int) -> Subscriber | None:
