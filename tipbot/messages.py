@@ -127,6 +127,10 @@ CHART_ALT = (
 )
 CHART_REFERENCE_DV = "Daily Value"
 # --- /quiz ---
+PRIVATE_ONLY = (
+    "Your profile, dose reminders and their log are health data, so I keep them to a private "
+    "chat with me, where nobody else sees them. Open a chat with me and send /{command} there."
+)
 QUIZ_PRIVATE_ONLY = (
     "Quiz questions come in a private chat with me, so nobody else sees your answers. Open a "
     "chat with me and send /quiz."

@@ -15,6 +15,8 @@ from tests.fakebot.server import ANONYMOUS_ADMIN_ID, FakeBotApi, SentMessage
 from tipbot import messages
 from tipbot.delivery.budget import Priority
 from tipbot.runner import Runner
+from tipbot.storage import doses as dose_store
+from tipbot.storage import profiles
 from tipbot.storage import subscriptions as subs
 from tipbot.storage.tables import SubscriberState
 from tipbot.subscriptions import Subscriber
@@ -216,3 +218,17 @@ async def test_added_where_it_cannot_post_the_bot_does_nothing_and_logs_one_line
     ]
     assert fake_api.messages_for(CHANNEL) == []
     assert await subs.get(runner.engine, CHANNEL) is None
+
+
+@pytest.mark.parametrize("command", ["/dose alendronate weekly mon 07:00", "/profile", "/history"])
+async def test_health_data_commands_in_a_group_point_to_a_private_chat(
+    runner: Runner, fake_api: FakeBotApi, command: str
+) -> None:
+    """A dose plan made in a group would remind the whole group, and a profile or a dose log
+    shown there would be read by every member: such commands get one pointer and store nothing."""
+    fake_api.set_chat_member(GROUP, ADMIN, "administrator")
+    reply = await in_group(fake_api, GROUP, command, ADMIN)
+    name = command.split()[0].lstrip("/")
+    assert reply.plain == messages.PRIVATE_ONLY.format(command=name)
+    assert await dose_store.get_plan(runner.engine, GROUP) is None
+    assert await profiles.get(runner.engine, GROUP) is None

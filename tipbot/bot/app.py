@@ -53,6 +53,7 @@ from tipbot.bot import (
 )
 from tipbot.bot.chat_admins import admins_only
 from tipbot.bot.composer import Composer
+from tipbot.bot.replies import answer
 from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.bot.services import KEY, Services, app_services
 from tipbot.companion import selection
@@ -196,6 +197,11 @@ def register_handlers(
     admins = filters.User(user_id=settings.admin_ids, allow_empty=False)
     application.add_handler(CommandHandler("stats", admin.stats, filters=fresh & admins))
     application.add_handler(CommandHandler("broadcast", admin.broadcast, filters=fresh & admins))
+    # Health data (profile, dose plan and log) is set up and shown in private chats only: in a
+    # group, the members would read it and a dose plan would remind the whole group.
+    application.add_handler(
+        CommandHandler(PRIVATE_COMMANDS, _private_only, filters=fresh & ~filters.ChatType.PRIVATE)
+    )
     # /profile and its `pf:` buttons, and typed answers while one of its questions is open
     # (before the subscription flow's free-text handler below).
     application.add_handler(profile.conversation())
@@ -436,6 +442,21 @@ def command_name(update: Update) -> str:
     if update.my_chat_member is not None:
         return "my_chat_member"
     return "other"
+
+
+#: Commands about one person's health data, answered in private chats only.
+PRIVATE_COMMANDS = ("profile", "dose", "history", "mydata")
+
+
+async def _private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A health-data command typed in a group: one short pointer to a private chat."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    command = message.text.split()[0].lstrip("/").split("@")[0]
+    t = await language.translator_for(update, context)
+    text = t.gettext(messages.PRIVATE_ONLY).format(command=command)
+    await answer(update, text, keyboards.plain(t))
 
 
 async def _unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
