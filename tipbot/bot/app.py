@@ -52,15 +52,16 @@ from tipbot.bot.composer import Composer
 from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.bot.services import KEY, Services, app_services
 from tipbot.companion import selection
-from tipbot.config import Role, Settings
+from tipbot.config import DeliveryHttp, Role, Settings
 from tipbot.content.loader import bundled_bank_dir
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
 from tipbot.content.translations import Translations, load_translations
 from tipbot.delivery import share
 from tipbot.delivery.budget import Budget
-from tipbot.delivery.sender import Sender
+from tipbot.delivery.sender import Sender, SendFn
 from tipbot.delivery.sweep import Deliverer
+from tipbot.delivery.telegram_client import BotApiClient, direct_route
 from tipbot.i18n import LANGUAGES, Translator, language_for
 from tipbot.observe import Metrics
 from tipbot.storage import db
@@ -114,7 +115,7 @@ def build_application(
     application.bot_data[KEY] = services
     if Role.DELIVERY in settings.roles:
         composer = Composer(bank, engine, services.translations)
-        services.delivery_bot, services.deliverer = _build_deliverer(
+        services.delivery_bot, services.delivery_client, services.deliverer = _build_deliverer(
             settings, engine, composer, metrics, clock, request, token, budget, services.owner
         )
     register_handlers(application, settings)
@@ -232,10 +233,21 @@ def register_handlers(
     application.add_error_handler(_on_error)
 
 
-def delivery_concurrency(max_rate: float) -> int:
-    """Sends kept in flight: enough to fill the rate at a ~250 ms round trip, and no more, since
-    httpcore's pool bookkeeping grows with its connections (bench/RESULTS.md)."""
-    return max(4, min(64, math.ceil(max_rate * 0.25)))
+def delivery_concurrency(max_rate: float, *, lean: bool = True) -> int:
+    """Sends kept in flight: enough to fill the rate at a ~250 ms round trip. Through PTB no
+    more than 64, since httpcore's pool bookkeeping grows with its connections; the lean client's
+    cost per request does not, so it may keep 250 in flight at 1,000/s (bench/RESULTS.md)."""
+    return max(4, min(256 if lean else 64, math.ceil(max_rate * 0.25)))
+
+
+def uses_lean_client(settings: Settings, request: BaseRequest | None) -> bool:
+    """Deliveries take the lean client unless a request object is injected (the console's
+    in-process one), TIPBOT_DELIVERY_HTTP=ptb asks for PTB, or a proxy applies to the API."""
+    return (
+        request is None
+        and settings.delivery_http is DeliveryHttp.LEAN
+        and direct_route(settings.api_url)
+    )
 
 
 def _build_deliverer(
@@ -248,11 +260,12 @@ def _build_deliverer(
     token: str,
     budget: Budget,
     owner: str,
-) -> tuple[ExtBot[None], Deliverer]:
-    """Deliveries use their own bot and connection pool, so a broadcast never queues replies."""
-    concurrency = delivery_concurrency(settings.max_rate)
+) -> tuple[ExtBot[None], BotApiClient | None, Deliverer]:
+    """Deliveries use their own connections, so a broadcast never queues replies."""
+    lean = uses_lean_client(settings, request)
+    concurrency = delivery_concurrency(settings.max_rate, lean=lean)
     delivery_request = request or HTTPXRequest(
-        connection_pool_size=concurrency, pool_timeout=30.0, read_timeout=15.0
+        connection_pool_size=4 if lean else concurrency, pool_timeout=30.0, read_timeout=15.0
     )
     bot: ExtBot[None] = ExtBot(
         token,
@@ -261,7 +274,21 @@ def _build_deliverer(
         request=delivery_request,
         defaults=DEFAULTS,
     )
-    sender = Sender(bot.send_message, budget, settings.send_retry_seconds, metrics)
+    client: BotApiClient | None = None
+    send_message: SendFn = bot.send_message
+    if lean:
+        previews = DEFAULTS.link_preview_options
+        client = BotApiClient(
+            settings.bot_base_url,
+            token,
+            connections=concurrency,
+            parse_mode=DEFAULTS.parse_mode,
+            link_preview_options=previews.to_dict() if previews else None,
+            pool_timeout=30.0,
+            read_timeout=15.0,
+        )
+        send_message = client.send_message
+    sender = Sender(send_message, budget, settings.send_retry_seconds, metrics)
     deliverer = Deliverer(
         engine,
         sender,
@@ -279,7 +306,7 @@ def _build_deliverer(
         owner=owner,
         audiences=selection.audiences(composer.bank.tips),
     )
-    return bot, deliverer
+    return bot, client, deliverer
 
 
 async def start_services(
@@ -344,6 +371,8 @@ async def stop_delivery(
 
 async def close_services(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services = app_services(application)
+    if services.delivery_client is not None:
+        await services.delivery_client.close()
     if services.delivery_bot is not None:
         await services.delivery_bot.shutdown()
     await services.engine.dispose()
