@@ -177,6 +177,7 @@ class FakeServer:
         record_text: bool = False,
         token: str = TOKEN,
         cpu: int | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.cpu = cpu
         self.args = [
@@ -188,6 +189,8 @@ class FakeServer:
             str(global_rate),
             "--per-chat-rate",
             str(per_chat_rate),
+            "--latency",
+            str(latency),
         ]
         if not record_text:
             self.args.append("--no-record-text")

@@ -32,7 +32,7 @@ from telegram.request import HTTPXRequest
 from tests.fakebot.server import FakeBotApi
 from tipbot.bot.app import DEFAULTS
 from tipbot.delivery.sender import Verdict, classify, retry_after_seconds
-from tipbot.delivery.telegram_client import BotApiClient, Sent, direct_route
+from tipbot.delivery.telegram_client import BotApiClient, Sent, _sent, direct_route
 
 MARKUP = InlineKeyboardMarkup([[InlineKeyboardButton("Why?", callback_data="disclaimer")]])
 
@@ -467,3 +467,17 @@ def test_a_proxy_for_the_api_keeps_deliveries_on_ptb(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("no_proxy", "api.telegram.org")
     assert direct_route("https://api.telegram.org")
     assert not direct_route("ftp://api.telegram.org")
+
+
+@pytest.mark.parametrize(
+    ("body", "message_id"),
+    [
+        (b'{"ok":true,"result":{"message_id":5,"text":"\\"message_id\\":9"}}', 5),
+        (b'{ "ok": true, "result": { "message_id": 6 } }', 6),
+        # message_id not first: read in full, the nested one is not taken
+        (b'{"ok":true,"result":{"reply_to_message":{"message_id":1},"message_id":7}}', 7),
+        (b'{"result":{"message_id":8},"ok":true}', 8),
+    ],
+)
+def test_the_message_id_is_the_results_own(body: bytes, message_id: int) -> None:
+    assert _sent(200, body) == Sent(message_id)

@@ -11,7 +11,8 @@ This client speaks plain HTTP/1.1 with keep-alive over asyncio protocols:
   `chat_id` differs between the recipients of one tip in one language.
 - A connection is taken from a stack of idle ones and put back: constant work per request,
   whatever the pool size.
-- The answer is parsed with `json.loads` and only `message_id` is kept.
+- Only `message_id` is kept of a successful answer, read from its first bytes (Telegram writes
+  it first) instead of parsing the echo of the whole message; errors are parsed in full.
 
 Errors are PTB's exception classes, chosen exactly as PTB's `BaseRequest._request_wrapper` and
 `HTTPXRequest.do_request` choose them, so `tipbot.delivery.sender.classify` (and every test of
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import ssl
 import urllib.request
 from collections import deque
@@ -54,6 +56,11 @@ MAX_CACHED_BODIES = 1024
 #: A response head larger than this is not from a Bot API server.
 MAX_HEAD_BYTES = 65536
 USER_AGENT = "tipbot-delivery"
+#: How every successful answer begins (Telegram writes `message_id` first): read without
+#: parsing the echo of the whole message behind it. Anything else is parsed in full.
+_SENT_PREFIX = re.compile(
+    rb'\s*\{\s*"ok"\s*:\s*true\s*,\s*"result"\s*:\s*\{\s*"message_id"\s*:\s*(\d+)\s*[,}]'
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,6 +435,9 @@ def _expire(waiter: asyncio.Future[tuple[int, bytes]]) -> None:
 def _sent(status: int, body: bytes) -> Sent:
     """Telegram's answer as PTB reads it (`BaseRequest._request_wrapper` and `post`)."""
     if 200 <= status <= 299:
+        prefix = _SENT_PREFIX.match(body)
+        if prefix is not None:
+            return Sent(int(prefix[1]))
         data = _json(body)
         result = data.get("result") if isinstance(data, dict) else None
         if not isinstance(result, dict) or not isinstance(result.get("message_id"), int):
