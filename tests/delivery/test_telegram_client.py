@@ -481,3 +481,26 @@ def test_a_proxy_for_the_api_keeps_deliveries_on_ptb(monkeypatch: pytest.MonkeyP
 )
 def test_the_message_id_is_the_results_own(body: bytes, message_id: int) -> None:
     assert _sent(200, body) == Sent(message_id)
+
+
+def test_deliveries_use_the_lean_client_unless_told_or_proxied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tipbot.bot.app import uses_lean_client
+    from tipbot.config import DeliveryHttp, Settings
+
+    for scheme in ("https", "http", "all", "no"):
+        monkeypatch.delenv(f"{scheme}_proxy", raising=False)
+        monkeypatch.delenv(f"{scheme.upper()}_PROXY", raising=False)
+    monkeypatch.setenv("TIPBOT_DELIVERY_HTTP", "ptb")
+    assert Settings().delivery_http is DeliveryHttp.PTB
+    monkeypatch.setenv("TIPBOT_DELIVERY_HTTP", "curl")
+    with pytest.raises(ValueError, match="delivery_http"):
+        Settings()
+    monkeypatch.delenv("TIPBOT_DELIVERY_HTTP")
+    lean = Settings(token="1:T")
+    assert uses_lean_client(lean, None)
+    assert not uses_lean_client(lean.model_copy(update={"delivery_http": DeliveryHttp.PTB}), None)
+    assert not uses_lean_client(lean, HTTPXRequest())  # an injected request (the console's)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert not uses_lean_client(lean, None)
