@@ -43,6 +43,7 @@ from bench.common import (
     proc_cpu_seconds,
     record,
     reset_database,
+    run_queue_seconds,
     sqlite_database,
     stop_process,
     table,
@@ -92,6 +93,7 @@ async def drive(
             raise RuntimeError(f"the bot did not answer within 60 s: {probe.text[:300]}")
         broadcast.pushes = 1  # the probe's answer is not a tip
         cpu0, server_cpu0, wall0 = proc_cpu_seconds(bot.pid), fake.cpu_seconds(), time.time()
+        waits0 = run_queue_seconds(bot.pid), run_queue_seconds(fake.pid)
         users = [
             asyncio.create_task(
                 user(http, USER_BASE + i, args.every, broadcast, latencies, outside, rng)
@@ -101,6 +103,8 @@ async def drive(
         await watch(http, broadcast, seconds=args.tips / 100 + 120)
         wall = time.time() - wall0
         cpu, server_cpu = proc_cpu_seconds(bot.pid) - cpu0, fake.cpu_seconds() - server_cpu0
+        bot_wait = run_queue_seconds(bot.pid) - waits0[0]
+        server_wait = run_queue_seconds(fake.pid) - waits0[1]
         await asyncio.gather(*users)
         stats = (await http.get("/stats")).json()["result"]
     assert broadcast.started_at is not None and broadcast.finished_at is not None
@@ -122,6 +126,9 @@ async def drive(
         "bot_cpu_busy": cpu / wall,
         "bot_cpu_per_1000": cpu / args.tips * 1000,
         "server_cpu_busy": server_cpu / wall,
+        # Runnable but not running (the machine's other work): summed over threads, per second.
+        "bot_run_queue_wait": bot_wait / wall,
+        "server_run_queue_wait": server_wait / wall,
     }
 
 
@@ -266,6 +273,11 @@ def main(argv: list[str] | None = None) -> int:
             ],
             rows,
         )
+    )
+    print(
+        f"waiting for a CPU (runnable, not running; other processes' load): bot "
+        f"{100 * result['bot_run_queue_wait']:.0f} % of the time, fake server "
+        f"{100 * result['server_run_queue_wait']:.0f} %"
     )
     print(
         f"fake server CPU busy {100 * result['server_cpu_busy']:.0f} %; "
