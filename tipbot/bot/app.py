@@ -264,8 +264,12 @@ def _build_deliverer(
     """Deliveries use their own connections, so a broadcast never queues replies."""
     lean = uses_lean_client(settings, request)
     concurrency = delivery_concurrency(settings.max_rate, lean=lean)
+    # PTB's pool stays at most 64 also beside the lean client: whatever the client does not send
+    # (other delivery methods) still goes through this bot.
     delivery_request = request or HTTPXRequest(
-        connection_pool_size=4 if lean else concurrency, pool_timeout=30.0, read_timeout=15.0
+        connection_pool_size=delivery_concurrency(settings.max_rate, lean=False),
+        pool_timeout=30.0,
+        read_timeout=15.0,
     )
     bot: ExtBot[None] = ExtBot(
         token,
