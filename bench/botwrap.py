@@ -3,19 +3,14 @@
 Logs every garbage collection that holds the event loop for more than 20 ms (a line
 `bench-gc gen=G ms=M` on stderr), and once `Runner.start()` has returned, how many objects
 tipbot's own `gc.freeze()` at the end of start-up moved out of the collector's sight (a line
-`bench-gc frozen=N`). It changes nothing in the bot, except for one experiment: with
-`BENCH_NO_WRITER_QUEUE=1` in the environment (`bench.sustained --no-writer-queue`), SQLite
-writers of the process no longer queue on tipbot's asyncio lock (`tipbot.storage.db.Engine`) and
-wait in SQLite's busy handler instead, as before issue 14.
+`bench-gc frozen=N`). It changes nothing in the bot.
 
     python -m bench.botwrap   (same environment as `python -m tipbot run`)
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import os
 import sys
 import time
 from typing import Any
@@ -59,15 +54,7 @@ def _report_freeze_after_start() -> None:
     Runner.start = start  # type: ignore[method-assign]
 
 
-def _no_writer_queue() -> None:
-    from tipbot.storage.db import Engine
-
-    Engine._writers = lambda self: contextlib.nullcontext()  # type: ignore[assignment,method-assign,return-value]
-
-
 def main() -> int:
-    if os.environ.get("BENCH_NO_WRITER_QUEUE") == "1":
-        _no_writer_queue()
     _log_slow_collections()
     _report_freeze_after_start()
     from tipbot.cli import main as tipbot_main

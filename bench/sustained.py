@@ -146,12 +146,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-pin", action="store_true", help="do not pin the processes")
     parser.add_argument(
-        "--no-writer-queue",
-        action="store_true",
-        help="experiment: SQLite writers wait in SQLite's busy handler instead of tipbot's "
-        "asyncio queue (the bot runs through bench.botwrap)",
-    )
-    parser.add_argument(
         "--profile",
         action="store_true",
         help="run the bot under pyinstrument; its report goes to bench/results/sustained-bot.txt",
@@ -185,9 +179,6 @@ def main(argv: list[str] | None = None) -> int:
                 TIPBOT_SWEEP_SECONDS="1",
             )
             command = [sys.executable, "-m", "tipbot", "run"]
-            if args.no_writer_queue:
-                env["BENCH_NO_WRITER_QUEUE"] = "1"
-                command = [sys.executable, "-m", "bench.botwrap"]
             if args.profile:
                 RESULTS_DIR.mkdir(parents=True, exist_ok=True)
                 command[1:1] = [

@@ -8,7 +8,6 @@ created by 0.1.0 (which recorded a `schema_version` instead) is stamped and upgr
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -49,35 +48,14 @@ class Engine(AsyncEngine):
     transaction that reads and then writes waits its turn instead of failing with "database is
     locked"; `engine.connect()` (reads) begins a deferred transaction, which in WAL mode neither
     blocks the writer nor waits for it. On PostgreSQL the mark changes nothing.
-
-    On SQLite the writers of one process also queue on an asyncio lock before BEGIN. Without it,
-    a writer that finds the database locked by another task of the same process (the planner,
-    the dispatcher's claims, the recorder, the heartbeat, a reply) waits in SQLite's busy
-    handler, which polls with sleeps of up to 100 ms: at 1,000 deliveries a second the process
-    then sat idle most of the time, sending under 100 a second with a third of a core in use
-    (bench.sustained, bench/RESULTS.md). The queue hands the lock over at once, in order. Other
-    processes on the same file still wait in the busy handler, as before.
     """
-
-    _sqlite_writers: asyncio.Lock | None = None
-    _sqlite_writers_loop: asyncio.AbstractEventLoop | None = None
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
-        writers: contextlib.AbstractAsyncContextManager[Any] = (
-            self._writers() if self.dialect.name == "sqlite" else contextlib.nullcontext()
-        )
-        async with writers, self.connect() as conn:
+        async with self.connect() as conn:
             await conn.execution_options(**{WRITE_OPTION: True})
             async with conn.begin():
                 yield conn
-
-    def _writers(self) -> asyncio.Lock:
-        """The lock of the running event loop (tests run an engine in more than one loop)."""
-        loop = asyncio.get_running_loop()
-        if self._sqlite_writers is None or self._sqlite_writers_loop is not loop:
-            self._sqlite_writers, self._sqlite_writers_loop = asyncio.Lock(), loop
-        return self._sqlite_writers
 
 
 def create_engine(url: str) -> AsyncEngine:
