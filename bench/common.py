@@ -85,6 +85,16 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def run_queue_seconds(pid: int) -> float:
+    """Seconds the threads of process `pid` spent runnable but waiting for a CPU (Linux
+    schedstat): on a shared machine, how much of a benchmark's time the scheduler took away."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
+
+
 def proc_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of another process (from /proc, Linux)."""
     with open(f"/proc/{pid}/stat") as f:
@@ -177,6 +187,7 @@ class FakeServer:
         record_text: bool = False,
         token: str = TOKEN,
         cpu: int | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.cpu = cpu
         self.args = [
@@ -188,6 +199,8 @@ class FakeServer:
             str(global_rate),
             "--per-chat-rate",
             str(per_chat_rate),
+            "--latency",
+            str(latency),
         ]
         if not record_text:
             self.args.append("--no-record-text")

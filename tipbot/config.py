@@ -40,6 +40,14 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+class DeliveryHttp(StrEnum):
+    """How deliveries reach Telegram: tipbot's lean sendMessage client, or PTB's own (the
+    escape hatch; replies always use PTB). See tipbot/delivery/telegram_client.py."""
+
+    LEAN = "lean"
+    PTB = "ptb"
+
+
 class Role(StrEnum):
     """What one process does: receive updates (one poller, or webhook replicas) and/or deliver."""
 
@@ -86,6 +94,7 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(default=15.0, ge=0.5, le=30)
     claim_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
     send_retry_seconds: float = Field(default=120.0, gt=0, le=3600)
+    delivery_http: DeliveryHttp = DeliveryHttp.LEAN
     #: Finished deliveries older than this are pruned (at least a day: today's row is what stops a
     #: second tip on the same local date).
     retention_days: int = Field(default=90, ge=1, le=3650)

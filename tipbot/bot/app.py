@@ -57,7 +57,7 @@ from tipbot.bot.replies import answer
 from tipbot.bot.reply_limiter import RepliesBusy, ReplyLimiter
 from tipbot.bot.services import KEY, Services, app_services
 from tipbot.companion import selection
-from tipbot.config import Role, Settings
+from tipbot.config import DeliveryHttp, Role, Settings
 from tipbot.content.loader import bundled_bank_dir
 from tipbot.content.lookup import MedicineIndex
 from tipbot.content.models import Bank
@@ -65,8 +65,9 @@ from tipbot.content.translations import Translations, load_translations
 from tipbot.delivery import share
 from tipbot.delivery.budget import Budget
 from tipbot.delivery.kinds import Planner
-from tipbot.delivery.sender import Sender
+from tipbot.delivery.sender import Sender, SendFn
 from tipbot.delivery.sweep import Deliverer
+from tipbot.delivery.telegram_client import BotApiClient, direct_route
 from tipbot.i18n import LANGUAGES, Translator, language_for
 from tipbot.observe import Metrics
 from tipbot.storage import db
@@ -123,7 +124,7 @@ def build_application(
     if Role.DELIVERY in settings.roles:
         composer = services.composer = Composer(bank, engine, services.translations)
         planners = register_kinds(services, composer)
-        services.delivery_bot, services.deliverer = _build_deliverer(
+        services.delivery_bot, services.delivery_client, services.deliverer = _build_deliverer(
             settings,
             engine,
             composer,
@@ -263,10 +264,21 @@ def register_handlers(
     application.add_error_handler(_on_error)
 
 
-def delivery_concurrency(max_rate: float) -> int:
-    """Sends kept in flight: enough to fill the rate at a ~250 ms round trip, and no more, since
-    httpcore's pool bookkeeping grows with its connections (bench/RESULTS.md)."""
-    return max(4, min(64, math.ceil(max_rate * 0.25)))
+def delivery_concurrency(max_rate: float, *, lean: bool = True) -> int:
+    """Sends kept in flight: enough to fill the rate at a ~250 ms round trip. Through PTB no
+    more than 64, since httpcore's pool bookkeeping grows with its connections; the lean client's
+    cost per request does not, so it may keep 250 in flight at 1,000/s (bench/RESULTS.md)."""
+    return max(4, min(256 if lean else 64, math.ceil(max_rate * 0.25)))
+
+
+def uses_lean_client(settings: Settings, request: BaseRequest | None) -> bool:
+    """Deliveries take the lean client unless a request object is injected (the console's
+    in-process one), TIPBOT_DELIVERY_HTTP=ptb asks for PTB, or a proxy applies to the API."""
+    return (
+        request is None
+        and settings.delivery_http is DeliveryHttp.LEAN
+        and direct_route(settings.api_url)
+    )
 
 
 def _build_deliverer(
@@ -280,11 +292,16 @@ def _build_deliverer(
     budget: Budget,
     owner: str,
     planners: Sequence[Planner] = (),
-) -> tuple[ExtBot[None], Deliverer]:
-    """Deliveries use their own bot and connection pool, so a broadcast never queues replies."""
-    concurrency = delivery_concurrency(settings.max_rate)
+) -> tuple[ExtBot[None], BotApiClient | None, Deliverer]:
+    """Deliveries use their own connections, so a broadcast never queues replies."""
+    lean = uses_lean_client(settings, request)
+    concurrency = delivery_concurrency(settings.max_rate, lean=lean)
+    # PTB's pool stays at most 64 also beside the lean client: whatever the client does not send
+    # (quiz polls, other delivery methods) still goes through this bot.
     delivery_request = request or HTTPXRequest(
-        connection_pool_size=concurrency, pool_timeout=30.0, read_timeout=15.0
+        connection_pool_size=delivery_concurrency(settings.max_rate, lean=False),
+        pool_timeout=30.0,
+        read_timeout=15.0,
     )
     bot: ExtBot[None] = ExtBot(
         token,
@@ -293,12 +310,22 @@ def _build_deliverer(
         request=delivery_request,
         defaults=DEFAULTS,
     )
+    client: BotApiClient | None = None
+    send_message: SendFn = bot.send_message
+    if lean:
+        previews = DEFAULTS.link_preview_options
+        client = BotApiClient(
+            settings.bot_base_url,
+            token,
+            connections=concurrency,
+            parse_mode=DEFAULTS.parse_mode,
+            link_preview_options=previews.to_dict() if previews else None,
+            pool_timeout=30.0,
+            read_timeout=15.0,
+        )
+        send_message = client.send_message
     sender = Sender(
-        bot.send_message,
-        budget,
-        settings.send_retry_seconds,
-        metrics,
-        send_poll=bot.send_poll,
+        send_message, budget, settings.send_retry_seconds, metrics, send_poll=bot.send_poll
     )
     deliverer = Deliverer(
         engine,
@@ -319,7 +346,7 @@ def _build_deliverer(
         planners=planners,
         on_poll_sent=composer.poll_sent,
     )
-    return bot, deliverer
+    return bot, client, deliverer
 
 
 def register_kinds(services: Services, composer: Composer) -> list[Planner]:
@@ -407,6 +434,8 @@ async def stop_delivery(
 
 async def close_services(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services = app_services(application)
+    if services.delivery_client is not None:
+        await services.delivery_client.close()
     if services.delivery_bot is not None:
         await services.delivery_bot.shutdown()
     await services.engine.dispose()

@@ -26,6 +26,7 @@ from tipbot.content.models import Bank
 from tipbot.content.translations import Translations
 from tipbot.delivery.budget import Budget
 from tipbot.delivery.sweep import Deliverer, default_owner
+from tipbot.delivery.telegram_client import BotApiClient
 from tipbot.i18n import DEFAULT, Translator
 from tipbot.observe import Metrics
 
@@ -47,6 +48,8 @@ class Services:
     #: registered on it (`Composer.register`).
     composer: Composer | None = None
     delivery_bot: ExtBot[None] | None = None
+    #: The lean sendMessage client deliveries use (None: they use `delivery_bot`).
+    delivery_client: BotApiClient | None = None
     #: The supervised delivery loop (`Deliverer.run`), while it runs.
     delivery_task: asyncio.Task[None] | None = None
     #: A process without the delivery role renews its share of the rate here instead.

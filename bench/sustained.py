@@ -1,0 +1,313 @@
+"""Can one tipbot process send 1,000 messages a second for a minute, and still answer users?
+
+`python -m tipbot run` runs as its own process (TIPBOT_MAX_RATE=1000, a sweep every second) with
+`--tips` subscribers (60,000: a minute at 1,000/s) already due in its SQLite database, against a
+fake Bot API with Telegram's limits lifted (a paid broadcast may send 1,000/s). While the tips go
+out, `--users` users each send /foods about every `--every` seconds through the fake server's
+control API, timed as in `bench.replies_during_broadcast` (from just before the push to the moment
+the server accepted the reply). Beside it, from the same run, the bare python-telegram-bot loop of
+`bench.delivery_cost` (64 sends in flight, the pool size PTB does best with, no bookkeeping and
+no users) sends `--bare-n` messages to a fresh fake server: the rate PTB itself reaches in one
+process on this machine.
+
+The bot runs on CPU 0 and each fake server on CPU 1 (`--no-pin` leaves them to the scheduler).
+The delivery rate is (tips - 1) / (last - first tip seen by the server's counters, polled every
+50 ms: the chats that have a message, less the users' and the probe's); the slowest second comes
+from the same samples.
+
+    python -m bench.sustained [--tips 60000] [--rate 1000] [--users 20] [--every 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+import httpx
+
+from bench.common import (
+    RESULTS_DIR,
+    ROOT,
+    TOKEN,
+    FakeServer,
+    clean_env,
+    percentile,
+    pin,
+    populate,
+    proc_cpu_seconds,
+    record,
+    reset_database,
+    run_queue_seconds,
+    sqlite_database,
+    stop_process,
+    table,
+    target,
+)
+from bench.delivery_cost import BOT_CPU, SERVER_CPU
+from bench.delivery_cost import measure as measure_bare
+from bench.replies_during_broadcast import PROBE_CHAT, USER_BASE, Broadcast, user
+
+TARGET_RATE = 1000.0
+TARGET_P99_S = 0.2
+
+
+async def watch(http: httpx.AsyncClient, broadcast: Broadcast, users: int, seconds: float) -> None:
+    """Follow the delivery by the chats that have a message: every subscriber gets one tip, and
+    the users' and the probe's chats are the only others. (Counting messages minus commands, as
+    `bench.replies_during_broadcast` does, never reaches the total while 20 users always have a
+    reply on its way.)"""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        stats = (await http.get("/stats")).json()["result"]
+        sent = max(0, stats["chats"] - 1 - users)
+        now = time.time()
+        broadcast.samples.append((now, sent))
+        if sent > 0 and broadcast.started_at is None:
+            broadcast.started_at = now
+        if sent >= broadcast.tips:
+            broadcast.finished_at = now
+            broadcast.done.set()
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"the delivery did not finish in {seconds:.0f} s")
+
+
+def per_second(samples: list[tuple[float, int]]) -> list[float]:
+    """Tips sent in each whole second of the delivery, from (time, tips sent) samples taken
+    every 50 ms (each second's count interpolated at its edges)."""
+    sending = [(t, n) for t, n in samples if n > 0]
+    if len(sending) < 2:
+        return []
+
+    def at(moment: float) -> float:
+        for (t0, n0), (t1, n1) in itertools.pairwise(sending):
+            if t0 <= moment <= t1:
+                return n0 + (n1 - n0) * (moment - t0) / ((t1 - t0) or 1)
+        return float(sending[-1][1])
+
+    start, end = sending[0][0], sending[-1][0]
+    return [at(start + s + 1) - at(start + s) for s in range(int(end - start))]
+
+
+async def drive(
+    args: argparse.Namespace, fake: FakeServer, bot: subprocess.Popen[bytes]
+) -> dict[str, Any]:
+    broadcast = Broadcast(args.tips)
+    latencies: list[float] = []
+    outside: list[float] = []
+    rng = random.Random(7)
+    limits = httpx.Limits(max_connections=args.users + 8)
+    async with httpx.AsyncClient(
+        base_url=f"{fake.api_url}/_control", timeout=60, limits=limits
+    ) as http:
+        await http.post("/push_message", json={"chat_id": PROBE_CHAT, "text": "/help"})
+        probe = await http.get(
+            "/wait_messages", params={"chat_id": PROBE_CHAT, "count": 1, "timeout": 60}
+        )
+        if not probe.json().get("ok") or bot.poll() is not None:
+            raise RuntimeError(f"the bot did not answer within 60 s: {probe.text[:300]}")
+        broadcast.pushes = 1  # the probe's answer is not a tip
+        cpu0, server_cpu0, wall0 = proc_cpu_seconds(bot.pid), fake.cpu_seconds(), time.time()
+        waits0 = run_queue_seconds(bot.pid), run_queue_seconds(fake.pid)
+        users = [
+            asyncio.create_task(
+                user(http, USER_BASE + i, args.every, broadcast, latencies, outside, rng)
+            )
+            for i in range(args.users)
+        ]
+        await watch(http, broadcast, args.users, seconds=args.tips / 100 + 120)
+        wall = time.time() - wall0
+        cpu, server_cpu = proc_cpu_seconds(bot.pid) - cpu0, fake.cpu_seconds() - server_cpu0
+        bot_wait = run_queue_seconds(bot.pid) - waits0[0]
+        server_wait = run_queue_seconds(fake.pid) - waits0[1]
+        await asyncio.gather(*users)
+        stats = (await http.get("/stats")).json()["result"]
+    assert broadcast.started_at is not None and broadcast.finished_at is not None
+    span = broadcast.finished_at - broadcast.started_at
+    seconds = per_second(broadcast.samples)
+    return {
+        "delivery_s": span,
+        "delivery_rate": (args.tips - 1) / span,
+        "slowest_second": min(seconds, default=0.0),
+        "per_second": [round(s) for s in seconds],
+        "commands_during": len(latencies),
+        "p50_s": percentile(latencies, 50),
+        "p90_s": percentile(latencies, 90),
+        "p99_s": percentile(latencies, 99),
+        "max_s": max(latencies, default=float("nan")),
+        "after_delivery_p50_s": percentile(outside, 50) if outside else None,
+        "http_429": int(stats["statuses"].get("429", 0)),
+        "statuses": stats["statuses"],
+        "bot_cpu_busy": cpu / wall,
+        "bot_cpu_per_1000": cpu / args.tips * 1000,
+        "server_cpu_busy": server_cpu / wall,
+        # Runnable but not running (the machine's other work): summed over threads, per second.
+        "bot_run_queue_wait": bot_wait / wall,
+        "server_run_queue_wait": server_wait / wall,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.sustained", description=__doc__)
+    parser.add_argument("--tips", type=int, default=60_000, help="due subscribers")
+    parser.add_argument("--rate", type=float, default=TARGET_RATE, help="TIPBOT_MAX_RATE")
+    parser.add_argument("--users", type=int, default=20, help="users sending /foods")
+    parser.add_argument("--every", type=float, default=2.0, help="seconds between commands")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds the fake server waits per answer"
+    )
+    parser.add_argument(
+        "--bare-n", type=int, default=10_000, help="messages the bare PTB loop sends (0: skip)"
+    )
+    parser.add_argument("--no-pin", action="store_true", help="do not pin the processes")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the bot under pyinstrument; its report goes to bench/results/sustained-bot.txt",
+    )
+    args = parser.parse_args(argv)
+
+    from tipbot.content.loader import load_bank
+    from tipbot.storage import db
+
+    pinned = not args.no_pin
+    with tempfile.TemporaryDirectory(prefix="tipbot-bench-sustained-") as tmp:
+        database = sqlite_database(tmp)
+        tip_ids = tuple(t.id for t in load_bank().bank.tips)
+        asyncio.run(reset_database(database))
+        asyncio.run(populate(database, args.tips, args.tips, db.utcnow(), tip_ids))
+        with (
+            FakeServer(
+                global_rate=0,
+                per_chat_rate=0,
+                record_text=True,
+                cpu=SERVER_CPU if pinned else None,
+                latency=args.latency,
+            ) as fake,
+            open(f"{tmp}/bot.log", "wb") as log,
+        ):
+            env = clean_env(
+                TELEGRAM_BOT_TOKEN=TOKEN,
+                TIPBOT_API_URL=fake.api_url,
+                TIPBOT_DATABASE_URL=database.url,
+                TIPBOT_MAX_RATE=str(args.rate),
+                TIPBOT_SWEEP_SECONDS="1",
+            )
+            command = [sys.executable, "-m", "tipbot", "run"]
+            if args.profile:
+                RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+                command[1:1] = [
+                    "-m",
+                    "pyinstrument",
+                    "-i",
+                    "0.001",
+                    "-o",
+                    str(RESULTS_DIR / "sustained-bot.txt"),
+                ]
+            bot = subprocess.Popen(command, cwd=ROOT, env=env, stderr=log)
+            pin(bot.pid, BOT_CPU if pinned else None)
+            try:
+                result = asyncio.run(drive(args, fake, bot))
+            finally:
+                code = stop_process(bot)
+            if code != 0:
+                with open(f"{tmp}/bot.log") as f:
+                    print(f.read()[-3000:], file=sys.stderr)
+        bare: dict[str, Any] = {}
+        if args.bare_n:
+            bare = measure_bare(
+                "bare", args.bare_n, database, args.rate, pinned=pinned, latency=args.latency
+            )
+
+    rate_ok = result["delivery_rate"] >= TARGET_RATE * 0.98
+    p99_ok = result["p99_s"] < TARGET_P99_S
+    result.update(bot_exit_code=code, rate_target_met=rate_ok, p99_target_met=p99_ok)
+    if bare:
+        result["bare"] = {k: bare[k] for k in ("msgs_per_s", "cpu_per_1000", "concurrency")}
+    print(
+        f"\n{args.tips:,} tips at TIPBOT_MAX_RATE={args.rate:g} (fake server limits lifted, "
+        f"{args.latency * 1000:g} ms per answer) while {args.users} users send /foods every "
+        f"~{args.every:g} s"
+    )
+    rows = [
+        [
+            "tipbot (plan, claim, send, record; replies)",
+            f"{result['delivery_rate']:.0f}",
+            f"{result['slowest_second']:.0f}",
+            f"{result['delivery_s']:.1f}",
+            f"{result['bot_cpu_per_1000']:.3f}",
+            f"{100 * result['bot_cpu_busy']:.0f} %",
+            result["commands_during"],
+            f"{result['p50_s'] * 1000:.0f}",
+            f"{result['p99_s'] * 1000:.0f}",
+            f"{result['max_s'] * 1000:.0f}",
+        ]
+    ]
+    if bare:
+        rows.append(
+            [
+                f"bare PTB loop, {bare['concurrency']} in flight, no bookkeeping",
+                f"{bare['msgs_per_s']:.0f}",
+                "",
+                f"{bare['wall_s']:.1f}",
+                f"{bare['cpu_per_1000']:.3f}",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
+    rows.append(
+        [
+            "target",
+            f">= {TARGET_RATE * 0.98:.0f}: {target(rate_ok)}",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            f"< {TARGET_P99_S * 1000:.0f}: {target(p99_ok)}",
+            "",
+        ]
+    )
+    print(
+        table(
+            [
+                "sender",
+                "msg/s",
+                "slowest second",
+                "seconds",
+                "CPU s/1000",
+                "bot CPU",
+                "commands",
+                "reply p50 ms",
+                "reply p99 ms",
+                "max ms",
+            ],
+            rows,
+        )
+    )
+    print(
+        f"waiting for a CPU (runnable, not running; other processes' load): bot "
+        f"{100 * result['bot_run_queue_wait']:.0f} % of the time, fake server "
+        f"{100 * result['server_run_queue_wait']:.0f} %"
+    )
+    print(
+        f"fake server CPU busy {100 * result['server_cpu_busy']:.0f} %; "
+        f"429s: {result['http_429']}; bot exit status {code}"
+    )
+    record("sustained", vars(args), result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
