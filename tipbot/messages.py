@@ -446,6 +446,10 @@ DOSE_OFF = (
 DOSE_OFF_NONE = "You had no dose reminders."
 DOSE_OFF_BUTTON = "Turn reminders off"
 DOSE_BAD_INPUT = "{reason}"
+#: The adherence line under /history's calendar (the plural follows the doses due).
+HISTORY_ADHERENCE = Plural(
+    "Taken: {taken} of {due} dose ({rate}).", "Taken: {taken} of {due} doses ({rate})."
+)
 #: How /dose describes an every-N-days plan (N is 2 to 90).
 DOSE_EVERY_N_DAYS = Plural(
     "every {days} day from {start} at {time} ({zone})",

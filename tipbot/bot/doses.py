@@ -519,7 +519,7 @@ async def history_command(update: Update, context: Context) -> None:
     plan = await store.get_plan(svc.engine, chat_id)
     zone = plan.schedule.zone if plan is not None else "UTC"
     today = local_date_of(svc.clock(), tz_from_key(zone))
-    calendar = history.calendar_text(found, today, zone)
+    calendar = history.calendar_text(found, today, zone, t=t)
     text = f"{t.gettext(messages.HISTORY_TITLE).format(zone=esc(zone))}\n<pre>{esc(calendar)}</pre>"
     keyboard = keyboards.markup(
         [[keyboards.button(t.gettext(messages.HISTORY_CSV_BUTTON), BUTTON, "csv")]], t
