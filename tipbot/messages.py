@@ -446,6 +446,16 @@ DOSE_OFF = (
 DOSE_OFF_NONE = "You had no dose reminders."
 DOSE_OFF_BUTTON = "Turn reminders off"
 DOSE_BAD_INPUT = "{reason}"
+#: The adherence line under /history's calendar: a plural for the languages whose word for
+#: "doses" follows the number (Russian); English reads "of 1 doses" as it always did.
+HISTORY_ADHERENCE = Plural(
+    "Taken: {taken} of {due} doses ({rate}).", "Taken: {taken} of {due} doses ({rate})."
+)
+#: How /dose describes an every-N-days plan (N is 2 to 90).
+DOSE_EVERY_N_DAYS = Plural(
+    "every {days} day from {start} at {time} ({zone})",
+    "every {days} days from {start} at {time} ({zone})",
+)
 DOSE_PAUSE_ASK = "Pause your dose reminders too?"
 DOSE_PAUSE_YES = "Yes, pause them"
 DOSE_PAUSE_NO = "No, keep them"

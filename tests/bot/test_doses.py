@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
+from tests.bot.english import bank_texts, english_left
 from tests.conftest import FakeClock, User, bot_settings
 from tests.fakebot.server import FakeBotApi, SentMessage
 from tipbot import messages
@@ -322,3 +323,49 @@ async def test_a_restart_mid_day_loses_no_reminder(
         assert len(reminders(fake_api, user.chat_id)) == 2
     finally:
         await again.stop()
+
+
+# --- In the user's language ------------------------------------------------------------------
+
+
+async def test_a_spanish_users_bad_dose_line_gets_a_spanish_error(
+    user: User, fake_api: FakeBotApi
+) -> None:
+    fake_api.set_language(user.chat_id, "es-MX")
+    [bad_day] = await user.send("/dose alendronate weekly xyz 07:00 UTC")
+    assert bad_day.plain.startswith("xyz no es un día de la semana: escriba mon, tue")
+    assert english_left(bad_day.text) == []
+    [bad_date] = await user.send("/dose risedronate monthly 30 08:00 UTC")
+    assert "no todos los meses tienen día 30: elija una fecha de 1 a 28" in bad_date.plain
+    assert english_left(bad_date.text) == []
+    [bad_zone] = await user.send("/dose alendronate daily 07:00 Mars/Olympus")
+    assert bad_zone.plain.startswith("No conozco la zona horaria Mars/Olympus.")
+    [bad_time] = await user.send("/dose alendronate daily 25:00 UTC")  # parse_minute's Reason
+    assert "no es una hora del día" in bad_time.plain, bad_time.plain
+    assert fake_api.messages_for(user.chat_id) == [bad_day, bad_date, bad_zone, bad_time]
+
+
+async def test_the_dose_plan_in_german_has_no_english(
+    user: User, fake_api: FakeBotApi, bank: Bank
+) -> None:
+    fake_api.set_language(user.chat_id, "de-AT")
+    [confirmed] = await user.send("/dose alendronate weekly wed 07:00 Europe/Vienna")
+    assert "jeden Mittwoch um 07:00 (Europe/Vienna)" in confirmed.plain
+    [shown] = await user.send("/dose")
+    assert "jeden Mittwoch um 07:00 (Europe/Vienna)" in shown.plain
+    for reply in (confirmed, shown):
+        assert english_left(reply.text, bank_texts(bank)) == [], reply.text
+    [monthly] = await user.send("/dose risedronate monthly last 08:00 Europe/Vienna")
+    assert "am letzten Tag jedes Monats um 08:00 (Europe/Vienna)" in monthly.plain
+    assert english_left(monthly.text, bank_texts(bank)) == [], monthly.text
+
+
+async def test_the_guided_setup_names_the_weekdays_in_the_users_language(
+    user: User, fake_api: FakeBotApi
+) -> None:
+    fake_api.set_language(user.chat_id, "ru")
+    [menu] = await user.send("/dose")
+    [how_often] = await user.press(menu, "dz:m:alendronate")
+    [days] = await user.press(how_often, "dz:r:alendronate:weekly")
+    labels = [b["text"] for b in days.buttons if str(b.get("callback_data", "")).startswith("dz:d")]
+    assert labels == ["пн", "вт", "ср", "чт", "пт", "сб", "вс"]

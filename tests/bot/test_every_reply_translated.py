@@ -270,6 +270,30 @@ async def profile_and_data(me: Conversation, lang: str) -> None:
     await me.send("hello")
 
 
+async def dose_companion(me: Conversation) -> None:
+    """/dose's guided setup, its refusals (the one-line form's words stay as typed), the plan,
+    the "already logged" reply and /history."""
+    [menu] = await me.send("/dose")
+    [how_often] = await me.press(menu, "dz:m:alendronate")
+    [days] = await me.press(how_often, "dz:r:alendronate:weekly")
+    [times] = await me.press(days, "dz:d:alendronate:weekly:wed")
+    await me.press(times, button_data(times, "dz:h:")[0])
+    for bad in (
+        "/dose alendronate weekly xyz 07:00 UTC",
+        "/dose risedronate monthly 30 08:00 UTC",
+        "/dose risedronate monthly zero 08:00 UTC",
+        "/dose denosumab appointment 2027-02-30 09:00 UTC",
+        "/dose alendronate daily 25:00 UTC",
+        "/dose alendronate daily 07:00 Atlantisstadt",
+        "/dose omeprazole weekly mon 07:00 UTC",
+    ):
+        await me.send(bad)
+    await me.send("/dose alendronate weekly mon 07:00 Europe/Berlin")
+    await me.send("/dose denosumab appointment 2027-03-01 09:00 Europe/Berlin")
+    await me.send("/dose")
+    await me.send("/history")
+
+
 async def admin_commands(admin: Conversation) -> None:
     await admin.send("/stats")
     await admin.send("/broadcast")
@@ -284,13 +308,14 @@ async def test_every_command_and_button_answers_without_english(
 ) -> None:
     """Each part in its own chat, at the same time (each chat is paced on its own)."""
     t = Translator(lang)
-    chats = [Conversation(fake_api, 8100 + n, CODES[lang]) for n in range(4)]
+    chats = [Conversation(fake_api, 8100 + n, CODES[lang]) for n in range(5)]
     admin = Conversation(fake_api, ADMIN_ID, CODES[lang])
     await asyncio.gather(
         reference_answers(chats[0], bank, runner, t),
         foods_intake_quiz(chats[1], bank, t),
         daily_tip(chats[2]),
         profile_and_data(chats[3], lang),
+        dose_companion(chats[4]),
         admin_commands(admin),
     )
     for chat in [*chats, admin]:  # anything that came after the answer it was counted for

@@ -8,6 +8,7 @@ from itertools import islice
 
 import pytest
 
+from tests.bot.english import english_left
 from tipbot.companion.doses import (
     AfterTaken,
     DoseInputError,
@@ -28,7 +29,8 @@ from tipbot.companion.doses import (
 )
 from tipbot.companion.medicines import MedicineCatalogue
 from tipbot.content.models import Bank, DoseKind
-from tipbot.delivery.schedule import as_aware, tz_from_key
+from tipbot.delivery.schedule import as_aware, format_minute, tz_from_key
+from tipbot.i18n import FALLBACKS, Translator
 
 BERLIN = "Europe/Berlin"
 
@@ -368,41 +370,44 @@ def test_off(catalogue: MedicineCatalogue) -> None:
     assert isinstance(parse_dose_command(" OFF ", None, TODAY, catalogue), DoseOff)
 
 
-@pytest.mark.parametrize(
-    ("args", "needle"),
-    [
-        ("", "Write the medicine"),
-        ("alendronate", "Write the medicine"),
-        ("weekly mon 07:00", "write the medicine's name first"),
-        ("alendronate weekly 07:00", "07:00 is not a day of the week"),
-        ("alendronate weekly", "add the day of the week"),
-        ("alendronate weekly mo 25:00", "25:00 is not a time of day"),
-        ("alendronate weekly xyz 07:00", "not a day of the week"),
-        ("alendronate weekly t 07:00", "not a day of the week"),  # t: Tuesday or Thursday?
-        ("alendronate daily", "add the time"),
-        ("alendronate daily 7:30 Mars/Olympus", "I don't know the time zone Mars/Olympus"),
-        ("alendronate daily 7:30 utc+25", "UTC offset runs from"),
-        ("risedronate monthly 29 08:00", "not every month has a day 29"),
-        ("risedronate monthly 31 08:00", "choose a date from 1 to 28, or last"),
-        ("risedronate monthly 0 08:00", "not a date in the month"),
-        ("risedronate monthly first 08:00", "not a date in the month"),
-        ("risedronate monthly", "add the date, 1 to 28 or last"),
-        ("ibandronate weekly mon 08:00", "gives a monthly schedule, not weekly"),
-        ("atelvia daily 08:00", "gives a weekly schedule, not daily"),
-        ("alendronate every 1 days 08:00", "from 2 to 90"),
-        ("alendronate every three days 08:00", "from 2 to 90"),
-        ("alendronate every 3 weeks 08:00", "write every N days"),
-        ("denosumab weekly mon 09:00", "appointment YYYY-MM-DD HH:MM"),
-        ("denosumab appointment 2027-02-30 09:00", "is not a date"),
-        ("denosumab appointment next-month 09:00", "appointment YYYY-MM-DD HH:MM"),
-        ("denosumab appointment 2027-3-1 09:00", "write it as YYYY-MM-DD"),
-        ("denosumab appointment yearly 2027-03-01 09:00", "gives appointments every 6 months"),
-        ("reclast appointment monthly 2027-03-01 09:00", "not an interval I know"),
-        ("alendronate appointment 2027-03-01 09:00", "is taken at home"),
-        ("omeprazole daily 08:00", "I have no label rule for omeprazole; ask your pharmacist"),
-        ("vitamin d daily 08:00", "I have no label rule for vitamin d"),
-    ],
-)
+#: Typed lines the parser refuses, each with part of its English message.
+BAD_INPUTS = [
+    ("", "Write the medicine"),
+    ("alendronate", "Write the medicine"),
+    ("weekly mon 07:00", "write the medicine's name first"),
+    ("alendronate weekly 07:00", "07:00 is not a day of the week"),
+    ("alendronate weekly", "add the day of the week"),
+    ("alendronate weekly mo 25:00", "25:00 is not a time of day"),
+    ("alendronate weekly xyz 07:00", "not a day of the week"),
+    ("alendronate weekly t 07:00", "not a day of the week"),  # t: Tuesday or Thursday?
+    ("alendronate daily", "add the time"),
+    ("alendronate daily 7:30 Mars/Olympus", "I don't know the time zone Mars/Olympus"),
+    ("alendronate daily 7:30 utc+25", "UTC offset runs from"),
+    ("risedronate monthly 29 08:00", "not every month has a day 29"),
+    ("risedronate monthly 31 08:00", "choose a date from 1 to 28, or last"),
+    ("risedronate monthly 0 08:00", "not a date in the month"),
+    ("risedronate monthly first 08:00", "not a date in the month"),
+    ("risedronate monthly", "add the date, 1 to 28 or last"),
+    ("ibandronate weekly mon 08:00", "gives a monthly schedule, not weekly"),
+    ("atelvia daily 08:00", "gives a weekly schedule, not daily"),
+    ("alendronate every 1 days 08:00", "from 2 to 90"),
+    ("alendronate every three days 08:00", "from 2 to 90"),
+    ("alendronate every 3 weeks 08:00", "write every N days"),
+    ("denosumab weekly mon 09:00", "appointment YYYY-MM-DD HH:MM"),
+    ("denosumab appointment 2027-02-30 09:00", "is not a date"),
+    ("denosumab appointment next-month 09:00", "appointment YYYY-MM-DD HH:MM"),
+    ("denosumab appointment 2027-3-1 09:00", "write it as YYYY-MM-DD"),
+    ("denosumab appointment yearly 2027-03-01 09:00", "gives appointments every 6 months"),
+    ("reclast appointment monthly 2027-03-01 09:00", "not an interval I know"),
+    ("alendronate appointment 2027-03-01 09:00", "is taken at home"),
+    ("omeprazole daily 08:00", "I have no label rule for omeprazole; ask your pharmacist"),
+    ("vitamin d daily 08:00", "I have no label rule for vitamin d"),
+    ("alendronate daily 7:30 Berlinn", "I don't know the time zone Berlinn."),
+    ("alendronate every 3 days 08:00 Mars/Olympus", "I don't know the time zone Mars"),
+]
+
+
+@pytest.mark.parametrize(("args", "needle"), BAD_INPUTS)
 def test_bad_input_gets_a_clear_message(
     args: str, needle: str, catalogue: MedicineCatalogue
 ) -> None:
@@ -414,6 +419,71 @@ def test_bad_input_gets_a_clear_message(
 def test_no_zone_anywhere_asks_for_one(catalogue: MedicineCatalogue) -> None:
     with pytest.raises(DoseInputError, match="add your time zone"):
         parse_dose_command("alendronate daily 06:30", None, TODAY, catalogue)
+
+
+@pytest.mark.parametrize("lang", ["es", "de", "ru"])
+def test_every_bad_input_message_is_in_each_language(
+    lang: str, catalogue: MedicineCatalogue
+) -> None:
+    """Each refusal, its pieces (the usage, a label's schedules) and the time and zone errors it
+    passes on are all in the catalogue: none falls back to English (FALLBACKS counts those)."""
+    t = Translator(lang)
+    for args, _needle in [*BAD_INPUTS, ("alendronate daily 06:30", "")]:
+        zone = None if args == "alendronate daily 06:30" else "UTC"
+        with pytest.raises(DoseInputError) as info:
+            parse_dose_command(args, zone, TODAY, catalogue)
+        before = FALLBACKS[lang]
+        shown = t.reason(info.value)
+        assert FALLBACKS[lang] == before, (args, shown)
+        assert shown != str(info.value), args
+
+
+def test_a_refusal_is_translated_whole_with_its_values(catalogue: MedicineCatalogue) -> None:
+    with pytest.raises(DoseInputError) as info:
+        parse_dose_command("atelvia daily 08:00", "UTC", TODAY, catalogue)
+    shown = Translator("de").reason(info.value)
+    assert shown.startswith(
+        "Der Beipackzettel von Risedronate delayed-release tablets (Atelvia, Actonel DR) sieht "
+        "die Einnahme wöchentlich vor, nicht täglich."
+    )
+    with pytest.raises(DoseInputError) as info:
+        parse_dose_command("risedronate monthly 30 08:00", "UTC", TODAY, catalogue)
+    assert Translator("es").reason(info.value).startswith("no todos los meses tienen día 30:")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "alendronate daily 06:30",
+        "alendronate weekly wed 07:00",
+        "risedronate monthly 15 08:00",
+        "ibandronate monthly last 08:00",
+        "alendronate every 3 days 08:00",
+        "alendronate every 21 days 08:00",
+        "denosumab appointment 2027-03-01 09:00",
+        "reclast appointment yearly 2027-03-01 09:00",
+        "reclast appointment every 2 years 2027-03-01 09:00",
+    ],
+)
+@pytest.mark.parametrize("lang", ["es", "de", "ru"])
+def test_every_plan_description_is_in_each_language(
+    args: str, lang: str, catalogue: MedicineCatalogue
+) -> None:
+    schedule = setup(f"{args} Europe/Berlin", catalogue).schedule
+    before = FALLBACKS[lang]
+    shown = schedule.describe(Translator(lang))
+    assert FALLBACKS[lang] == before, shown
+    assert english_left(shown) == [], shown
+    assert "Europe/Berlin" in shown and format_minute(schedule.minute) in shown
+
+
+def test_describe_in_german_and_russian(catalogue: MedicineCatalogue) -> None:
+    weekly = setup("alendronate weekly mon 07:00 Europe/Berlin", catalogue).schedule
+    assert weekly.describe(Translator("de")) == "jeden Montag um 07:00 (Europe/Berlin)"
+    every = setup("alendronate every 21 days 08:00 UTC", catalogue).schedule
+    assert every.describe(Translator("ru")).startswith("каждый 21 день")  # Russian plural
+    every = setup("alendronate every 22 days 08:00 UTC", catalogue).schedule
+    assert every.describe(Translator("ru")).startswith("каждые 22 дня")
 
 
 def test_describe(catalogue: MedicineCatalogue) -> None:

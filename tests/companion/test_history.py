@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from tests.bot.english import english_left
 from tipbot.companion.history import (
     CSV_HEADER,
     DoseRecord,
@@ -20,6 +21,7 @@ from tipbot.companion.history import (
     to_csv,
     window,
 )
+from tipbot.i18n import FALLBACKS, Translator
 
 S = DoseState
 TODAY = date(2026, 11, 30)  # a Monday
@@ -130,3 +132,29 @@ def test_csv_for_the_doctor() -> None:
 
 def test_csv_of_nothing_is_just_the_header() -> None:
     assert to_csv([], "UTC") == ",".join(CSV_HEADER) + "\n"
+
+
+@pytest.mark.parametrize("lang", ["es", "de", "ru"])
+def test_the_calendar_in_each_language_keeps_its_columns(lang: str) -> None:
+    """Day and month names from CLDR, the legend and the rate from the catalogue; every row's
+    Monday cell still sits under the header's first day, whatever the month name's length."""
+    states = [S.TAKEN] * 8 + [S.SKIPPED, S.SNOOZED, S.NOT_LOGGED, S.MISSED, S.TAKEN]
+    before = FALLBACKS[lang]
+    text = calendar_text(weekly_mondays(states), TODAY, "Europe/Berlin", t=Translator(lang))
+    assert FALLBACKS[lang] == before
+    assert english_left(text) == [], text
+    lines = text.splitlines()
+    column = len(lines[0]) - len(lines[0].lstrip())
+    assert [row[column] for row in lines[1:13]] == ["✓"] * 7 + ["✗", "z", "?", "!", "✓"]
+    assert all(row[column - 1] == " " for row in lines[1:13])
+    assert len(lines[0]) == column + 20  # seven two-letter days, one space apart
+
+
+def test_the_calendar_in_german_and_russian() -> None:
+    text = calendar_text([], TODAY, "UTC", t=Translator("de"))
+    assert text.splitlines()[0].split() == ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"]
+    assert text.splitlines()[-1] == "In diesem Zeitraum war keine Dosis fällig."
+    taken = adherence([DoseRecord(datetime(2026, 11, 30, 6), S.TAKEN)] * 3)
+    assert taken.describe(Translator("de")) == "Genommen: 3 von 3 Dosen (100\u00a0%)."
+    some = adherence([DoseRecord(datetime(2026, 11, 30, 6), S.TAKEN)] * 21)
+    assert some.describe(Translator("ru")) == "Принято: 21 из 21 дозы (100\u00a0%)."

@@ -33,11 +33,11 @@ from tipbot.companion import history
 from tipbot.companion.doses import (
     WEEKDAYS,
     AfterTaken,
-    DoseInputError,
     DoseOff,
     DoseSetup,
     Repeat,
     parse_dose_command,
+    weekday_name,
 )
 from tipbot.companion.history import DoseState, Press
 from tipbot.content import render_doses
@@ -204,11 +204,8 @@ async def _apply(update: Update, svc: Services, t: Translator, args: str) -> Non
     today = local_date_of(now, tz_from_key(zone or "UTC"))
     try:
         command = parse_dose_command(args, zone, today, svc.bone_medicines)
-    except DoseInputError as exc:
-        await answer(update, t.gettext(messages.DOSE_BAD_INPUT).format(reason=esc(str(exc))))
-        return
-    except ValueError as exc:  # a schedule the domain refuses (e.g. a zone it cannot use)
-        await answer(update, t.gettext(messages.DOSE_BAD_INPUT).format(reason=esc(str(exc))))
+    except ValueError as exc:  # DoseInputError, or a schedule the domain refuses
+        await answer(update, t.gettext(messages.DOSE_BAD_INPUT).format(reason=esc(t.reason(exc))))
         return
     if isinstance(command, DoseOff):
         stopped = await store.stop(svc.engine, chat_id, now)
@@ -226,7 +223,7 @@ async def _set_up(update: Update, svc: Services, t: Translator, setup: DoseSetup
     lines = [
         t.gettext(messages.DOSE_SET).format(
             name=esc(setup.rule.name),
-            schedule=esc(setup.schedule.describe()),
+            schedule=esc(setup.schedule.describe(t)),
             next=esc(_when(plan.next_due_at, zone, t)),
         )
     ]
@@ -259,7 +256,7 @@ async def _show(update: Update, svc: Services, t: Translator) -> None:
     if plan is None or rule is None:
         await answer(update, t.gettext(messages.DOSE_NONE), _medicine_keyboard(svc.bank, t))
         return
-    schedule = esc(plan.schedule.describe())
+    schedule = esc(plan.schedule.describe(t))
     if plan.paused or plan.next_due_at is None:
         text = t.gettext(messages.DOSE_PLAN_PAUSED).format(name=esc(rule.name), schedule=schedule)
     else:
@@ -321,8 +318,10 @@ async def _guided(update: Update, svc: Services, t: Translator) -> None:
             return
         if repeat == Repeat.WEEKLY.value:
             days = [
-                keyboards.button(d[:3].title(), BUTTON, "d", rule.id, repeat, d[:3])
-                for d in WEEKDAYS
+                keyboards.button(
+                    weekday_name(n, t, "abbreviated"), BUTTON, "d", rule.id, repeat, d[:3]
+                )
+                for n, d in enumerate(WEEKDAYS)
             ]
             rows = [days[:4], days[4:]]
             text = messages.DOSE_PICK_WEEKDAY
@@ -520,7 +519,7 @@ async def history_command(update: Update, context: Context) -> None:
     plan = await store.get_plan(svc.engine, chat_id)
     zone = plan.schedule.zone if plan is not None else "UTC"
     today = local_date_of(svc.clock(), tz_from_key(zone))
-    calendar = history.calendar_text(found, today, zone)
+    calendar = history.calendar_text(found, today, zone, t=t)
     text = f"{t.gettext(messages.HISTORY_TITLE).format(zone=esc(zone))}\n<pre>{esc(calendar)}</pre>"
     keyboard = keyboards.markup(
         [[keyboards.button(t.gettext(messages.HISTORY_CSV_BUTTON), BUTTON, "csv")]], t

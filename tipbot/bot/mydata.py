@@ -63,7 +63,7 @@ async def mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lines.append(
             _(messages.MYDATA_DOSE_PLAN).format(
                 name=esc(medicine_name(svc, plan.medicine)),
-                schedule=esc(plan.schedule.describe()),
+                schedule=esc(plan.schedule.describe(t)),
             )
         )
     logged, _count = await dose_store.log_size(svc.engine, chat.id)

@@ -26,7 +26,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 
+from babel.dates import get_day_names
+
+from tipbot import messages
 from tipbot.companion.medicines import MedicineCatalogue, UnknownMedicine
 from tipbot.content.models import DoseKind, DoseRule, Timing
 from tipbot.delivery.schedule import (
@@ -37,6 +41,7 @@ from tipbot.delivery.schedule import (
     tz_from_key,
 )
 from tipbot.delivery.zones import find_zone
+from tipbot.i18n import ENGLISH, N_, Reason, Translator
 
 SNOOZE = timedelta(minutes=15)
 FOLLOW_UP_AFTER = timedelta(hours=1)
@@ -49,8 +54,17 @@ MAX_MONTH_DAY = 28
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-class DoseInputError(ValueError):
-    """What the person typed cannot be used; the message says what to type instead."""
+class DoseInputError(Reason):
+    """What the person typed cannot be used; the message says what to type instead (an English
+    template with its values, translated where it is shown: `Translator.reason`)."""
+
+
+def weekday_name(
+    weekday: int, t: Translator, width: Literal["wide", "abbreviated"] = "wide"
+) -> str:
+    """Monday = 0 as the reader's language names it (Babel's CLDR names: "Monday", "Montag";
+    `width="abbreviated"`: "Mon", "Mo.")."""
+    return str(get_day_names(width, context="format", locale=t.language)[weekday])
 
 
 class Repeat(StrEnum):
@@ -114,24 +128,49 @@ class DoseSchedule:
         if not checks.get(self.repeat, True):
             raise ValueError(f"incomplete {self.repeat.value} schedule: {self}")
 
-    def describe(self) -> str:
-        """`every Monday at 07:00 (Europe/Berlin)`, for confirmations and /dose."""
-        at = f"at {format_minute(self.minute)} ({self.zone})"
+    def describe(self, t: Translator = ENGLISH) -> str:
+        """`every Monday at 07:00 (Europe/Berlin)`, for confirmations and /dose, in the reader's
+        language (whole sentences per repeat, so each language orders its own words; dates stay
+        ISO, as the person types them)."""
+        values = {"time": format_minute(self.minute), "zone": self.zone}
         if self.repeat is Repeat.DAILY:
-            return f"every day {at}"
+            return t.gettext(N_("every day at {time} ({zone})")).format(**values)
         if self.repeat is Repeat.WEEKLY:
             assert self.weekday is not None
-            return f"every {WEEKDAYS[self.weekday].title()} {at}"
+            day = weekday_name(self.weekday, t)
+            return t.gettext(N_("every {weekday} at {time} ({zone})")).format(weekday=day, **values)
         if self.repeat is Repeat.MONTHLY:
-            day = "the last day" if self.last_day else f"day {self.month_day}"
-            return f"on {day} of each month {at}"
+            if self.last_day:
+                return t.gettext(N_("on the last day of each month at {time} ({zone})")).format(
+                    **values
+                )
+            return t.gettext(N_("on day {day} of each month at {time} ({zone})")).format(
+                day=self.month_day, **values
+            )
         if self.repeat is Repeat.EVERY_N_DAYS:
-            return f"every {self.every_days} days from {self.anchor} {at}"
-        months = self.repeat.months
-        return (
-            f"a reminder a week before each appointment, {at}; the next appointment is on "
-            f"{self.anchor}, then every {months} months"
-        )
+            assert self.every_days is not None
+            return t.ngettext(messages.DOSE_EVERY_N_DAYS, self.every_days).format(
+                days=self.every_days, start=self.anchor, **values
+            )
+        return t.gettext(_APPOINTMENT_DESCRIPTIONS[self.repeat]).format(next=self.anchor, **values)
+
+
+#: One whole sentence per appointment interval: the months are part of the text, so each
+#: language writes "6 months" with its own plural form.
+_APPOINTMENT_DESCRIPTIONS = {
+    Repeat.EVERY_6_MONTHS: N_(
+        "a reminder a week before each appointment, at {time} ({zone}); the next appointment "
+        "is on {next}, then every 6 months"
+    ),
+    Repeat.YEARLY: N_(
+        "a reminder a week before each appointment, at {time} ({zone}); the next appointment "
+        "is on {next}, then every 12 months"
+    ),
+    Repeat.EVERY_2_YEARS: N_(
+        "a reminder a week before each appointment, at {time} ({zone}); the next appointment "
+        "is on {next}, then every 24 months"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -288,7 +327,7 @@ class DoseSetup:
 
 DoseCommand = DoseOff | DoseSetup
 
-USAGE = (
+USAGE = N_(
     "Write the medicine, how often and the time, for example: /dose alendronate weekly mon 07:00, "
     "/dose risedronate monthly 15 08:00, /dose ibandronate monthly last 08:00, "
     "/dose alendronate daily 06:30, /dose denosumab appointment 2027-03-01 09:00, or /dose off. "
@@ -322,19 +361,21 @@ def parse_dose_command(
     if not words or split is None:
         raise DoseInputError(USAGE)
     if split == 0:
-        raise DoseInputError("write the medicine's name first. " + USAGE)
+        raise DoseInputError(N_("write the medicine's name first. {usage}"), usage=_usage())
     try:
         match = medicines.resolve(" ".join(words[:split]))
     except UnknownMedicine as exc:
-        raise DoseInputError(str(exc)) from None
+        raise DoseInputError.of(exc) from None
     rule = match.rule
     repeat, fields, rest = _parse_repeat(words[split:], rule, today)
     if not rest:
-        raise DoseInputError("add the time of the reminder, for example 07:00. " + USAGE)
+        raise DoseInputError(
+            N_("add the time of the reminder, for example 07:00. {usage}"), usage=_usage()
+        )
     try:
         minute = parse_minute(rest[0])
     except ValueError as exc:
-        raise DoseInputError(str(exc)) from None
+        raise DoseInputError.of(exc) from None
     zone, assumed = _zone(" ".join(rest[1:]), default_zone)
     schedule = DoseSchedule(
         repeat,
@@ -347,6 +388,11 @@ def parse_dose_command(
         anchor=fields.anchor,
     )
     return DoseSetup(rule, schedule, match.other_forms, assumed)
+
+
+def _usage() -> Reason:
+    """The usage, as a value of another message (translated with it)."""
+    return Reason(USAGE)
 
 
 @dataclass(frozen=True)
@@ -367,20 +413,29 @@ def _parse_repeat(
     if head == "appointment" or appointment:
         if not appointment:
             raise DoseInputError(
-                f"{rule.name} is taken at home, so it needs daily, weekly or monthly. " + USAGE
+                N_("{name} is taken at home, so it needs daily, weekly or monthly. {usage}"),
+                name=rule.name,
+                usage=_usage(),
             )
         at = next((i for i, w in enumerate(words) if _DATE_LIKE.match(w)), None)
         if head != "appointment" or at is None:
             raise DoseInputError(
-                f"{rule.name} is given by a health professional, so I remind you a week before "
-                f"each appointment: write /dose {rule.generic} appointment YYYY-MM-DD HH:MM "
-                "with the date of your next appointment."
+                N_(
+                    "{name} is given by a health professional, so I remind you a week before "
+                    "each appointment: write /dose {generic} appointment YYYY-MM-DD HH:MM "
+                    "with the date of your next appointment."
+                ),
+                name=rule.name,
+                generic=rule.generic,
             )
         interval = " ".join(w.casefold() for w in words[1:at])
         if interval not in _INTERVALS:
             raise DoseInputError(
-                f"{' '.join(words[1:at])[:30]} is not an interval I know: write every 6 months, "
-                "yearly or every 2 years before the date, or nothing for the usual one"
+                N_(
+                    "{text} is not an interval I know: write every 6 months, "
+                    "yearly or every 2 years before the date, or nothing for the usual one"
+                ),
+                text=" ".join(words[1:at])[:30],
             )
         repeat = _INTERVALS[interval] or Repeat(rule.schedules[0].value)
         return _allowed(repeat, rule), _Fields(anchor=_parse_date(words[at])), words[at + 1 :]
@@ -388,18 +443,20 @@ def _parse_repeat(
         return _allowed(Repeat.DAILY, rule), _Fields(), words[1:]
     if head == "weekly":
         if len(words) < 2:
-            raise DoseInputError("add the day of the week, for example: weekly mon 07:00")
+            raise DoseInputError(N_("add the day of the week, for example: weekly mon 07:00"))
         return _allowed(Repeat.WEEKLY, rule), _Fields(weekday=_parse_weekday(words[1])), words[2:]
     if head == "monthly":
         if len(words) < 2:
-            raise DoseInputError("add the date, 1 to 28 or last, for example: monthly 15 08:00")
+            raise DoseInputError(N_("add the date, 1 to 28 or last, for example: monthly 15 08:00"))
         fields = _parse_month_day(words[1])
         return _allowed(Repeat.MONTHLY, rule), fields, words[2:]
     # every N days
     if len(words) < 3 or words[2].casefold() not in ("days", "day"):
-        raise DoseInputError("write every N days, for example: every 3 days 08:00")
+        raise DoseInputError(N_("write every N days, for example: every 3 days 08:00"))
     if not words[1].isdigit() or not 2 <= int(words[1]) <= MAX_EVERY_DAYS:
-        raise DoseInputError(f"N in every N days must be a number from 2 to {MAX_EVERY_DAYS}")
+        raise DoseInputError(
+            N_("N in every N days must be a number from 2 to {most}"), most=MAX_EVERY_DAYS
+        )
     return Repeat.EVERY_N_DAYS, _Fields(every_days=int(words[1]), anchor=today), words[3:]
 
 
@@ -407,14 +464,43 @@ def _allowed(repeat: Repeat, rule: DoseRule) -> Repeat:
     """A schedule the label does not give is refused: its reminder would carry the wrong rules."""
     if repeat.label_kind in rule.schedules:
         return repeat
-    given = " or ".join(k.value.replace("_", " ") for k in rule.schedules)
-    asked = repeat.value.replace("_", " ")
+    given = _either([Reason(_KIND_WORDS[k]) for k in rule.schedules])
+    asked = Reason(_KIND_WORDS[DoseKind(repeat.value)])
     if repeat.is_appointment:
-        raise DoseInputError(f"The label of {rule.name} gives appointments {given}, not {asked}.")
+        raise DoseInputError(
+            N_("The label of {name} gives appointments {given}, not {asked}."),
+            name=rule.name,
+            given=given,
+            asked=asked,
+        )
     raise DoseInputError(
-        f"The label of {rule.name} gives a {given} schedule, not {asked}. Check the "
-        "schedule on your prescription, or write every N days if your doctor set another one."
+        N_(
+            "The label of {name} gives a {given} schedule, not {asked}. Check the "
+            "schedule on your prescription, or write every N days if your doctor set another one."
+        ),
+        name=rule.name,
+        given=given,
+        asked=asked,
     )
+
+
+#: A label's schedules as words inside a sentence ("gives a weekly schedule, not daily").
+_KIND_WORDS = {
+    DoseKind.DAILY: N_("daily"),
+    DoseKind.WEEKLY: N_("weekly"),
+    DoseKind.MONTHLY: N_("monthly"),
+    DoseKind.EVERY_6_MONTHS: N_("every 6 months"),
+    DoseKind.YEARLY: N_("yearly"),
+    DoseKind.EVERY_2_YEARS: N_("every 2 years"),
+}
+
+
+def _either(words: list[Reason]) -> Reason:
+    """`daily or weekly or monthly`, each part translated where the message is shown."""
+    joined = words[0]
+    for word in words[1:]:
+        joined = Reason(N_("{first} or {second}"), first=joined, second=word)
+    return joined
 
 
 def _parse_weekday(text: str) -> int:
@@ -424,7 +510,8 @@ def _parse_weekday(text: str) -> int:
     if len(days) == 1:
         return days[0]
     raise DoseInputError(
-        f"{text[:20]} is not a day of the week: write mon, tue, wed, thu, fri, sat or sun"
+        N_("{text} is not a day of the week: write mon, tue, wed, thu, fri, sat or sun"),
+        text=text[:20],
     )
 
 
@@ -436,11 +523,15 @@ def _parse_month_day(text: str) -> _Fields:
         return _Fields(month_day=int(folded))
     if folded.isdigit() and 29 <= int(folded) <= 31:
         raise DoseInputError(
-            f"not every month has a day {int(folded)}: choose a date from 1 to 28, "
-            "or last for the last day of each month"
+            N_(
+                "not every month has a day {day}: choose a date from 1 to 28, "
+                "or last for the last day of each month"
+            ),
+            day=int(folded),
         )
     raise DoseInputError(
-        f"{text[:20]} is not a date in the month: write a number from 1 to 28, or last"
+        N_("{text} is not a date in the month: write a number from 1 to 28, or last"),
+        text=text[:20],
     )
 
 
@@ -452,7 +543,8 @@ def _parse_date(text: str) -> date:
         return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
         raise DoseInputError(
-            f"{text[:20]} is not a date: write it as YYYY-MM-DD, for example 2027-03-01"
+            N_("{text} is not a date: write it as YYYY-MM-DD, for example 2027-03-01"),
+            text=text[:20],
         ) from None
 
 
@@ -460,14 +552,19 @@ def _zone(text: str, default_zone: str | None) -> tuple[str, bool]:
     if not text:
         if default_zone is None:
             raise DoseInputError(
-                "add your time zone at the end, for example Europe/Berlin or Berlin"
+                N_("add your time zone at the end, for example Europe/Berlin or Berlin")
             )
         return default_zone, True
     try:
         found = find_zone(text)
     except ValueError as exc:
-        raise DoseInputError(str(exc)) from None
+        raise DoseInputError.of(exc) from None
     if found.key is None:
-        hint = f" Did you mean {', '.join(found.choices)}?" if found.choices else ""
-        raise DoseInputError(f"I don't know the time zone {text[:40]}.{hint}")
+        if found.choices:
+            raise DoseInputError(
+                N_("I don't know the time zone {zone}. Did you mean {choices}?"),
+                zone=text[:40],
+                choices=", ".join(found.choices),
+            )
+        raise DoseInputError(N_("I don't know the time zone {zone}."), zone=text[:40])
     return found.key, False

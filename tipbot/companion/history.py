@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from babel.dates import format_date, get_day_names
+from babel.numbers import format_percent
+
+from tipbot import messages
 from tipbot.delivery.schedule import as_aware, format_minute, local_date_of, tz_from_key
+from tipbot.i18n import ENGLISH, N_, Translator
 
 WEEKS = 12
 
@@ -51,13 +56,14 @@ SYMBOLS = {
     DoseState.MISSED: "!",
 }
 NO_DOSE = "·"
-LEGEND = "✓ taken  ✗ skipped  z snoozed, no answer  ? no answer  ! not sent (bot was down)"
+LEGEND = N_("✓ taken  ✗ skipped  z snoozed, no answer  ? no answer  ! not sent (bot was down)")
+#: Each state in words, for replies (translated where shown) and the CSV (English).
 DESCRIPTIONS = {
-    DoseState.TAKEN: "taken",
-    DoseState.SKIPPED: "skipped",
-    DoseState.SNOOZED: "snoozed, then no answer",
-    DoseState.NOT_LOGGED: "no answer",
-    DoseState.MISSED: "reminder not sent (the bot was down for over an hour)",
+    DoseState.TAKEN: N_("taken"),
+    DoseState.SKIPPED: N_("skipped"),
+    DoseState.SNOOZED: N_("snoozed, then no answer"),
+    DoseState.NOT_LOGGED: N_("no answer"),
+    DoseState.MISSED: N_("reminder not sent (the bot was down for over an hour)"),
 }
 
 
@@ -91,10 +97,14 @@ class Adherence:
         """Doses taken out of doses due; None when nothing was due (not 0% and not 100%)."""
         return self.taken / self.due if self.due else None
 
-    def describe(self) -> str:
+    def describe(self, t: Translator = ENGLISH) -> str:
+        """`Taken: 9 of 12 doses (75%).` in the reader's language (its plural, its percent)."""
         if self.rate is None:
-            return "No doses were due in this period."
-        return f"Taken: {self.taken} of {self.due} doses ({self.rate:.0%})."
+            return t.gettext(N_("No doses were due in this period."))
+        rate = format_percent(self.rate, locale=t.language)
+        return t.ngettext(messages.HISTORY_ADHERENCE, self.due).format(
+            taken=self.taken, due=self.due, rate=rate
+        )
 
 
 def adherence(records: Iterable[DoseRecord]) -> Adherence:
@@ -119,8 +129,15 @@ def in_window(
     return sorted(kept, key=lambda r: r.scheduled_at)
 
 
-def calendar_text(records: Iterable[DoseRecord], today: date, zone: str, weeks: int = WEEKS) -> str:
-    """A compact monospace calendar (for `<pre>`), one row a week, with the adherence line.
+def calendar_text(
+    records: Iterable[DoseRecord],
+    today: date,
+    zone: str,
+    weeks: int = WEEKS,
+    t: Translator = ENGLISH,
+) -> str:
+    """A compact monospace calendar (for `<pre>`), one row a week, with the adherence line, in
+    the reader's language (CLDR day and month names, so no catalogue entry per name).
 
     A day with two doses shows the later one's state; the weekly and monthly schedules this is
     for have at most one.
@@ -129,9 +146,13 @@ def calendar_text(records: Iterable[DoseRecord], today: date, zone: str, weeks: 
     shown = in_window(records, today, zone, weeks)
     by_day = {local_date_of(r.scheduled_at, tz): r.state for r in shown}
     first, _ = window(today, weeks)
-    lines = ["       Mo Tu We Th Fr Sa Su"]
-    for week in range(weeks):
-        monday = first + timedelta(days=7 * week)
+    mondays = [first + timedelta(days=7 * week) for week in range(weeks)]
+    labels = [str(format_date(m, "dd MMM", locale=t.language)) for m in mondays]
+    width = max(len(label) for label in labels)
+    days = get_day_names("short", locale=t.language)
+    header = " ".join(str(days[n]).rstrip(".")[:2].ljust(2) for n in range(7))
+    lines = [" " * (width + 1) + header]
+    for monday, label in zip(mondays, labels, strict=True):
         cells = []
         for offset in range(7):
             day = monday + timedelta(days=offset)
@@ -141,8 +162,8 @@ def calendar_text(records: Iterable[DoseRecord], today: date, zone: str, weeks: 
                 cells.append(SYMBOLS[by_day[day]])
             else:
                 cells.append(NO_DOSE)
-        lines.append((f"{monday:%d %b} " + "  ".join(cells)).rstrip())
-    lines += ["", LEGEND, adherence(shown).describe()]
+        lines.append((f"{label.ljust(width)} " + "  ".join(cells)).rstrip())
+    lines += ["", t.gettext(LEGEND), adherence(shown).describe(t)]
     return "\n".join(lines)
 
 
