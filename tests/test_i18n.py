@@ -119,3 +119,20 @@ def test_an_untranslated_message_is_reported(tmp_path: Path) -> None:
         write_po(f, catalog, width=100)
     shutil.copy(catalogues.po_path("ru").with_suffix(".mo"), copy.with_suffix(".mo"))
     assert any(p.endswith(": untranslated") for p in catalogues.check("ru", copy))
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "written"),
+    [
+        ("en", 60.3, "60.3"),
+        ("es", 60.3, "60,3"),
+        ("de", 60.3, "60,3"),
+        ("ru", 5.9, "5,9"),
+        ("de", 156.0, "156"),  # a whole figure gets no ",0"
+        ("ru", 1234.5, "1234,5"),  # no thousands separator: the digits stay the bank's
+        ("es", 100, "100"),
+        ("de", 0.25, "0,25"),  # never rounded
+    ],
+)
+def test_figures_in_the_languages_notation(language: str, value: float, written: str) -> None:
+    assert Translator(language).format_number(value) == written

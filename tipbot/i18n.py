@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, tzinfo
+from decimal import Decimal
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 from typing import NamedTuple, Self
 
 from babel.dates import format_date, format_skeleton, format_time
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 #: English first: it is the source language and the fallback.
@@ -129,6 +131,19 @@ class Translator:
             }
             return self.gettext(error.template).format(**values)
         return self.gettext(str(error))
+
+    def format_number(self, value: float) -> str:
+        """A figure as the language writes it ("60.3" in English, "60,3" in Spanish, German and
+        Russian), with exactly the digits the bank holds: no rounding, no thousands separator
+        (so the number a translation check looks for is the number shown)."""
+        exact = Decimal(str(value)).normalize()
+        if exact == exact.to_integral_value():
+            exact = exact.quantize(Decimal(1))  # 1E+2 -> 100
+        return str(
+            format_decimal(
+                exact, locale=self.language, decimal_quantization=False, group_separator=False
+            )
+        )
 
     def format_date(self, day: date) -> str:
         """A short date in the language's own order ("Tue, Jun 2", "Di., 2. Juni")."""

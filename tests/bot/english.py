@@ -68,3 +68,30 @@ def english_left(html_text: str, exempt: Iterable[str] = ()) -> list[str]:
         text = text.replace(allowed, " ")
     text = re.sub(r"/\w+(@\w+)?", " ", text)
     return [w for w in _WORD.findall(text) if w.casefold().replace("’", "'") in ENGLISH_WORDS]
+
+
+#: The US and EU labels' short names as the English tables print them after a figure: "(RDA)",
+#: "(AI)" ending an intake row, "37% DV" / "42% NRV" after a food. A translated note may still
+#: name the English term once to explain it ("Рекомендуемая норма (RDA) США..."), as it is
+#: printed on labels, but a table row in Spanish, German or Russian must not use it as its label.
+_ENGLISH_LABELS = re.compile(
+    r"\((?:RDA|AI|UL)\)$|\d+\s?%\s?(?:DV|NRV)\b|\bper serving\b", re.MULTILINE
+)
+#: A decimal point between digits: English notation ("60.3%"), where es/de/ru write "60,3".
+_DECIMAL_POINT = re.compile(r"\d\.\d")
+
+
+def _reader_text(html_text: str) -> str:
+    """The message as read, without links (source titles keep their own notation)."""
+    text = re.sub(r"<a\s[^>]*>.*?</a>", " ", html_text, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def english_labels(html_text: str) -> list[str]:
+    """The English table labels left in a message ("(RDA)", "37% DV", "42% NRV")."""
+    return _ENGLISH_LABELS.findall(_reader_text(html_text))
+
+
+def english_decimals(html_text: str) -> list[str]:
+    """Figures written with an English decimal point ("60.3"), outside links."""
+    return _DECIMAL_POINT.findall(_reader_text(html_text))

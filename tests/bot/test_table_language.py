@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.bot.english import english_decimals, english_labels
 from tests.bot.test_language import english_words, speaker
 from tests.conftest import User
 from tests.fakebot.server import FakeBotApi, SentMessage
@@ -124,3 +125,31 @@ async def test_no_english_left_in_table_screens(
     for reply in replies:
         without_brands = reply._replace(text=brands.sub("", reply.text))
         assert english_words(without_brands) == [], reply.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "rda", "dv", "percent"),
+    [
+        ("es", "(CDR)", "(37% del VD)", "60,3%"),
+        ("de", "(empfohlene Tagesmenge)", "(37% des Tageswerts)", "60,3%"),
+        ("ru", "(рекомендуемая норма)", "(37% СН)", "60,3%"),
+    ],
+)
+async def test_table_labels_and_decimals_in_the_readers_language(
+    runner: Runner, fake_api: FakeBotApi, lang: str, rda: str, dv: str, percent: str
+) -> None:
+    """/intake, /foods and /forms as sent: no English "(RDA)", "% DV" or "% NRV" label and no
+    English decimal point ("60.3%") in any screen; the reader's term and notation instead, with
+    the English bank's figures (320 mg, 37%, 60.3%)."""
+    user = speaker(fake_api, lang)
+    sent = {
+        command: "\n".join(r.text for r in await _screens(user, command))
+        for command in ("/intake 67 female", "/foods", "/forms")
+    }
+    for command, text in sent.items():
+        assert english_labels(text) == [], (command, text)
+        assert english_decimals(text) == [], (command, text)
+    # The row's amount and, ending the row, the reader's label for it.
+    assert re.search(rf"<b>320 mg</b>[^\n]* {re.escape(rda)}$", sent["/intake 67 female"], re.M)
+    assert f"<b>156 mg</b> {dv}" in sent["/foods"]
+    assert f"{percent} · " in sent["/forms"]

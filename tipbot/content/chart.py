@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 #: How many foods the chart shows: enough to compare, few enough for large type on a phone.
 CHART_FOODS = 10
 #: Bump when the drawing changes, so cached files from an older look are not reused.
-CHART_VERSION = 1
+CHART_VERSION = 2
 
 # High contrast on white: dark navy bars (about 12:1 against white), a vermilion reference line
 # that stays distinct from navy for the common kinds of colour blindness, black text.
@@ -73,7 +73,7 @@ def bar_label(food: Food) -> str:
 
 def alt_text(foods: list[Food], reference: Reference, t: Translator = ENGLISH) -> str:
     """What the picture shows, in words, for the caption (screen readers cannot see bars)."""
-    items = "; ".join(f"{f.name}, {f.serving}: {f.mg:g} mg" for f in foods)
+    items = "; ".join(f"{f.name}, {f.serving}: {t.format_number(f.mg)} mg" for f in foods)
     return t.gettext(messages.CHART_ALT).format(
         count=len(foods), items=items, label=reference.label, mg=reference.mg
     )
@@ -109,7 +109,7 @@ def build_figure(foods: list[Food], reference: Reference, t: Translator = ENGLIS
         axes.text(
             value + reference.mg * 0.015,
             y,
-            f"{value:g} mg",
+            f"{t.format_number(value)} mg",
             va="center",
             fontsize=15,
             fontweight="bold",

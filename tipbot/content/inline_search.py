@@ -58,7 +58,7 @@ def _label(t: Translator, english: str) -> str:
 def food_card(bank: Bank, food: Food, t: Translator = ENGLISH) -> Card:
     table = bank.foods
     summary = t.gettext(messages.INLINE_FOOD).format(
-        mg=f"{food.mg:g}", serving=food.serving, dv=food.pct_dv
+        mg=t.format_number(food.mg), serving=food.serving, dv=food.pct_dv
     )
     paragraphs = [f"🥗 <b>{render.esc(food.name)}</b>\n{render.esc(summary)}"]
     if food.note:
@@ -77,7 +77,7 @@ def food_card(bank: Bank, food: Food, t: Translator = ENGLISH) -> Card:
 
 
 def form_card(bank: Bank, form: Form, t: Translator = ENGLISH) -> Card:
-    share = t.gettext(messages.INLINE_FORM).format(percent=f"{form.elemental_percent:g}")
+    share = t.gettext(messages.INLINE_FORM).format(percent=t.format_number(form.elemental_percent))
     note = f" ({render.esc(form.elemental_note)})" if form.elemental_note else ""
     paragraphs = [
         f"💊 <b>{render.esc(form.name)}</b>\n{render.esc(share)}{note}",

@@ -207,14 +207,17 @@ def _food_lines(
     items: list[Food], t: Translator = ENGLISH, nrv: ReferenceValue | None = None
 ) -> str:
     dv = t.gettext("{pct}% DV")
+    # Translators: the share of the EU labels' Nutrient Reference Value (375 mg) one serving
+    # gives, as in "42% NRV"; use the term your language's EU labels and the /foods footer use.
+    nrv_share = t.gettext("{pct}% NRV")
 
     def share(f: Food) -> str:
         if nrv is None:
             return dv.format(pct=f.pct_dv)
-        return f"{round(f.mg / nrv.mg_for(Sex.FEMALE) * 100)}% NRV"
+        return nrv_share.format(pct=round(f.mg / nrv.mg_for(Sex.FEMALE) * 100))
 
     return "\n".join(
-        f"• {esc(f.name)}, {esc(f.serving)}: <b>{_mg(f.mg)} mg</b> ({esc(share(f))})"
+        f"• {esc(f.name)}, {esc(f.serving)}: <b>{_mg(f.mg, t)} mg</b> ({esc(share(f))})"
         + (f"\n  <i>{esc(f.note)}</i>" if f.note else "")
         for f in items
     )
@@ -237,8 +240,10 @@ def _foods_footer(
     return footer, sources
 
 
-def _mg(value: float) -> str:
-    return f"{value:g}"
+def _mg(value: float, t: Translator = ENGLISH) -> str:
+    """A figure from the bank (mg, a percentage) with the reader's decimal separator: "60.3"
+    reads "60,3" in Spanish, German and Russian; the digits stay the bank's."""
+    return t.format_number(value)
 
 
 def _label_reference(bank: Bank) -> ReferenceValue | None:
@@ -256,6 +261,15 @@ TIMING = N_("Timing:")
 DISAGREE = N_("Where sources differ:")
 OTHER_VALUES = N_("European and UK reference values")
 UPPER_LIMIT_NOTE = N_("Upper limit: {note}")
+#: The short name of a US/Canada value after its amount ("320 mg a day (RDA)"), by the bank's
+#: `kind`; each language uses the term its own rda note defines (Spanish "CDR").
+RDA_KINDS: dict[str, str] = {
+    # Translators: Recommended Dietary Allowance, the US/Canada intake that covers nearly everyone.
+    "RDA": N_("RDA"),
+    # Translators: Adequate Intake, the US/Canada value set where there is too little data for an
+    # RDA (babies). Spell it out if your language has no well-known short form.
+    "AI": N_("AI"),
+}
 
 
 def _label(t: Translator, english: str) -> str:
@@ -280,7 +294,7 @@ def forms_overview_parts(bank: Bank, t: Translator = ENGLISH) -> tuple[list[str]
     each form's button opens `form_parts`, which has the full kidney warning. Every form is
     risky with weak kidneys, not only the laxatives, so the overview carries it in short."""
     lines = [
-        f"• <b>{esc(form_short_name(form))}</b>: {_mg(form.elemental_percent)}% · "
+        f"• <b>{esc(form_short_name(form))}</b>: {_mg(form.elemental_percent, t)}% · "
         f"{esc(form.in_brief)}"
         for form in bank.forms
     ]
@@ -298,7 +312,7 @@ def form_parts(bank: Bank, form: Form, t: Translator = ENGLISH) -> tuple[list[st
     share = t.gettext("about {percent}% elemental magnesium")
     note = f" ({esc(form.elemental_note)})" if form.elemental_note else ""
     paragraphs = [
-        f"💊 <b>{esc(form.name)}</b>: {esc(share.format(percent=_mg(form.elemental_percent)))}"
+        f"💊 <b>{esc(form.name)}</b>: {esc(share.format(percent=_mg(form.elemental_percent, t)))}"
         f"{note}",
         f"{_label(t, ABSORPTION)} {esc(form.absorption)}",
         f"{_label(t, USES)} {esc(form.uses_side_effects)}",
@@ -442,7 +456,8 @@ def intake_parts(
     per_day = t.gettext("{group}: {amount} a day ({kind})")
     for row in result.rda_rows:
         amount = f"<b>{esc(_rda_mg(result, row, t))}</b>"
-        line = per_day.format(group=esc(row.group), amount=amount, kind=esc(row.kind))
+        kind = t.gettext(RDA_KINDS[row.kind])
+        line = per_day.format(group=esc(row.group), amount=amount, kind=esc(kind))
         lines.append(f"• {line}")
     if result.ul.ul_mg is not None:
         limit = t.gettext("Upper limit from supplements and medicines: {amount} a day")
