@@ -70,3 +70,23 @@ async def test_a_refused_file_id_is_uploaded_again(fake_api: FakeBotApi, tmp_pat
     assert second.photo[-1].file_id != first.photo[-1].file_id
     assert third.photo[-1].file_id == second.photo[-1].file_id
     assert [p.uploaded for p in fake_api.photos] == [True, True, False]
+
+
+async def test_users_who_waited_for_the_upload_are_sent_side_by_side(
+    fake_api: FakeBotApi, tmp_path: Path
+) -> None:
+    """Only the upload is one at a time: the users who waited for it get the photo by file_id
+    together, not each behind the other (which made the fifth user wait five answers)."""
+    picture = tmp_path / "chart.png"
+    picture.write_bytes(png(30, 30))
+    cache = PhotoCache()
+    fake_api.configure(latency=0.05)  # every answer takes a while, so sends overlap if they can
+    async with telegram.Bot(fake_api.token, base_url=fake_api.base_url) as bot:
+        await bot.get_me()
+        fake_api.reset()
+        sent = await asyncio.gather(
+            *(cache.send(bot, chat, "k1", picture) for chat in range(7001, 7006))
+        )
+    assert fake_api.photo_uploads == 1
+    assert [m.photo[-1].file_id for m in sent].count(sent[0].photo[-1].file_id) == 5
+    assert fake_api.max_in_flight == 4  # the four who waited, at once

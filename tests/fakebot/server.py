@@ -411,6 +411,8 @@ class FakeBotApi:
         self._poll_seq = 0
         self._inline_seq = 0
 
+        #: Bot API requests being handled right now.
+        self.in_flight = 0
         self._reset_state()
 
     # ------------------------------------------------------------------ state
@@ -440,6 +442,9 @@ class FakeBotApi:
         #: disconnected before the answer was ready).
         self.status_counts: Counter[str] = Counter()
         self.method_status_counts: dict[str, Counter[str]] = {}
+        #: The most Bot API requests handled at once (long polls included): whether the bot
+        #: sent side by side or one after another.
+        self.max_in_flight = 0
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         #: setMyDescription / setMyShortDescription texts by language_code ("" for everyone).
         self.descriptions: dict[str, str] = {}
@@ -982,6 +987,16 @@ class FakeBotApi:
         handler = self._method_table.get(method.lower())
         if handler is None:
             return self._envelope(method, 404, error=_ApiError(404, "Not Found: method not found"))
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer_api(request, method, handler)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer_api(
+        self, request: web.Request, method: str, handler: Callable[[JSON], Awaitable[Any]]
+    ) -> web.StreamResponse:
         if self.config.latency > 0:
             await asyncio.sleep(self.config.latency)
         key = method.lower()

@@ -35,22 +35,22 @@ class PhotoCache:
         Sends for one key wait for its first upload, so two users asking at once cause one
         upload and one send by `file_id`, not two uploads.
         """
-        file_id = self._file_ids.get(key)
-        if file_id is not None:
-            sent = await self._by_file_id(bot, chat_id, key, file_id, kwargs)
-            if sent is not None:
-                return sent
-        async with self._locks.setdefault(key, asyncio.Lock()):
+        while True:
             file_id = self._file_ids.get(key)
             if file_id is not None:
                 sent = await self._by_file_id(bot, chat_id, key, file_id, kwargs)
                 if sent is not None:
                     return sent
-            data = await asyncio.to_thread(path.read_bytes)
-            message = await bot.send_photo(chat_id, data, **kwargs)
-            if message.photo:
-                self._file_ids[key] = message.photo[-1].file_id
-            return message
+            lock = self._locks.setdefault(key, asyncio.Lock())
+            async with lock:
+                # Only the upload is done under the lock: the users who waited for it send by
+                # `file_id` side by side (above), not one after another behind the lock.
+                if self._file_ids.get(key) is None:
+                    data = await asyncio.to_thread(path.read_bytes)
+                    message = await bot.send_photo(chat_id, data, **kwargs)
+                    if message.photo:
+                        self._file_ids[key] = message.photo[-1].file_id
+                    return message
 
     async def _by_file_id(
         self, bot: Bot, chat_id: int, key: str, file_id: str, kwargs: dict[str, Any]
