@@ -33,7 +33,14 @@ async def send_food_chart(update: Update, svc: Services, t: Translator = ENGLISH
     table = svc.translations.bank_for(t.language).foods  # names and servings in the language
     reference = Reference(table.daily_value_mg, t.gettext(messages.CHART_REFERENCE_DV))
     try:
-        chart = await asyncio.to_thread(render_chart, table, reference, svc.chart_dir, t.language)
+        drawn = svc.food_charts.get(t.language)
+        if drawn is not None and drawn[0] is table:
+            chart = drawn[1]
+        else:
+            chart = await asyncio.to_thread(
+                render_chart, table, reference, svc.chart_dir, t.language
+            )
+            svc.food_charts[t.language] = (table, chart)
         await svc.photos.send(
             chat.get_bot(),
             chat.id,
@@ -42,4 +49,5 @@ async def send_food_chart(update: Update, svc: Services, t: Translator = ENGLISH
             caption=render.esc(chart.alt_text[:MAX_CAPTION]),
         )
     except (OSError, ValueError, TelegramError):
+        svc.food_charts.pop(t.language, None)  # e.g. the cache directory was emptied: draw again
         log.warning("could not send the food chart", exc_info=True)

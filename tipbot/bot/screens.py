@@ -1,8 +1,8 @@
 """Showing long answers a screen at a time: the More/Back buttons (`pg:`), the Sources button
 (`src:`) and the supplement forms' buttons (`form:`).
 
-The answer is rendered again from its key on every press (tipbot.content.screens), in the
-reader's language and region, so nothing is kept per chat.
+The answer is found again from its key on every press (tipbot.content.screens, rendered once
+per language and region), so nothing is kept per chat.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tipbot.bot.language import translator_for
 from tipbot.bot.replies import answer, callback_part
 from tipbot.bot.services import services
 from tipbot.content.models import Bank, FoodGroup
-from tipbot.content.screens import KEY_SEP, Reply, reply_for, source_screens
+from tipbot.content.screens import KEY_SEP, Reply, source_screens
 from tipbot.i18n import Translator
 from tipbot.storage import profiles
 
@@ -76,7 +76,7 @@ async def show(
     """Screen `page` of the answer named by `answer_key` (`first`: that answer already
     rendered, e.g. with the medicine name the user typed), with its buttons."""
     t = t or await translator_for(update, context)
-    reply = first or reply_for(
+    reply = first or services(context).screens.reply_for(
         bank_for(context, t), answer_key, t, await region_of(update, context)
     )
     if reply is None:  # an old button for something no longer in the bank
@@ -109,7 +109,8 @@ async def sources_button(update: Update, context: Context) -> None:
     on screen to read them against)."""
     t = await translator_for(update, context)
     bank = bank_for(context, t)
-    reply = reply_for(bank, callback_part(update, 1, 1), t, await region_of(update, context))
+    key = callback_part(update, 1, 1)
+    reply = services(context).screens.reply_for(bank, key, t, await region_of(update, context))
     if reply is None or not reply.sources:
         if update.callback_query is not None:
             await update.callback_query.answer(t.gettext(messages.SCREEN_GONE))

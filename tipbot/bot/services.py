@@ -20,9 +20,11 @@ from tipbot.bot.composer import Composer
 from tipbot.bot.photos import PhotoCache
 from tipbot.companion.medicines import MedicineCatalogue
 from tipbot.config import Settings
+from tipbot.content.chart import Chart
 from tipbot.content.inline_search import InlineIndex
 from tipbot.content.lookup import MedicineIndex
-from tipbot.content.models import Bank
+from tipbot.content.models import Bank, FoodTable
+from tipbot.content.screens import ScreenCache
 from tipbot.content.translations import Translations
 from tipbot.delivery.budget import Budget
 from tipbot.delivery.sweep import Deliverer, default_owner
@@ -60,6 +62,10 @@ class Services:
     health_ping: asyncio.Task[None] | None = None
     #: Photos sent by file_id after their first upload (the /foods chart).
     photos: PhotoCache = field(default_factory=PhotoCache)
+    #: Answers rendered once per language and region (content/screens.py).
+    screens: ScreenCache = field(default_factory=ScreenCache)
+    #: The /foods chart drawn for each language, with the food table it was drawn from.
+    food_charts: dict[str, tuple[FoodTable, Chart]] = field(default_factory=dict)
     #: Where rendered charts are kept between requests and restarts: TIPBOT_CACHE_DIR's
     #: `charts/`, beside the checked bank (issue 13: one cache directory for the operator).
     chart_dir: Path = field(init=False)

@@ -10,6 +10,7 @@ any replica can answer the press.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -83,6 +84,35 @@ def reply_for(
         if strict:
             raise
         return None
+
+
+class ScreenCache:
+    """Answers already rendered, by (bank, key, language, region): an answer depends on nothing
+    else, and rendering /foods takes a few milliseconds of CPU that a reply during a large
+    delivery should not spend again for every user. Bounded, since keys come from button data
+    that anyone can type; a key the bank cannot answer is remembered too (as None).
+
+    A fallback to English is counted when an answer is first rendered, not on every view."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        #: The bank is kept in the entry, so its id cannot be reused by another bank meanwhile.
+        self._entries: OrderedDict[tuple[int, str, str, str | None], tuple[Bank, Reply | None]]
+        self._entries = OrderedDict()
+
+    def reply_for(
+        self, bank: Bank, answer_key: str, t: Translator = ENGLISH, region: str | None = None
+    ) -> Reply | None:
+        key = (id(bank), answer_key, t.language, region)
+        found = self._entries.get(key)
+        if found is not None and found[0] is bank:
+            self._entries.move_to_end(key)
+            return found[1]
+        reply = reply_for(bank, answer_key, t, region)
+        self._entries[key] = (bank, reply)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return reply
 
 
 def _reply_for(bank: Bank, answer_key: str, t: Translator, region: str | None) -> Reply | None:
