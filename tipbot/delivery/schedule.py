@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tipbot.i18n import N_, Reason
@@ -41,8 +42,12 @@ def as_aware(naive_utc: datetime) -> datetime:
     return naive_utc.replace(tzinfo=UTC)
 
 
+@lru_cache(maxsize=16384)
 def due_on(local_date: date, minute: int, zone: tzinfo) -> datetime:
-    """The UTC moment (naive) of `minute` after local midnight on `local_date`."""
+    """The UTC moment (naive) of `minute` after local midnight on `local_date`.
+
+    Remembered: the subscribers planned in one sweep share a few dates and far fewer (zone,
+    minute) pairs than there are subscribers, and the zone arithmetic is most of a plan's cost."""
     wall = datetime.combine(local_date, time(minute // 60, minute % 60), tzinfo=zone)
     return to_utc(wall.replace(fold=0))
 

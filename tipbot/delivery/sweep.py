@@ -47,7 +47,7 @@ from tipbot.storage.tables import DELIVERY_ROLE, DeliveryKind, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
-PLAN_BATCH = 1000
+PLAN_BATCH = 200
 LINGER_SECONDS = 0.025
 #: A delivery that failed after its in-process retries is tried again by a later sweep.
 RETRY_FAILED_AFTER = timedelta(seconds=30)
@@ -439,7 +439,7 @@ class Deliverer:
     def _batch_size(self) -> int:
         """Small batches (about two seconds of sending): a tip planned during a long broadcast
         is claimed ahead of the broadcast's rows within seconds."""
-        return max(self._concurrency, min(1000, int(self._sender.budget.rate * 2)))
+        return max(self._concurrency, min(1000, int(self._sender.budget.rate * 0.25)))
 
     async def _dispatch(self) -> None:
         """Claim and send until nothing is due (or shutdown, or the token is refused)."""
