@@ -373,13 +373,18 @@ def register_kinds(services: Services, composer: Composer) -> list[Planner]:
 
 
 async def start_services(
-    application: Application[Any, Any, Any, Any, Any, Any], *, schedule_sweeps: bool = True
+    application: Application[Any, Any, Any, Any, Any, Any],
+    *,
+    schedule_sweeps: bool = True,
+    publish: bool = True,
 ) -> None:
-    """After `initialize`: migrate the schema, publish the command menu, start delivering (or,
-    without the delivery role, start renewing this process's share of the bot's rate)."""
+    """After `initialize`: migrate the schema, publish the command menu (unless the caller does
+    it alongside receiving updates, as `tipbot run` does), start delivering (or, without the
+    delivery role, start renewing this process's share of the bot's rate)."""
     services = app_services(application)
     await db.migrate(services.engine)
-    await publish_profile(application)
+    if publish:
+        await publish_profile(application)
     if services.delivery_bot is not None and services.deliverer is not None:
         await services.delivery_bot.initialize()
         if schedule_sweeps:
