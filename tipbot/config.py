@@ -2,6 +2,10 @@
 
 Every variable is documented in the README; this module is the single place that knows their names,
 defaults and limits, so a typo or an out-of-range value fails at start-up with a clear message.
+
+The environment is read by `environment` below rather than by pydantic-settings, and the database
+URL is parsed here rather than by SQLAlchemy: every command imports this module first, and those
+two imports cost about a sixth of `tipbot run`'s start-up (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -9,22 +13,22 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Self
-from urllib.parse import urlsplit
+from typing import NamedTuple, Self
+from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     AliasChoices,
+    BaseModel,
+    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 DEFAULT_API_URL = "https://api.telegram.org"
 
@@ -33,6 +37,20 @@ WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 #: The async drivers the storage layer is built and tested with, per database.
 DATABASE_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*")
+#: Every setting's variable is TIPBOT_ and its name, except the token's: these, in this order.
+TOKEN_VARIABLES = ("TELEGRAM_BOT_TOKEN", "TIPBOT_TOKEN")
+#: SQLAlchemy's URL grammar (sqlalchemy/engine/url.py `_parse_url`), so that a URL is accepted
+#: or refused here exactly as `create_engine` will read it, without importing SQLAlchemy.
+_DATABASE_URL = re.compile(
+    r"""
+    (?P<name>[\w+]+)://
+    (?:(?P<username>[^:/]*)(?::(?P<password>[^@]*))?@)?
+    (?:(?:\[(?P<ipv6host>[^/?]+)\]|(?P<ipv4host>[^/:?]+))?(?::(?P<port>[^/?]*))?)?
+    (?:/(?P<database>[^?]*))?
+    (?:\?(?P<query>.*))?
+    """,
+    re.VERBOSE,
+)
 
 
 class LogFormat(StrEnum):
@@ -66,9 +84,45 @@ def default_cache_dir() -> Path:
     return Path(base) / "tipbot"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="TIPBOT_",
+class DatabaseUrl(NamedTuple):
+    drivername: str
+    password: str | None
+
+    @property
+    def backend(self) -> str:
+        return self.drivername.split("+", 1)[0]
+
+
+def parse_database_url(value: str) -> DatabaseUrl | None:
+    """The parts of a database URL that settings check, or None where SQLAlchemy would refuse it
+    (no `driver://`, or a port that is not a number)."""
+    found = _DATABASE_URL.match(value)
+    if found is None or not (found["port"] is None or found["port"].isdecimal()):
+        return None
+    password = found["password"]
+    return DatabaseUrl(found["name"], None if password is None else unquote(password))
+
+
+def environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The settings given in the environment, by field name: `TIPBOT_<NAME>` for each field and
+    the token's two names. Names match whatever their case, as pydantic-settings matched them
+    before; values stay strings for the fields' own validation."""
+    environ = os.environ if environ is None else environ
+    given = {name.lower(): value for name, value in environ.items()}
+    found: dict[str, str] = {}
+    for field in Settings.model_fields:
+        names = TOKEN_VARIABLES if field == "token" else (f"TIPBOT_{field.upper()}",)
+        value = next((given[n.lower()] for n in names if n.lower() in given), None)
+        if value is not None:
+            found[field] = value
+    return found
+
+
+class Settings(BaseModel):
+    """Arguments first, then the environment, then the defaults: `Settings()` alone is what
+    the environment says (`load_settings` adds the operator's error message)."""
+
+    model_config = ConfigDict(
         extra="ignore",
         frozen=True,
         populate_by_name=True,
@@ -88,7 +142,7 @@ class Settings(BaseSettings):
     #: The checked tip bank and the /foods charts; deleting it is always safe.
     cache_dir: Path = Field(default_factory=default_cache_dir)
 
-    roles: Annotated[frozenset[Role], NoDecode] = frozenset({Role.UPDATES, Role.DELIVERY})
+    roles: frozenset[Role] = frozenset({Role.UPDATES, Role.DELIVERY})
     max_rate: float = Field(default=25.0, gt=0, le=1000)
     catchup_hours: float = Field(default=6.0, gt=0, le=24)
     sweep_seconds: float = Field(default=15.0, ge=0.5, le=30)
@@ -105,7 +159,14 @@ class Settings(BaseSettings):
     port: int = Field(default=8443, gt=0, lt=65536)
     health_port: int | None = Field(default=None, gt=0, lt=65536)
 
-    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    admin_ids: frozenset[int] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, values: object) -> object:
+        if not isinstance(values, dict):
+            return values
+        return {**environment(), **values}
 
     @field_validator("api_url")
     @classmethod
@@ -194,11 +255,10 @@ class Settings(BaseSettings):
     def _supported_database(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            url = make_url(value)
-        except ArgumentError:
-            raise ValueError("is not a database URL (e.g. postgresql+asyncpg://...)") from None
-        wanted = DATABASE_DRIVERS.get(url.get_backend_name())
+        url = parse_database_url(value)
+        if url is None:
+            raise ValueError("is not a database URL (e.g. postgresql+asyncpg://...)")
+        wanted = DATABASE_DRIVERS.get(url.backend)
         if wanted is None or url.drivername != wanted:
             raise ValueError(f"use {' or '.join(f'{d}://...' for d in DATABASE_DRIVERS.values())}")
         return value
@@ -253,10 +313,9 @@ class Settings(BaseSettings):
         """Values the logs must never show (see `observe.Redactor`)."""
         values = [self.token, self.webhook_secret]
         found = [v.get_secret_value() for v in values if v is not None]
-        if self.database_url:
-            password = make_url(self.database_url).password
-            if password:
-                found.append(str(password))
+        url = parse_database_url(self.database_url) if self.database_url else None
+        if url is not None and url.password:
+            found.append(url.password)
         return found
 
     @property
@@ -284,7 +343,7 @@ class ConfigError(Exception):
 
 def load_settings(**overrides: object) -> Settings:
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

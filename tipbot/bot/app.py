@@ -12,10 +12,12 @@ import functools
 import logging
 import math
 import re
+import ssl
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
@@ -107,10 +109,16 @@ def build_application(
         .rate_limiter(limiter)
         .concurrent_updates(True)
     )
+    httpx_kwargs = None
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        builder = builder.connection_pool_size(32).pool_timeout(10.0)
+        httpx_kwargs = httpx_options()
+        replies = HTTPXRequest(
+            connection_pool_size=32, pool_timeout=10.0, httpx_kwargs=httpx_kwargs
+        )
+        updates = HTTPXRequest(connection_pool_size=1, httpx_kwargs=httpx_kwargs)
+        builder = builder.request(replies).get_updates_request(updates)
     application = builder.build()
     limiter.language_of = functools.partial(language.last_language, application)
 
@@ -135,6 +143,7 @@ def build_application(
             budget,
             services.owner,
             planners,
+            httpx_kwargs=httpx_kwargs,
         )
     register_handlers(application, settings)
     return application
@@ -264,6 +273,14 @@ def register_handlers(
     application.add_error_handler(_on_error)
 
 
+def httpx_options() -> dict[str, Any]:
+    """For PTB's four connection pools: one TLS context, as httpx makes it (certifi's bundle, or
+    SSL_CERT_FILE), shared by all. Each pool made its own, and loading the bundle took 25-40 ms
+    a time before the first getUpdates (bench/RESULTS.md)."""
+    context: ssl.SSLContext = httpx.create_ssl_context()
+    return {"verify": context}
+
+
 def delivery_concurrency(max_rate: float, *, lean: bool = True) -> int:
     """Sends kept in flight: enough to fill the rate at a ~250 ms round trip. Through PTB no
     more than 64, since httpcore's pool bookkeeping grows with its connections; the lean client's
@@ -292,6 +309,8 @@ def _build_deliverer(
     budget: Budget,
     owner: str,
     planners: Sequence[Planner] = (),
+    *,
+    httpx_kwargs: dict[str, Any] | None = None,
 ) -> tuple[ExtBot[None], BotApiClient | None, Deliverer]:
     """Deliveries use their own connections, so a broadcast never queues replies."""
     lean = uses_lean_client(settings, request)
@@ -302,12 +321,15 @@ def _build_deliverer(
         connection_pool_size=delivery_concurrency(settings.max_rate, lean=False),
         pool_timeout=30.0,
         read_timeout=15.0,
+        httpx_kwargs=httpx_kwargs,
     )
     bot: ExtBot[None] = ExtBot(
         token,
         base_url=settings.bot_base_url,
         base_file_url=settings.bot_base_file_url,
         request=delivery_request,
+        # Never polls, but PTB would make its own pool (and TLS context) for getUpdates.
+        get_updates_request=request or HTTPXRequest(1, httpx_kwargs=httpx_kwargs),
         defaults=DEFAULTS,
     )
     client: BotApiClient | None = None
@@ -373,13 +395,18 @@ def register_kinds(services: Services, composer: Composer) -> list[Planner]:
 
 
 async def start_services(
-    application: Application[Any, Any, Any, Any, Any, Any], *, schedule_sweeps: bool = True
+    application: Application[Any, Any, Any, Any, Any, Any],
+    *,
+    schedule_sweeps: bool = True,
+    publish: bool = True,
 ) -> None:
-    """After `initialize`: migrate the schema, publish the command menu, start delivering (or,
-    without the delivery role, start renewing this process's share of the bot's rate)."""
+    """After `initialize`: migrate the schema, publish the command menu (unless the caller does
+    it alongside receiving updates, as `tipbot run` does), start delivering (or, without the
+    delivery role, start renewing this process's share of the bot's rate)."""
     services = app_services(application)
     await db.migrate(services.engine)
-    await publish_profile(application)
+    if publish:
+        await publish_profile(application)
     if services.delivery_bot is not None and services.deliverer is not None:
         await services.delivery_bot.initialize()
         if schedule_sweeps:

@@ -69,29 +69,29 @@ class Services:
     #: Where rendered charts are kept between requests and restarts: TIPBOT_CACHE_DIR's
     #: `charts/`, beside the checked bank (issue 13: one cache directory for the operator).
     chart_dir: Path = field(init=False)
-    #: Inline mode's cards, rendered once from the bank.
-    inline: InlineIndex = field(init=False)
     #: The bank's tips in other languages (checked at start); empty means English for all.
     translations: Translations = field(init=False)
-    #: Inline cards in the other languages, built on first use (`inline_for`).
-    inline_translated: dict[str, InlineIndex] = field(default_factory=dict)
+    #: Inline mode's cards by language, each rendered from the bank on first use (`inline_for`):
+    #: not before the first getUpdates, which the English cards alone delayed by 20-30 ms.
+    inline_cards: dict[str, InlineIndex] = field(default_factory=dict)
 
     #: The bone medicines with label rules (tips/doses.yaml), as the profile's answers name them.
     bone_medicines: MedicineCatalogue = field(init=False)
 
     def __post_init__(self) -> None:
         self.chart_dir = self.settings.cache_dir / "charts"
-        self.inline = InlineIndex(self.bank)
         self.translations = Translations(self.bank)
         self.bone_medicines = MedicineCatalogue(self.bank)
 
     def inline_for(self, language: str) -> InlineIndex:
-        if language == DEFAULT:
-            return self.inline
-        if language not in self.inline_translated:
-            bank = self.translations.bank_for(language)  # the cards' text in the language
-            self.inline_translated[language] = InlineIndex(bank, Translator(language), self.bank)
-        return self.inline_translated[language]
+        if language not in self.inline_cards:
+            if language == DEFAULT:
+                self.inline_cards[language] = InlineIndex(self.bank)
+            else:
+                bank = self.translations.bank_for(language)  # the cards' text in the language
+                cards = InlineIndex(bank, Translator(language), self.bank)
+                self.inline_cards[language] = cards
+        return self.inline_cards[language]
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -246,9 +246,10 @@ class BotApiClient:
             raise ValueError("the Bot API URL must be http:// or https://")
         self._host = parts.hostname
         self._port = parts.port or (443 if parts.scheme == "https" else 80)
-        self._ssl: ssl.SSLContext | None = (
-            ssl.create_default_context() if parts.scheme == "https" else None
-        )
+        self._https = parts.scheme == "https"
+        #: Made at the first connection: loading the system's certificates takes ~25 ms, and
+        #: nothing is delivered before the bot receives updates (bench/RESULTS.md, start-up).
+        self._ssl: ssl.SSLContext | None = None
         host_header = parts.netloc.rsplit("@", 1)[-1]
         self._head = (
             f"POST {parts.path}{token}/sendMessage HTTP/1.1\r\n"
@@ -390,6 +391,8 @@ class BotApiClient:
 
     async def _connect(self) -> _Exchange:
         loop = asyncio.get_running_loop()
+        if self._https and self._ssl is None:
+            self._ssl = ssl.create_default_context()
         try:
             async with asyncio.timeout(self._connect_timeout):
                 _, connection = await loop.create_connection(
