@@ -3,16 +3,18 @@ the fake Bot API server, and a running bot wired to both."""
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tests.fakebot.server import FakeBotApi, SentMessage
 from tipbot.config import Settings
@@ -67,6 +69,75 @@ def bank() -> Bank:
 
 def postgres_url() -> str | None:
     return os.environ.get(PG_ENV) or None
+
+
+# --- Parallel runs (pytest-xdist, `-n` in pyproject's addopts) ----------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A worker of a parallel run gets a PostgreSQL database of its own, `<database>_<worker>`,
+    created once and reused: tests drop and recreate its schema, which must not happen under
+    another worker's feet. The URL is put back in the environment, so the bot processes the
+    drills start use it too."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = postgres_url()
+    if worker and url:
+        os.environ[PG_ENV] = asyncio.run(_worker_database(url, worker))
+
+
+async def _worker_database(url: str, worker: str) -> str:
+    shared = make_url(url)
+    own = shared.set(database=f"{shared.database}_{worker}")
+    engine = create_async_engine(shared, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            exists = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+            )
+            if not exists:
+                await conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    finally:
+        await engine.dispose()
+    return own.render_as_string(hide_password=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """In a parallel run, a test marked `alone` (it restarts PostgreSQL) runs while the other
+    workers wait between two tests. A file lock shared by the workers: each test holds it shared,
+    an `alone` one exclusive. A second lock, the turnstile, lets a waiting `alone` test in ahead
+    of the other workers' next tests (flock alone is not fair)."""
+    locks = _run_locks(item.config)
+    if locks is None:
+        return (yield)
+    turnstile, run = locks
+    if item.get_closest_marker("alone") is not None:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        fcntl.flock(run, fcntl.LOCK_EX)
+        fcntl.flock(turnstile, fcntl.LOCK_UN)
+    else:
+        fcntl.flock(turnstile, fcntl.LOCK_SH)
+        fcntl.flock(turnstile, fcntl.LOCK_UN)
+        fcntl.flock(run, fcntl.LOCK_SH)
+    try:
+        return (yield)
+    finally:
+        fcntl.flock(run, fcntl.LOCK_UN)
+
+
+_LOCKS: list[int] = []
+
+
+def _run_locks(config: pytest.Config) -> tuple[int, int] | None:
+    """The two lock files of this parallel run (None outside one), opened once per worker. They
+    live in the run's temporary directory, which xdist shares out as `<basetemp>/<worker>`."""
+    if getattr(config, "workerinput", None) is None or not config.option.basetemp:
+        return None
+    if not _LOCKS:
+        shared = Path(config.option.basetemp).parent
+        for name in ("turnstile.lock", "run.lock"):
+            _LOCKS.append(os.open(shared / name, os.O_RDWR | os.O_CREAT, 0o600))
+    return _LOCKS[0], _LOCKS[1]
 
 
 async def reset_postgres(engine: AsyncEngine) -> None:
@@ -189,13 +260,33 @@ def user(fake_api: FakeBotApi) -> User:
     return User(fake_api, 4242)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the fault drills' delivered / duplicated / lost counts after the run."""
+#: The drills' lines that parallel workers sent back (tests/drills fill theirs in the worker).
+FROM_WORKERS: list[str] = []
+
+
+def drill_lines() -> list[str]:
+    """The fault drills' delivered / duplicated / lost counts, then the engine drills' notes."""
     from tests.drills.harness import NOTES, REPORTS
 
-    if REPORTS or NOTES:
+    return [report.line() for report in REPORTS] + NOTES
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A parallel worker hands its drills' lines to the main process, which prints them."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["drill_lines"] = drill_lines()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    FROM_WORKERS.extend(getattr(node, "workeroutput", {}).get("drill_lines", []))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the fault drills' delivered / duplicated / lost counts after the run."""
+    lines = drill_lines() + FROM_WORKERS
+    if lines:
         terminalreporter.section("fault drills")
-        for report in REPORTS:
-            terminalreporter.write_line(report.line())
-        for note in NOTES:
-            terminalreporter.write_line(note)
+        for line in lines:
+            terminalreporter.write_line(line)
