@@ -4,9 +4,11 @@ the fake Bot API server, and a running bot wired to both."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import fcntl
 import os
 import tempfile
+from collections import Counter
 from collections.abc import AsyncIterator, Generator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tests.fakebot.server import FakeBotApi, SentMessage
 from tipbot.config import Settings
-from tipbot.content.loader import load_bank
+from tipbot.content.loader import bundled_bank_dir, load_bank
 from tipbot.content.models import Bank
+from tipbot.content.translations import Translations, load_translations
 from tipbot.runner import Runner
 from tipbot.storage import db
 
@@ -65,6 +68,19 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def bank() -> Bank:
     return load_bank().bank
+
+
+@pytest.fixture(scope="session")
+def bundled_translations(bank: Bank) -> Translations:
+    """The bundled bank's translations, parsed once: parsing them takes most of a bot's
+    start-up (about half a second), which every test with a running bot would pay."""
+    return load_translations(bundled_bank_dir(), bank)
+
+
+def fresh(translations: Translations) -> Translations:
+    """The same translations with nothing counted or built yet, as a new process has them (a
+    running bot counts the items it sent in English, for /stats)."""
+    return dataclasses.replace(translations, fallbacks=Counter(), _banks={})
 
 
 def postgres_url() -> str | None:
@@ -245,11 +261,21 @@ class User:
 
 @pytest_asyncio.fixture
 async def runner(
-    fake_api: FakeBotApi, sqlite_url: str, clock: FakeClock, bank: Bank
+    fake_api: FakeBotApi,
+    sqlite_url: str,
+    clock: FakeClock,
+    bank: Bank,
+    bundled_translations: Translations,
 ) -> AsyncIterator[Runner]:
     """tipbot running against the fake server, its sweep driven by the test (not by a timer)."""
     fake_api.configure(per_chat_rate=None)
-    run = Runner(bot_settings(fake_api, sqlite_url), bank, clock=clock, schedule_sweeps=False)
+    run = Runner(
+        bot_settings(fake_api, sqlite_url),
+        bank,
+        clock=clock,
+        schedule_sweeps=False,
+        translations=fresh(bundled_translations),
+    )
     await run.start()
     yield run
     await run.stop()
