@@ -119,10 +119,11 @@ async def _worker_database(url: str, worker: str) -> str:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
-    """In a parallel run, a test marked `alone` (it restarts PostgreSQL) runs while the other
-    workers wait between two tests. A file lock shared by the workers: each test holds it shared,
-    an `alone` one exclusive. A second lock, the turnstile, lets a waiting `alone` test in ahead
-    of the other workers' next tests (flock alone is not fair)."""
+    """In a parallel run, a test marked `alone` (it restarts PostgreSQL, or races real time on a
+    compressed clock) runs while the other workers wait between two tests. A file lock shared by
+    the workers: each test holds it shared, an `alone` one exclusive. A second lock, the
+    turnstile, lets a waiting `alone` test in ahead of the other workers' next tests (flock alone
+    is not fair)."""
     locks = _run_locks(item.config)
     if locks is None:
         return (yield)
