@@ -287,15 +287,16 @@ def user(fake_api: FakeBotApi) -> User:
     return User(fake_api, 4242)
 
 
-#: The drills' lines that parallel workers sent back (tests/drills fill theirs in the worker).
-FROM_WORKERS: list[str] = []
+#: The drills' report lines and notes that parallel workers sent back (the drills fill theirs
+#: in the worker that ran them).
+FROM_WORKERS: dict[str, list[str]] = {"reports": [], "notes": []}
 
 
-def drill_lines() -> list[str]:
-    """The fault drills' delivered / duplicated / lost counts, then the engine drills' notes."""
+def drill_lines() -> dict[str, list[str]]:
+    """The fault drills' delivered / duplicated / lost counts, and the engine drills' notes."""
     from tests.drills.harness import NOTES, REPORTS
 
-    return [report.line() for report in REPORTS] + NOTES
+    return {"reports": [report.line() for report in REPORTS], "notes": list(NOTES)}
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -307,12 +308,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: object, error: object) -> None:
-    FROM_WORKERS.extend(getattr(node, "workeroutput", {}).get("drill_lines", []))
+    sent = getattr(node, "workeroutput", {}).get("drill_lines", {})
+    for kind, lines in FROM_WORKERS.items():
+        lines.extend(sent.get(kind, []))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the fault drills' delivered / duplicated / lost counts after the run."""
-    lines = drill_lines() + FROM_WORKERS
+    """Print the fault drills' delivered / duplicated / lost counts after the run, then the
+    engine drills' notes."""
+    here = drill_lines()
+    lines = [*here["reports"], *FROM_WORKERS["reports"], *here["notes"], *FROM_WORKERS["notes"]]
     if lines:
         terminalreporter.section("fault drills")
         for line in lines:
