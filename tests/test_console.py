@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 import subprocess
 import sys
 from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.bot.english import LABEL_TERMS, bank_texts, english_left
 from tipbot import messages
@@ -14,6 +18,7 @@ from tipbot.config import Settings
 from tipbot.console import USER, Console, parse_wait
 from tipbot.content.models import Bank
 from tipbot.i18n import Translator
+from tipbot.storage import db
 from tipbot.telegram_html import visible_text
 
 
@@ -89,32 +94,72 @@ async def test_console_in_german(bank: Bank) -> None:
     assert "What I can do" not in text
 
 
-#: Every command of the menu, with arguments where the bare command only asks a question.
+#: Every command of the menu, with arguments where the bare command only asks a question. In
+#: four parts, each typed into a console of its own, at the same time: the console answers like
+#: Telegram's one chat, about a message a second. A part after the first begins with /quiz, so
+#: /status and /mydata show a quiz sent, as they do to a chat that types everything in this order.
 EVERY_COMMAND = [
-    "/start",
-    *(f"/{c.name}" for c in messages.COMMANDS),
-    "/interactions Fosamax",
-    "/intake 67 female",
-    "/subscribe 07:30 Europe/Berlin",
-    "/status",
-    "/profile set age 71",
-    "/language xx",
-    "/subscribe 25:99",
-    "/nonsense",
+    ["/start", "/tip", "/quiz", "/foods", "/forms", "/interactions", "/intake"],
+    ["/quiz", "/subscribe", "/settings", "/status", "/pause", "/resume", "/unsubscribe"],
+    [
+        "/quiz",
+        "/sources",
+        "/about",
+        "/profile",
+        "/dose",
+        "/history",
+        "/mydata",
+        "/forget",
+        "/language",
+        "/help",
+    ],
+    [
+        "/quiz",
+        "/interactions Fosamax",
+        "/intake 67 female",
+        "/subscribe 07:30 Europe/Berlin",
+        "/status",
+        "/profile set age 71",
+        "/language xx",
+        "/subscribe 25:99",
+        "/nonsense",
+    ],
 ]
 
 
-async def test_console_answers_every_command_in_german(bank: Bank) -> None:
+def test_the_console_sweep_types_every_command_of_the_menu() -> None:
+    """A command added to the menu is added to the sweep too."""
+    typed = [line for part in EVERY_COMMAND for line in part]
+    assert {f"/{c.name}" for c in messages.COMMANDS} <= set(typed)
+
+
+async def test_console_answers_every_command_in_german(
+    bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`tipbot console --lang de`: every command is answered, as Telegram would accept it, and
     with no English left but the bank's own text (see tests/bot/english.py; every language is
     checked through the fake Bot API in tests/bot/test_every_reply_translated.py)."""
     lang = "de"
-    out = io.StringIO()
-    console = Console(Settings(), bank, out, language=lang)
-    status = await console.run(io.StringIO("\n".join(EVERY_COMMAND) + "\n"), prompt=False)
-    assert status == 0, console.request.problems
-    banner, text = out.getvalue().split("\n", 1)  # the console's own line is not the bot's
-    assert banner.startswith("tipbot console:")
+    # Each console migrates a database of its own as it starts; Alembic's context is one per
+    # process, so they take turns (a process of tipbot only ever has one database).
+    one_at_a_time, migrate = asyncio.Lock(), db.migrate
+
+    async def migrate_in_turn(engine: AsyncEngine) -> str:
+        async with one_at_a_time:
+            return await migrate(engine)
+
+    monkeypatch.setattr(db, "migrate", migrate_in_turn)
+
+    async def typed(lines: list[str]) -> str:
+        out = io.StringIO()
+        console = Console(Settings(), bank, out, language=lang)
+        status = await console.run(io.StringIO("\n".join(lines) + "\n"), prompt=False)
+        assert status == 0, console.request.problems
+        banner, text = out.getvalue().split("\n", 1)  # the console's own line is not the bot's
+        assert banner.startswith("tipbot console:")
+        return text
+
+    text = "\n".join(await asyncio.gather(*(typed(part) for part in EVERY_COMMAND)))
     t = Translator(lang)
     for expected in (messages.HELP_HEADER, messages.SUB_STATUS, messages.ABOUT):
         assert visible_text(t.gettext(expected).split("{")[0].split("\n")[0]) in text

@@ -174,9 +174,8 @@ def button_data(message: SentMessage, prefix: str) -> list[str]:
     return [d for d in data if d.startswith(prefix)]
 
 
-async def reference_answers(me: Conversation, bank: Bank, runner: Runner, t: Translator) -> None:
-    """Reference answers and the main menu's buttons, with their "More" and "Sources" buttons
-    (each screen is one message; paging edits it in place)."""
+async def main_menu(me: Conversation) -> None:
+    """/start, /help, /about, the disclaimer and the main menu's buttons."""
     [start] = await me.send("/start")
     await me.send("/help")
     await me.send("/about")
@@ -186,12 +185,19 @@ async def reference_answers(me: Conversation, bank: Bank, runner: Runner, t: Tra
     await me.press(tip, "menu:tip")
     for menu in ("menu:forms", "menu:sources", "menu:ix"):
         await me.press(start, menu)
-    for command, detail in (("/forms", "form:"), ("/interactions", "ix:"), ("/sources", "")):
-        [screen] = await me.send(command)
-        for prefix in (detail, "pg:", "src:"):
-            pressed = button_data(screen, prefix) if prefix else []
-            if pressed:
-                await me.press(screen, pressed[0])
+
+
+async def reference_answer(me: Conversation, command: str, detail: str) -> None:
+    """A reference answer with its first detail button and its "More" and "Sources" buttons
+    (each screen is one message; paging edits it in place)."""
+    [screen] = await me.send(command)
+    for prefix in (detail, "pg:", "src:"):
+        pressed = button_data(screen, prefix) if prefix else []
+        if pressed:
+            await me.press(screen, pressed[0])
+
+
+async def interaction_searches(me: Conversation) -> None:
     for query in ("Fosamax", "zzzzqq"):
         await me.send(f"/interactions {query}")
 
@@ -211,8 +217,13 @@ async def foods_intake_quiz(me: Conversation, bank: Bank, t: Translator) -> None
     await me.fake.wait_for(lambda: bool(me.fake.polls_for(me.chat_id)), me.WAIT, "a quiz")
 
 
-async def daily_tip(me: Conversation) -> None:
-    """The guided flow, the one-message forms, their errors, and every setting."""
+#: The daily tip's parts each run in a chat of their own. A part that follows another begins
+#: with one message putting its chat where the earlier part left its own (that reply is checked
+#: too), so every reply below is the one a single chat going through them all would get.
+
+
+async def subscribe_guided(me: Conversation) -> None:
+    """The guided flow by buttons, then by typing, with an error and a cancel."""
     [start] = await me.send("/start")
     [ask_time] = await me.send("/subscribe")
     [ask_zone] = await me.press(ask_time, "sub:t:420")
@@ -221,11 +232,22 @@ async def daily_tip(me: Conversation) -> None:
     await me.press(ask_time, "sub:type")
     await me.send("25:99")
     await me.send("cancel")
+
+
+async def subscribe_in_one_message(me: Conversation) -> None:
+    """The one-message forms and their errors (subscribed at 07:00, as the guided flow left it)."""
+    await me.send("/subscribe 07:00 Europe/Berlin")
     await me.send("/subscribe 25:99 Europe/Berlin")
     await me.send("/subscribe 07:30 UTC+5:20")
     await me.send("/subscribe 07:30 Atlantisstadt")
     await me.send("cancel")
     await me.send("/subscribe 07:30")
+
+
+async def every_setting(me: Conversation) -> None:
+    """/settings: time, zone, quiet hours (subscribed at 07:30 UTC, as the one-message forms
+    left it: the last one names no zone)."""
+    await me.send("/subscribe 07:30 UTC")
     [settings] = await me.send("/settings")
     [pick] = await me.press(settings, "set:time")
     await me.press(pick, "set:t:480")
@@ -235,15 +257,20 @@ async def daily_tip(me: Conversation) -> None:
     [settings] = await me.send("/settings")
     [quiet] = await me.press(settings, "set:quiet:on")
     await me.press(quiet, "set:quiet:off")
+
+
+async def pause_resume_unsubscribe(me: Conversation) -> None:
+    """Each state's /status, twice each way (subscribed at 08:00 in Berlin, as the settings
+    left it)."""
+    await me.send("/subscribe 08:00 Europe/Berlin")
     for command in ("/status", "/pause", "/status", "/pause", "/resume", "/resume"):
         await me.send(command)
     for command in ("/unsubscribe", "/status", "/unsubscribe", "/settings", "/mydata"):
         await me.send(command)
 
 
-async def profile_and_data(me: Conversation, lang: str) -> None:
-    """The optional profile by buttons and typed, /mydata, /language, /forget, and what is
-    not a command."""
+async def profile_and_data(me: Conversation) -> None:
+    """The optional profile by buttons and typed, /mydata, and clearing it."""
     [question] = await me.send("/profile")
     for _ in range(6):
         answers = [d for d in button_data(question, "pf:s:") if not d.endswith(":none:g")]
@@ -261,6 +288,10 @@ async def profile_and_data(me: Conversation, lang: str) -> None:
     await me.send("/mydata")
     await me.send("/profile clear")
     await me.send("/profile clear")
+
+
+async def language_forget_and_chatter(me: Conversation, lang: str) -> None:
+    """/language, /forget, and what is not a command (no profile, as the part above leaves it)."""
     [menu] = await me.send("/language")
     await me.press(menu, f"lang:{lang}")
     await me.send("/language xx")
@@ -308,15 +339,25 @@ async def test_every_command_and_button_answers_without_english(
 ) -> None:
     """Each part in its own chat, at the same time (each chat is paced on its own)."""
     t = Translator(lang)
-    chats = [Conversation(fake_api, 8100 + n, CODES[lang]) for n in range(5)]
+    parts = [
+        main_menu,
+        lambda me: reference_answer(me, "/forms", "form:"),
+        lambda me: reference_answer(me, "/interactions", "ix:"),
+        lambda me: reference_answer(me, "/sources", ""),
+        interaction_searches,
+        lambda me: foods_intake_quiz(me, bank, t),
+        subscribe_guided,
+        subscribe_in_one_message,
+        every_setting,
+        pause_resume_unsubscribe,
+        profile_and_data,
+        lambda me: language_forget_and_chatter(me, lang),
+        dose_companion,
+    ]
+    chats = [Conversation(fake_api, 8100 + n, CODES[lang]) for n in range(len(parts))]
     admin = Conversation(fake_api, ADMIN_ID, CODES[lang])
     await asyncio.gather(
-        reference_answers(chats[0], bank, runner, t),
-        foods_intake_quiz(chats[1], bank, t),
-        daily_tip(chats[2]),
-        profile_and_data(chats[3], lang),
-        dose_companion(chats[4]),
-        admin_commands(admin),
+        *(part(chat) for part, chat in zip(parts, chats, strict=True)), admin_commands(admin)
     )
     for chat in [*chats, admin]:  # anything that came after the answer it was counted for
         chat.shown += [

@@ -194,6 +194,7 @@ def _pg_restart_command() -> list[str] | None:
     return ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "restart"]
 
 
+@pytest.mark.alone  # every worker's PostgreSQL tests would lose their connections
 async def test_postgres_restarted_during_a_broadcast(
     fast_fake: FakeBotApi, tmp_path: Path, pg_url: str
 ) -> None:
