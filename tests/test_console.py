@@ -57,15 +57,20 @@ async def test_subscription_works_offline(bank: Bank) -> None:
     assert "Daily tip at 07:30 (Europe/Berlin)" in out
 
 
-def test_console_command_reads_stdin_until_its_end() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tipbot", "console"],
-        input="/start\n/nonsense\n",
+def run_console(typed: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    """`tipbot console` as a person runs it, `typed` on its standard input."""
+    return subprocess.run(
+        [sys.executable, "-m", "tipbot", "console", *flags],
+        input=typed,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_console_command_reads_stdin_until_its_end() -> None:
+    result = run_console("/start\n/nonsense\n")
     assert result.returncode == 0, result.stderr
     assert "Hello, You!" in result.stdout
     assert "Sorry, I don't know that command" in result.stdout
@@ -170,14 +175,7 @@ async def test_console_answers_every_command_in_german(
 
 
 def test_console_lang_flag_picks_the_language() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tipbot", "console", "--lang", "de"],
-        input="/status\n/mydata\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_console("/status\n/mydata\n", "--lang", "de")
     assert result.returncode == 0, result.stderr
     assert "Sie haben keine Tagestipps abonniert" in result.stdout
     assert "Was der Bot über Sie speichert" in result.stdout

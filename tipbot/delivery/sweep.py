@@ -47,6 +47,8 @@ from tipbot.storage.tables import DELIVERY_ROLE, DeliveryKind, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
+#: Subscribers planned per transaction: one batch holds the event loop (and SQLite's write lock)
+#: about 20 ms; batches of 1,000 held them 100-160 ms and delayed replies (bench/RESULTS.md).
 PLAN_BATCH = 200
 LINGER_SECONDS = 0.025
 #: A delivery that failed after its in-process retries is tried again by a later sweep.
@@ -437,8 +439,9 @@ class Deliverer:
                 log.info("pruned %d finished deliveries older than the retention", removed)
 
     def _batch_size(self) -> int:
-        """Small batches (about two seconds of sending): a tip planned during a long broadcast
-        is claimed ahead of the broadcast's rows within seconds."""
+        """Small batches (about a quarter second of sending): a tip planned during a long
+        broadcast is claimed ahead of the broadcast's rows at once, and reading a batch never
+        holds the event loop long enough to delay a reply."""
         return max(self._concurrency, min(1000, int(self._sender.budget.rate * 0.25)))
 
     async def _dispatch(self) -> None:
