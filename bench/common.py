@@ -400,10 +400,12 @@ def subscriber_rows(
     now: datetime,
     tip_ids: tuple[str, ...],
     seed: int = 1,
+    spread: bool = True,
 ) -> Iterator[tuple[Any, ...]]:
     """Active subscribers as tuples in `SUBSCRIBER_COLUMNS` order.
 
-    Due ones were due 1 to 30 minutes before `now`; the others are due 1 to 23 hours after it.
+    Due ones were due 1 to 30 minutes before `now` (`spread`), or all at `now`'s minute (not
+    `spread`: everyone chose the same time); the others are due 1 to 23 hours after it.
     `next_due_at` is always the UTC moment of `send_minute` in the subscriber's zone, and each
     one is part-way through a rotation cycle (`cycle_sent` holds 0..N-1 tip ids), as in steady
     state, so planning does the same work as in production.
@@ -416,11 +418,10 @@ def subscriber_rows(
     created = base - timedelta(days=30)
     for chat in range(first_chat, first_chat + count):
         zone_index = rng.randrange(len(zones))
-        offset = (
-            -timedelta(minutes=rng.randint(1, 30))
-            if due
-            else timedelta(minutes=rng.randint(60, 23 * 60))
-        )
+        if due:
+            offset = -timedelta(minutes=rng.randint(1, 30)) if spread else timedelta(0)
+        else:
+            offset = timedelta(minutes=rng.randint(60, 23 * 60))
         moment = base + offset
         local = moment.replace(tzinfo=utc).astimezone(zones[zone_index])
         send_minute = local.hour * 60 + local.minute
@@ -459,10 +460,17 @@ def _plan(first_chat: int, total: int, due: int) -> list[tuple[int, int, bool]]:
 
 
 def _rows(
-    first_chat: int, total: int, due: int, now: datetime, tip_ids: tuple[str, ...]
+    first_chat: int,
+    total: int,
+    due: int,
+    now: datetime,
+    tip_ids: tuple[str, ...],
+    spread: bool = True,
 ) -> Iterator[tuple[Any, ...]]:
     for first, count, is_due in _plan(first_chat, total, due):
-        yield from subscriber_rows(first, count, due=is_due, now=now, tip_ids=tip_ids)
+        yield from subscriber_rows(
+            first, count, due=is_due, now=now, tip_ids=tip_ids, spread=spread
+        )
 
 
 def _chunks(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
@@ -489,6 +497,7 @@ async def populate(
     tip_ids: tuple[str, ...],
     *,
     first_chat: int = CHAT_BASE,
+    spread: bool = True,
 ) -> float:
     """Insert `total` active subscribers, `due` of them due at `now`; return seconds taken.
 
@@ -496,7 +505,7 @@ async def populate(
     of 10,000 (stored in SQLAlchemy's own datetime format); PostgreSQL: COPY through asyncpg.
     """
     started = time.perf_counter()
-    rows = _rows(first_chat, total, due, now, tip_ids)
+    rows = _rows(first_chat, total, due, now, tip_ids, spread)
     if database.backend == "sqlite":
         dialect = sqlite_dialect.dialect()
         as_text = DateTime().dialect_impl(dialect).bind_processor(dialect)

@@ -116,6 +116,9 @@ class Broadcast:
         self.finished_at: float | None = None
         self.done = asyncio.Event()
         self.samples: list[tuple[float, int]] = []
+        #: The server's message count at the first and the last tip (bench.sustained).
+        self.messages_at_start = 0
+        self.messages_at_end = 0
 
     def tips_sent(self, messages: int) -> int:
         return messages - self.pushes
@@ -146,8 +149,10 @@ async def user(
     latencies: list[float],
     late: list[float],
     rng: random.Random,
+    early: list[float] | None = None,
 ) -> None:
-    """Send /foods every `every` s (with jitter) until the delivery ends; time each answer."""
+    """Send /foods every `every` s (with jitter) until the delivery ends; time each answer.
+    Answers to commands sent before the first tip go to `early` when given (else `late`)."""
     await asyncio.sleep(rng.uniform(0, every))
     count = 0
     while not broadcast.done.is_set():
@@ -168,7 +173,10 @@ async def user(
         if "foods richest in magnesium" not in message["text"].lower():
             raise RuntimeError(f"user {chat_id}: unexpected answer {message['text'][:80]!r}")
         latency = message["time"] - pushed
-        (latencies if during and not broadcast.done.is_set() else late).append(latency)
+        if not during and early is not None:
+            early.append(latency)
+        else:
+            (latencies if during and not broadcast.done.is_set() else late).append(latency)
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
 

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -77,8 +78,10 @@ async def watch(http: httpx.AsyncClient, broadcast: Broadcast, users: int, secon
         broadcast.samples.append((now, sent))
         if sent > 0 and broadcast.started_at is None:
             broadcast.started_at = now
+            broadcast.messages_at_start = stats["messages"]
         if sent >= broadcast.tips:
             broadcast.finished_at = now
+            broadcast.messages_at_end = stats["messages"]
             broadcast.done.set()
             return
         await asyncio.sleep(0.05)
@@ -108,6 +111,7 @@ async def drive(
     broadcast = Broadcast(args.tips)
     latencies: list[float] = []
     outside: list[float] = []
+    early: list[float] = []  # answers to commands sent while the tips were being planned
     rng = random.Random(7)
     limits = httpx.Limits(max_connections=args.users + 8)
     async with httpx.AsyncClient(
@@ -126,11 +130,11 @@ async def drive(
         waits0 = run_queue_seconds(bot.pid), run_queue_seconds(fake.pid)
         users = [
             asyncio.create_task(
-                user(http, USER_BASE + i, args.every, broadcast, latencies, outside, rng)
+                user(http, USER_BASE + i, args.every, broadcast, latencies, outside, rng, early)
             )
             for i in range(args.users)
         ]
-        await watch(http, broadcast, args.users, seconds=args.tips / 100 + 120)
+        await watch(http, broadcast, args.users, seconds=args.tips / 100 + 120 + args.due_in)
         wall = time.time() - wall0
         cpu, server_cpu = proc_cpu_seconds(bot.pid) - cpu0, fake.cpu_seconds() - server_cpu0
         bot_wait = run_queue_seconds(bot.pid) - waits0[0]
@@ -143,6 +147,12 @@ async def drive(
     return {
         "delivery_s": span,
         "delivery_rate": (args.tips - 1) / span,
+        # Everything the bot sent meanwhile, the users' answers too: Telegram's limit (and
+        # TIPBOT_MAX_RATE, which the answers share with the tips) counts every message.
+        "messages_rate": (broadcast.messages_at_end - broadcast.messages_at_start) / span,
+        "first_tip_after_due_s": broadcast.started_at - args.due_at,
+        "planning_commands": len(early),
+        "planning_p99_s": percentile(early, 99) if early else None,
         "slowest_second": min(seconds, default=0.0),
         "per_second": [round(s) for s in seconds],
         "commands_during": len(latencies),
@@ -174,6 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--bare-n", type=int, default=10_000, help="messages the bare PTB loop sends (0: skip)"
     )
+    parser.add_argument(
+        "--due-in",
+        type=float,
+        default=30.0,
+        help="seconds from the start of the run to the tips' moment (0: all due already, as "
+        "after downtime; the bot then plans them while it sends)",
+    )
     parser.add_argument("--no-pin", action="store_true", help="do not pin the processes")
     parser.add_argument(
         "--profile",
@@ -190,7 +207,14 @@ def main(argv: list[str] | None = None) -> int:
         database = sqlite_database(tmp)
         tip_ids = tuple(t.id for t in load_bank().bank.tips)
         asyncio.run(reset_database(database))
-        asyncio.run(populate(database, args.tips, args.tips, db.utcnow(), tip_ids))
+        due_at, spread = db.utcnow(), True
+        if args.due_in:
+            # Everyone chose the same minute (as at 08:00): the first whole minute at least
+            # `--due-in` seconds away, with the bot running meanwhile.
+            soon = due_at + timedelta(seconds=args.due_in + 59)
+            due_at, spread = soon.replace(second=0, microsecond=0), False
+        args.due_at = time.time() + (due_at - db.utcnow()).total_seconds()
+        asyncio.run(populate(database, args.tips, args.tips, due_at, tip_ids, spread=spread))
         with (
             FakeServer(
                 global_rate=0,
@@ -248,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         [
             "tipbot (plan, claim, send, record; replies)",
             f"{result['delivery_rate']:.0f}",
+            f"{result['messages_rate']:.0f}",
             f"{result['slowest_second']:.0f}",
             f"{result['delivery_s']:.1f}",
             f"{result['bot_cpu_per_1000']:.3f}",
@@ -262,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(
             [
                 f"bare PTB loop, {bare['concurrency']} in flight, no bookkeeping",
+                f"{bare['msgs_per_s']:.0f}",
                 f"{bare['msgs_per_s']:.0f}",
                 "",
                 f"{bare['wall_s']:.1f}",
@@ -283,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             "",
             "",
             "",
+            "",
             f"< {TARGET_P99_S * 1000:.0f}: {target(p99_ok)}",
             "",
         ]
@@ -291,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         table(
             [
                 "sender",
-                "msg/s",
+                "tips/s",
+                "all msg/s",
                 "slowest second",
                 "seconds",
                 "CPU s/1000",
@@ -309,6 +337,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{100 * result['bot_run_queue_wait']:.0f} % of the time, fake server "
         f"{100 * result['server_run_queue_wait']:.0f} %"
     )
+    if args.due_in:
+        planning = result["planning_p99_s"]
+        print(
+            f"the first tip reached the server {result['first_tip_after_due_s']:+.2f} s from its "
+            f"moment; {result['planning_commands']} commands answered before it (planning "
+            f"ahead), p99 " + (f"{planning * 1000:.0f} ms" if planning is not None else "-")
+        )
     print(
         f"fake server CPU busy {100 * result['server_cpu_busy']:.0f} %; "
         f"429s: {result['http_429']}; bot exit status {code}"

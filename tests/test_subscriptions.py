@@ -108,3 +108,41 @@ def test_a_new_time_keeps_the_state_and_never_resubscribes() -> None:
     assert subscriptions.rescheduled(sub_in(SubscriberState.UNSUBSCRIBED), RULE_NOW, 600) is None
     active = subscriptions.rescheduled(sub_in(SubscriberState.ACTIVE), RULE_NOW, tz="UTC+02:00")
     assert active is not None and active.next_due_at == datetime(2026, 6, 2, 6, 0)
+
+
+# A daily tip planned ahead (the delivery loop plans a minute early) and a new time.
+PLANNED_DAY = date(2026, 6, 1)
+PLANNED_DUE = datetime(2026, 6, 1, 8, 0)
+PLANNED_EXPIRE = datetime(2026, 6, 1, 14, 0)
+JUST_BEFORE = datetime(2026, 6, 1, 7, 59, 30)
+
+
+def follow(after: subscriptions.Subscriber | None) -> tuple[datetime, datetime] | None:
+    assert after is not None
+    return subscriptions.follow_new_time(PLANNED_DAY, PLANNED_DUE, PLANNED_EXPIRE, after)
+
+
+def planned_sub(tz: str = "UTC") -> subscriptions.Subscriber:
+    return subscriptions.Subscriber(1, SubscriberState.ACTIVE, 8 * 60, tz, None)
+
+
+def test_a_planned_tip_moves_to_a_new_time_later_the_same_day_with_its_window() -> None:
+    after = subscriptions.rescheduled(planned_sub(), JUST_BEFORE, minute=9 * 60)
+    assert follow(after) == (datetime(2026, 6, 1, 9, 0), datetime(2026, 6, 1, 15, 0))
+
+
+def test_a_planned_tip_stays_when_the_new_time_has_passed_today() -> None:
+    after = subscriptions.rescheduled(planned_sub(), JUST_BEFORE, minute=7 * 60)
+    assert after is not None and after.next_due_at == datetime(2026, 6, 2, 7, 0)
+    assert follow(after) is None
+
+
+def test_a_planned_tip_follows_a_new_zone_on_the_same_local_day() -> None:
+    # 08:00 in UTC-02:00 is 10:00 UTC, still 1 June there.
+    after = subscriptions.rescheduled(planned_sub(), JUST_BEFORE, tz="UTC-02:00")
+    assert follow(after) == (datetime(2026, 6, 1, 10, 0), datetime(2026, 6, 1, 16, 0))
+
+
+def test_a_planned_tip_never_moves_for_a_chat_that_does_not_receive() -> None:
+    paused = subscriptions.paused(planned_sub(), JUST_BEFORE)
+    assert follow(paused) is None

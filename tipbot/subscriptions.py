@@ -177,6 +177,23 @@ def next_tip_at(sub: Subscriber, last_sent: date | None) -> datetime | None:
     return due
 
 
+def follow_new_time(
+    planned_date: date, due_at: datetime, expire_at: datetime, after: Subscriber
+) -> tuple[datetime, datetime] | None:
+    """A tip planned ahead for the old time (the delivery loop plans a minute early) and a
+    new time or zone: the (due, expire) moments it moves to, or None where it stays.
+
+    It moves when the new time comes on the day it was planned for, keeping its catch-up
+    window, so the user's new time holds from today. Otherwise (the new time has passed today,
+    or the chat no longer receives) it stays: a day never gets two tips, and a new time that
+    falls tomorrow starts tomorrow, with today's tip still at the time it was planned for."""
+    if not after.receiving or after.next_due_at is None:
+        return None
+    if local_date_of(after.next_due_at, tz_from_key(after.tz)) != planned_date:
+        return None
+    return after.next_due_at, after.next_due_at + (expire_at - due_at)
+
+
 def describe_local(moment: datetime, tz: str) -> str:
     """`Thu 26 Nov at 07:30` in the subscriber's zone."""
     local = as_aware(moment).astimezone(tz_from_key(tz))

@@ -19,6 +19,7 @@ from tipbot.runner import Runner
 from tipbot.storage import deliveries as store
 from tipbot.storage import subscriptions as subs
 from tipbot.storage.tables import DeliveryStatus, SubscriberState, deliveries
+from tipbot.subscriptions import rescheduled
 
 EIGHT_UTC = datetime(2026, 6, 1, 8, 0)
 
@@ -52,6 +53,59 @@ async def status_count(runner: Runner, status: DeliveryStatus) -> int:
             select(func.count()).select_from(deliveries).where(deliveries.c.status == status)
         )
     return int(n or 0)
+
+
+async def test_a_tip_planned_a_minute_ahead_waits_for_its_moment(
+    runner: Runner, fake_api: FakeBotApi, clock: FakeClock
+) -> None:
+    chats = range(140, 143)
+    await subscribe_many(runner, clock, chats)
+    clock.now = EIGHT_UTC - timedelta(seconds=45)
+    await sweep(runner)
+    assert await status_count(runner, DeliveryStatus.PENDING) == 3  # planned, not yet due
+    assert all(tips_sent(fake_api, chat) == [] for chat in chats)
+    clock.now = EIGHT_UTC
+    await sweep(runner)
+    assert all(len(tips_sent(fake_api, chat)) == 1 for chat in chats)
+    async with runner.engine.connect() as conn:
+        sent = (await conn.execute(select(deliveries.c.due_at, deliveries.c.sent_at))).all()
+    assert sent == [(EIGHT_UTC, EIGHT_UTC)] * 3
+
+
+async def test_a_new_time_moves_a_tip_planned_ahead_and_a_day_still_gets_one(
+    runner: Runner, fake_api: FakeBotApi, clock: FakeClock
+) -> None:
+    """Planned at 07:59:15 for 08:00: a user who moves to 09:00 gets today's tip at 09:00; one
+    who moves to 07:00 (passed today) gets today's at 08:00 as planned, and 07:00 from tomorrow."""
+    later, earlier = 150, 151
+    await subscribe_many(runner, clock, range(later, earlier + 1))
+    clock.now = EIGHT_UTC - timedelta(seconds=45)
+    await sweep(runner)
+    for chat, minute in ((later, 9 * 60), (earlier, 7 * 60)):
+        change = await subs.change(
+            runner.engine,
+            chat,
+            clock(),
+            lambda sub, now, m=minute: rescheduled(sub, now, minute=m),
+        )
+        assert change.after is not None
+    sent_at: dict[int, list[datetime]] = {later: [], earlier: []}
+    for moment in (
+        EIGHT_UTC,
+        EIGHT_UTC + timedelta(hours=1),
+        datetime(2026, 6, 2, 7, 0),
+        datetime(2026, 6, 2, 9, 0),
+    ):
+        clock.now = moment - timedelta(seconds=45)
+        await sweep(runner)  # plans what falls due within the minute
+        clock.now = moment
+        await sweep(runner)
+        for chat in sent_at:
+            sent_at[chat] += [moment] * (len(tips_sent(fake_api, chat)) - len(sent_at[chat]))
+    assert sent_at == {
+        later: [EIGHT_UTC + timedelta(hours=1), datetime(2026, 6, 2, 9, 0)],
+        earlier: [EIGHT_UTC, datetime(2026, 6, 2, 7, 0)],
+    }
 
 
 async def test_each_due_subscriber_gets_exactly_one_tip_per_day(

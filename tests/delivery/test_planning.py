@@ -39,6 +39,18 @@ def test_a_due_tip_is_planned_with_the_catchup_window_as_its_expiry() -> None:
     assert result.rotation.sent == {result.tip.tip_id}
 
 
+def test_a_tip_planned_ahead_is_due_at_its_own_moment_not_when_it_was_planned() -> None:
+    moment = datetime(2026, 6, 1, 8, 0)
+    result = plan(due(moment), moment - timedelta(seconds=45), TIPS, CATCHUP)
+    assert result.tip is not None and not result.skipped
+    assert (result.tip.local_date, result.tip.due_at, result.tip.expire_at) == (
+        date(2026, 6, 1),
+        moment,
+        datetime(2026, 6, 1, 14, 0),
+    )
+    assert result.next_due_at == datetime(2026, 6, 2, 8, 0)
+
+
 def test_the_local_date_counts_not_the_utc_date() -> None:
     # 07:30 in Auckland (UTC+12 in June) is 19:30 UTC the day before.
     result = plan(

@@ -197,8 +197,12 @@ async def test_the_planner_sleeps_until_the_next_tip_is_due_not_a_whole_interval
         deliverer = deliverer_of(run)
         assert await deliverer._until_next_due() == 30  # nobody subscribed: the interval
         await subscribe_many(run, clock, range(900, 901))  # due at 08:00; the clock is 08:00
-        clock.now -= timedelta(seconds=4)  # four seconds before the tip is due
+        # Four seconds before the tip is planned (a minute ahead of its moment).
+        clock.now -= sweep.PLAN_AHEAD + timedelta(seconds=4)
         assert await deliverer._until_next_due() == pytest.approx(4)
+        clock.now += timedelta(seconds=54)  # planned now, ten seconds before its moment
+        await deliverer._plan()
+        assert await deliverer._until_next_due() == pytest.approx(10)  # wakes to send it
         clock.now -= timedelta(minutes=5)  # far ahead: capped at the interval
         assert await deliverer._until_next_due() == 30
     finally:

@@ -68,7 +68,7 @@ from tipbot.delivery import share
 from tipbot.delivery.budget import Budget
 from tipbot.delivery.kinds import Planner
 from tipbot.delivery.sender import Sender, SendFn
-from tipbot.delivery.sweep import Deliverer
+from tipbot.delivery.sweep import PLAN_AHEAD, Deliverer
 from tipbot.delivery.telegram_client import BotApiClient, direct_route
 from tipbot.i18n import LANGUAGES, Translator, language_for
 from tipbot.observe import Metrics
@@ -367,6 +367,7 @@ def _build_deliverer(
         audiences=selection.audiences(composer.bank.tips),
         planners=planners,
         on_poll_sent=composer.poll_sent,
+        plan_ahead=PLAN_AHEAD,
     )
     return bot, client, deliverer
 

@@ -70,6 +70,8 @@ def plan(
       only, so pruning old deliveries changes nothing.
     - Catch-up: a moment more than `catchup` ago is skipped, never sent late; the next due
       moment is the first one still inside the window, so downtime never floods old days.
+    - Ahead: a subscriber due within the planner's look-ahead (`scheduled` after `now`) gets a
+      row due at `scheduled`, not before.
     - Rotation: every tip once per cycle, in the subscriber's own order (`rotation.next_tip`);
       with a profile, the tips that fit it first and never one `not_for` it
       (`companion.selection`, given the bank's tagged tips in `audiences`). Without a profile
@@ -87,5 +89,6 @@ def plan(
     if choice is None:  # every tip in the bank is `not_for` this profile: send none, move on
         return Plan(sub.chat_id, None, False, following, sub.rotation, sub.last_planned)
     tip_id, rotation = choice
-    tip = PlannedTip(day, tip_id, now, scheduled + catchup)
+    # Planned ahead (the delivery loop plans a little before the moment), the row waits for it.
+    tip = PlannedTip(day, tip_id, max(now, scheduled), scheduled + catchup)
     return Plan(sub.chat_id, tip, False, following, rotation, day)

@@ -128,9 +128,11 @@ async def plan_due(
     catchup: timedelta,
     limit: int,
     audiences: Mapping[str, Audience] | None = None,
+    ahead: timedelta = timedelta(0),
 ) -> PlanResult:
-    """Create the delivery rows for up to `limit` subscribers whose tip is due at `now`
-    (`audiences`: the bank's tagged tips, for subscribers with a profile).
+    """Create the delivery rows for up to `limit` subscribers whose tip is due by `now` +
+    `ahead` (each row due at its subscriber's moment; `audiences`: the bank's tagged tips, for
+    subscribers with a profile).
 
     Storage reads the due subscribers (locked, so replicas plan disjoint sets), lets
     `tipbot.delivery.planning.plan` decide for each, and writes the decisions."""
@@ -153,7 +155,7 @@ async def plan_due(
                     profiles_table, profiles_table.c.chat_id == subscribers.c.chat_id
                 )
             )
-            .where(subscribers.c.next_due_at <= now)
+            .where(subscribers.c.next_due_at <= now + ahead)
             .order_by(subscribers.c.next_due_at)
             .limit(limit)
         )
@@ -726,11 +728,16 @@ async def prune(engine: AsyncEngine, before: datetime, batch: int = PRUNE_BATCH)
     return total
 
 
-async def next_due(engine: AsyncEngine, now: datetime | None = None) -> datetime | None:
-    """When the next subscriber's tip falls due (the start of the `next_due_at` index) or, given
-    `now`, a row planned ahead (a follow-up, a "wait is over") becomes due, whichever is first."""
+async def next_due(
+    engine: AsyncEngine, now: datetime | None = None, ahead: timedelta = timedelta(0)
+) -> datetime | None:
+    """When the next subscriber's tip is to be planned (the start of the `next_due_at` index,
+    less the planner's look-ahead `ahead`) or, given `now`, a row planned ahead (a tip, a
+    follow-up, a "wait is over") becomes due, whichever is first."""
     async with engine.connect() as conn:
         value = await conn.scalar(select(func.min(subscribers.c.next_due_at)))
+        if isinstance(value, datetime):
+            value -= ahead
         ahead = None
         if now is not None:
             ahead = await conn.scalar(

@@ -18,6 +18,7 @@ from tipbot.delivery.kinds import SUBSCRIPTION_KINDS
 from tipbot.delivery.rotation import new_seed
 from tipbot.storage.tables import (
     OPEN,
+    DeliveryKind,
     DeliveryStatus,
     SubscriberState,
     broadcast_drafts,
@@ -105,6 +106,33 @@ async def cancel_open(
     return int(result.rowcount or 0)
 
 
+async def follow_new_time(conn: AsyncConnection, after: Subscriber, now: datetime) -> int:
+    """Move the chat's daily tip planned ahead for the old time (pending, not yet due) to its
+    new time, as `subscriptions.follow_new_time` decides; returns how many rows moved."""
+    planned = await conn.execute(
+        select(
+            deliveries.c.id, deliveries.c.local_date, deliveries.c.due_at, deliveries.c.expire_at
+        ).where(
+            deliveries.c.chat_id == after.chat_id,
+            deliveries.c.kind == DeliveryKind.TIP,
+            deliveries.c.status == DeliveryStatus.PENDING,
+            deliveries.c.due_at > now,
+        )
+    )
+    moved = 0
+    for row in planned.all():
+        moment = subscriptions.follow_new_time(row.local_date, row.due_at, row.expire_at, after)
+        if moment is not None:
+            due, expire = moment
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == row.id)
+                .values(due_at=due, expire_at=expire)
+            )
+            moved += 1
+    return moved
+
+
 async def subscribe(
     engine: AsyncEngine,
     chat_id: int,
@@ -149,6 +177,7 @@ async def subscribe(
         row = (
             await conn.execute(stmt.returning(subscribers.c.last_planned, subscribers.c.quiet))
         ).one()
+        await follow_new_time(conn, sub, now)
     return replace(sub, last_planned=row.last_planned, quiet=bool(row.quiet))
 
 
@@ -193,6 +222,8 @@ async def change(engine: AsyncEngine, chat_id: int, now: datetime, rule: Rule) -
             # Blocked: nothing can reach the chat. Paused or stopped: only the tips stop; the
             # dose companion has its own switches (/dose off, and /pause asks about it).
             await cancel_open(conn, [chat_id], now, None if after.blocked else SUBSCRIPTION_KINDS)
+        elif after.next_due_at != before.next_due_at:
+            await follow_new_time(conn, after, now)
     return Change(before, after)
 
 
