@@ -18,6 +18,7 @@ from tipbot.storage import db
 from tipbot.storage import deliveries as store
 from tipbot.storage import quiz as quiz_store
 from tipbot.storage import subscriptions as subs
+from tipbot.storage.tables import DeliveryStatus
 
 NOW = datetime(2026, 6, 1, 8, 0)
 
@@ -40,6 +41,13 @@ async def plans_of(
     engine: AsyncEngine, path: Path, action: Callable[[], Awaitable[Any]]
 ) -> list[str]:
     """Run `action`, then EXPLAIN QUERY PLAN every statement it sent that reads deliveries."""
+    return [d for _, details in await plans_by_statement(engine, path, action) for d in details]
+
+
+async def plans_by_statement(
+    engine: AsyncEngine, path: Path, action: Callable[[], Awaitable[Any]]
+) -> list[tuple[str, list[str]]]:
+    """Each statement about deliveries that `action` sent, with its plan's lines."""
     sent: list[tuple[str, Any]] = []
 
     def capture(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
@@ -55,9 +63,11 @@ async def plans_of(
     explain = sqlite3.connect(path)
     try:
         return [
-            detail
+            (
+                statement,
+                [d for *_, d in explain.execute(f"EXPLAIN QUERY PLAN {statement}", params)],
+            )
             for statement, params in sent
-            for *_, detail in explain.execute(f"EXPLAIN QUERY PLAN {statement}", params)
         ]
     finally:
         explain.close()
@@ -91,6 +101,39 @@ async def test_claims_and_expiry_use_indexes(sqlite_file: tuple[AsyncEngine, Pat
     assert any("ix_deliveries_tips_due" in d for d in details)
     details = await plans_of(engine, path, lambda: store.expire(engine, NOW))
     assert whole_table_scans(details) == []
+
+
+async def test_rows_named_by_id_are_looked_up_by_id_however_many_share_their_status(
+    sqlite_file: tuple[AsyncEngine, Path],
+) -> None:
+    """The claim's compare-and-set, the recorder's ownership check and the lease renewal name
+    their rows by id and repeat a condition on `status`, the first column of every index on
+    deliveries. Read through that index, each walked every row of the status: a claim of 250
+    during a burst of 60,000 pending tips read them all, three times over."""
+    engine, path = sqlite_file
+    jobs: list[store.ClaimedDelivery] = []
+
+    async def claim() -> None:
+        jobs.extend(await store.claim(engine, NOW, "one", 10, timedelta(seconds=60)))
+
+    async def record() -> None:
+        outcome = store.Outcome(jobs[0], DeliveryStatus.SENT, NOW, message_id=1)
+        assert await store.record(engine, "one", [outcome]) == 1
+
+    async def extend() -> None:
+        ids = [j.id for j in jobs[1:]]
+        assert await store.extend_lease(engine, ids, "one", NOW + timedelta(minutes=1)) == 9
+
+    for action in (claim, record, extend):
+        by_id = [
+            (statement, details)
+            for statement, details in await plans_by_statement(engine, path, action)
+            if "deliveries.id IN" in statement
+        ]
+        assert by_id, action.__name__
+        for statement, details in by_id:
+            assert any("USING INTEGER PRIMARY KEY" in d for d in details), (statement, details)
+            assert not [d for d in details if "ix_deliveries" in d], (statement, details)
 
 
 async def test_the_sweep_lag_metric_uses_indexes(sqlite_file: tuple[AsyncEngine, Path]) -> None:

@@ -55,6 +55,7 @@ from tipbot.storage.tables import (
     subscribers,
 )
 from tipbot.storage.tables import profiles as profiles_table
+from tipbot.storage.unindexed import unindexed
 
 
 @dataclass(frozen=True)
@@ -331,11 +332,15 @@ _CLAIMED_COLUMNS = (
 )
 
 
-def _claimable_now(status: DeliveryStatus, now: datetime) -> ColumnElement[bool]:
-    """Rows of `status` that may be claimed at `now`: due, or (sending) with a lapsed lease."""
+def _claimable_now(
+    status: DeliveryStatus, now: datetime, *, by_key: bool = False
+) -> ColumnElement[bool]:
+    """Rows of `status` that may be claimed at `now`: due, or (sending) with a lapsed lease.
+    `by_key`: for a statement that names its rows by id (the status must not pick an index)."""
+    column = unindexed(deliveries.c.status) if by_key else deliveries.c.status
     if status is DeliveryStatus.SENDING:
-        return and_(deliveries.c.status == status, deliveries.c.lease_until <= now)
-    return and_(deliveries.c.status == status, deliveries.c.due_at <= now)
+        return and_(column == status, deliveries.c.lease_until <= now)
+    return and_(column == status, deliveries.c.due_at <= now)
 
 
 def _subscriber_active() -> ColumnElement[bool]:
@@ -426,7 +431,7 @@ async def claim(
             update(deliveries)
             .where(
                 deliveries.c.id.in_(ids),
-                or_(*(_claimable_now(status, now) for status in CLAIMABLE)),
+                or_(*(_claimable_now(status, now, by_key=True) for status in CLAIMABLE)),
                 deliveries.c.expire_at > now,
             )
             .values(
@@ -510,7 +515,7 @@ async def extend_lease(engine: AsyncEngine, ids: Sequence[int], owner: str, unti
             .where(
                 deliveries.c.id.in_(list(ids)),
                 deliveries.c.claimed_by == owner,
-                deliveries.c.status == DeliveryStatus.SENDING,
+                unindexed(deliveries.c.status) == DeliveryStatus.SENDING,
             )
             .values(lease_until=until)
         )
@@ -542,7 +547,7 @@ async def record(engine: AsyncEngine, owner: str, outcomes: Sequence[Outcome]) -
     owned_q = select(deliveries.c.id).where(
         deliveries.c.id.in_([o.job.id for o in outcomes]),
         deliveries.c.claimed_by == owner,
-        deliveries.c.status == DeliveryStatus.SENDING,
+        unindexed(deliveries.c.status) == DeliveryStatus.SENDING,
     )
     if engine.dialect.name == "postgresql":
         # Locked, so no other process can take these rows over before the update below (on
@@ -558,7 +563,7 @@ async def record(engine: AsyncEngine, owner: str, outcomes: Sequence[Outcome]) -
             .where(
                 deliveries.c.id == bindparam("b_id"),
                 deliveries.c.claimed_by == owner,
-                deliveries.c.status == DeliveryStatus.SENDING,
+                unindexed(deliveries.c.status) == DeliveryStatus.SENDING,
             )
             .values(
                 status=bindparam("b_status"),
@@ -738,14 +743,14 @@ async def next_due(
         value = await conn.scalar(select(func.min(subscribers.c.next_due_at)))
         if isinstance(value, datetime):
             value -= ahead
-        ahead = None
+        planned = None
         if now is not None:
-            ahead = await conn.scalar(
+            planned = await conn.scalar(
                 select(func.min(deliveries.c.due_at)).where(
                     deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.due_at > now
                 )
             )
-    found = [v for v in (value, ahead) if isinstance(v, datetime)]
+    found = [v for v in (value, planned) if isinstance(v, datetime)]
     return min(found) if found else None
 
 
