@@ -34,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from bench.common import (
@@ -42,7 +41,6 @@ from bench.common import (
     TOKEN,
     FakeServer,
     clean_env,
-    emit,
     median,
     proc_cpu_seconds,
     record,
@@ -119,34 +117,6 @@ def launch(
     return {**seen, "exit_code": code, "stop_s": stop_s}
 
 
-def breakdown_worker(cache_dir: str) -> dict[str, float]:
-    """In a fresh process: the steps of `tipbot run` before its first request (imports, the
-    checked bank from a warm cache), then for comparison the check the cache saves (with the
-    translations, as a cold start makes it) and the reading-grade check's first textstat call."""
-    started = time.perf_counter()
-    import tipbot.cli
-    import tipbot.runner  # noqa: F401 - imported by `tipbot run` before it connects
-    from tipbot.content.cache import load_checked
-
-    imported = time.perf_counter()
-    checked, problems = load_checked(None, Path(cache_dir))  # as tipbot.cli.cmd_run
-    cached = time.perf_counter()
-    assert checked is not None and not problems
-    checked, problems = load_checked(None, None)  # no cache: the full check
-    checked_now = time.perf_counter()
-    assert checked is not None and not problems
-    import textstat
-
-    textstat.flesch_kincaid_grade("Magnesium helps keep bones strong.")
-    readability_first_call = time.perf_counter()
-    return {
-        "import_s": imported - started,
-        "cached_bank_s": cached - imported,
-        "check_bank_s": checked_now - cached,
-        "textstat_first_call_s": readability_first_call - checked_now,
-    }
-
-
 def prepare_bytecode(compiled: bool) -> None:
     """Bytecode for tipbot's modules (and the bare app's) as an installed package has it, or none
     at all, and none written by the bots (`--no-bytecode`)."""
@@ -168,12 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run tipbot from source only, compiling every module at each start",
     )
-    parser.add_argument("--worker", choices=["breakdown"], help=argparse.SUPPRESS)
-    parser.add_argument("--cache-dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        emit(breakdown_worker(args.cache_dir))
-        return 0
     prepare_bytecode(not args.no_bytecode)
 
     cases: dict[str, list[dict[str, Any]]] = {
@@ -197,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  run {run + 1} {case}: {result}", file=sys.stderr)
         cache_dir = f"{tmp}/cache0"
         steps = [
-            run_worker("bench.startup", ["--worker", "breakdown", "--cache-dir", cache_dir])
+            run_worker("bench.startup_breakdown", ["--cache-dir", cache_dir])
             for _ in range(args.runs)
         ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import subprocess
@@ -138,4 +139,23 @@ async def test_runner_resumes_the_collector_once_started(
         assert gc.isenabled()
     finally:
         gc.enable()
+        await run.stop()
+
+
+async def test_a_polling_start_deletes_the_webhook_once_before_its_first_getupdates(
+    fake_api: FakeBotApi, sqlite_url: str, bank: Bank
+) -> None:
+    """PTB's start_polling deletes the webhook itself; tipbot's own call was a second round
+    trip before the first update."""
+    fake_api.push_message(777_000_002, "/help")  # so the first getUpdates is answered at once
+    run = Runner(bot_settings(fake_api, sqlite_url), bank, schedule_sweeps=False)
+    try:
+        await run.start()
+        for _ in range(200):
+            if fake_api.method_counts["getUpdates"]:
+                break
+            await asyncio.sleep(0.01)
+        assert fake_api.method_counts["getUpdates"] >= 1
+        assert fake_api.method_counts["deleteWebhook"] == 1
+    finally:
         await run.stop()

@@ -106,12 +106,15 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from tipbot.observe import setup_logging
-    from tipbot.runner import StartupError, serve
-
     if settings.token is None or not settings.token.get_secret_value().strip():
         print(NO_TOKEN, file=sys.stderr, end="")
         return 2
+    from tipbot import tls
+
+    tls.load_ahead()  # on another core while the bot's modules are imported (tipbot/tls.py)
+    from tipbot.observe import setup_logging
+    from tipbot.runner import StartupError, serve
+
     # Logging first, so a warning about an unusable bank cache is shown like any other.
     setup_logging(settings.log_level, settings.log_format.value, settings.secrets)
     checked = _cached_bank(settings.tips_dir, settings)

@@ -104,7 +104,7 @@ class Runner:
 
     async def _receive(self) -> None:
         """Updates by webhook (with the replicas' shared secret) or by long polling, and the
-        health server if asked for; deleteWebhook precedes polling."""
+        health server if asked for; deleteWebhook (PTB's) precedes polling."""
         settings, application = self.settings, self.application
         receiving = Role.UPDATES in settings.roles
         if receiving and settings.webhook_url:
@@ -126,7 +126,8 @@ class Runner:
             log.info("receiving updates by webhook on %s:%d", settings.listen, settings.port)
             return
         if receiving and application.updater is not None:
-            await application.bot.delete_webhook()
+            # PTB's start_polling calls deleteWebhook itself before its first getUpdates (tipbot
+            # called it too: a second round trip before the first update).
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
             log.info("receiving updates by long polling")
         if settings.health_port:

@@ -154,6 +154,41 @@ async def test_the_migrated_schema_is_what_tables_py_describes(engine: AsyncEngi
         assert await conn.run_sync(_schema_differences) == []
 
 
+def _partial_index_conditions(conn: Connection) -> tuple[dict[str, str], dict[str, str]]:
+    """Each partial index's condition as the database holds it and as tables.py gives it to this
+    dialect, in one spelling (lower case, no brackets, no table name): Alembic's comparison above
+    does not look at conditions."""
+
+    def plain(condition: str, table_name: str) -> str:
+        return condition.lower().replace("(", "").replace(")", "").replace(f"{table_name}.", "")
+
+    name = conn.dialect.name
+    inspector = inspect(conn)
+    found: dict[str, str] = {}
+    declared: dict[str, str] = {}
+    for index in tables.PARTIAL_INDEXES:
+        assert index.table is not None
+        table_name = index.table.name
+        where = index.dialect_options[name]["where"]
+        assert where is not None, f"{index.name} has no {name} condition"
+        compiled = where.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        declared[str(index.name)] = plain(str(compiled), table_name)
+        for reflected in inspector.get_indexes(table_name):
+            if reflected["name"] == index.name:
+                condition = reflected.get("dialect_options", {}).get(f"{name}_where")
+                found[str(index.name)] = plain(str(condition), table_name)
+    return found, declared
+
+
+async def test_the_partial_indexes_have_the_conditions_tables_py_gives(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.connect() as conn:
+        found, declared = await conn.run_sync(_partial_index_conditions)
+    assert found == declared
+    assert len(declared) == 3
+
+
 async def test_an_upgraded_0_1_0_schema_is_what_tables_py_describes(legacy: AsyncEngine) -> None:
     await db.migrate(legacy)
     async with legacy.connect() as conn:

@@ -12,12 +12,10 @@ import functools
 import logging
 import math
 import re
-import ssl
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
@@ -38,7 +36,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from tipbot import messages
+from tipbot import messages, tls
 from tipbot.bot import (
     admin,
     doses,
@@ -276,9 +274,9 @@ def register_handlers(
 def httpx_options() -> dict[str, Any]:
     """For PTB's four connection pools: one TLS context, as httpx makes it (certifi's bundle, or
     SSL_CERT_FILE), shared by all. Each pool made its own, and loading the bundle took 25-40 ms
-    a time before the first getUpdates (bench/RESULTS.md)."""
-    context: ssl.SSLContext = httpx.create_ssl_context()
-    return {"verify": context}
+    a time before the first getUpdates (bench/RESULTS.md). `tipbot run` loads it ahead, on
+    another thread (tipbot/tls.py)."""
+    return {"verify": tls.context()}
 
 
 def delivery_concurrency(max_rate: float, *, lean: bool = True) -> int:

@@ -24,9 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from tipbot.content import table_texts
 from tipbot.content.loader import BankError, LoadedBank, Problem, _display, _parse
@@ -42,6 +40,9 @@ from tipbot.content.models import (
 )
 from tipbot.content.table_texts import TABLE_KINDS, Unit
 from tipbot.telegram_html import utf16_length
+
+if TYPE_CHECKING:
+    import yaml  # imported where a locale file is read: see content/loader.py
 
 #: Languages a translation may be written for; English is the bank itself.
 LANGUAGES: tuple[str, ...] = ("es", "de", "ru")
@@ -257,6 +258,8 @@ def _load_file(
     bank: Bank,
     tables: dict[str, dict[str, TableEntry]],
 ) -> list[Problem]:
+    import yaml
+
     try:
         node, _ = _parse(path)
     except yaml.MarkedYAMLError as exc:
@@ -310,6 +313,8 @@ def _table_entry(
 ) -> list[Problem]:
     """One translated table entry: `id`, `from`, and only the kind's text fields, each text (a
     list of texts for LIST_FIELDS, a mapping of texts for MAP_FIELDS)."""
+    import yaml
+
     if not isinstance(item, yaml.MappingNode):
         return [Problem(name, _line(item), "each entry must be a mapping with id, from and text")]
     allowed = table_texts.FIELDS[kind]
@@ -381,6 +386,8 @@ def _table_entry(
 def _tip_entry(
     item: yaml.Node, name: str, lang: str, known: dict[str, Tip], entries: dict[str, TipEntry]
 ) -> list[Problem]:
+    import yaml
+
     if not isinstance(item, yaml.MappingNode):
         return [
             Problem(name, _line(item), "each entry must be a mapping with id, from, title, text")
@@ -427,15 +434,21 @@ def _line(node: yaml.Node) -> int:
 
 
 def _is_str(node: yaml.Node) -> bool:
+    import yaml
+
     return isinstance(node, yaml.ScalarNode)
 
 
 def _scalar(node: yaml.Node) -> Any:
+    import yaml
+
     return node.value if isinstance(node, yaml.ScalarNode) else "..."
 
 
 def _construct_str(node: yaml.Node) -> str:
     """The scalar as the English bank would read it (folded `>-` blocks joined), always text."""
+    import yaml
+
     loader = yaml.SafeLoader("")
     try:
         value = loader.construct_object(node)

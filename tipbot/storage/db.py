@@ -70,6 +70,7 @@ def create_engine(url: str) -> AsyncEngine:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
     else:
+        tables.declare_postgresql_where()  # the partial indexes' condition (see tables.py)
         kwargs["pool_pre_ping"] = True
         kwargs["pool_size"] = 5
         kwargs["max_overflow"] = 5

@@ -207,7 +207,6 @@ ix_tips_due = Index(
     deliveries.c.status,
     deliveries.c.due_at,
     sqlite_where=deliveries.c.local_date.isnot(None),
-    postgresql_where=deliveries.c.local_date.isnot(None),
 )
 
 #: Claims take the other kinds (reminders, quizzes: the rows with a `ref`) before tips; a
@@ -217,7 +216,6 @@ ix_keyed_due = Index(
     deliveries.c.status,
     deliveries.c.due_at,
     sqlite_where=deliveries.c.ref.isnot(None),
-    postgresql_where=deliveries.c.ref.isnot(None),
 )
 
 #: The weekly quiz's planner reads the opted-in chats on every tick: a partial index holds only
@@ -227,8 +225,25 @@ ix_quiz_weekly = Index(
     "ix_subscribers_quiz_weekly",
     subscribers.c.chat_id,
     sqlite_where=subscribers.c.quiz_weekly.is_(True),
-    postgresql_where=subscribers.c.quiz_weekly.is_(True),
 )
+
+#: The partial indexes: SQLite's condition is declared above, PostgreSQL's (the same) by
+#: `declare_postgresql_where`.
+PARTIAL_INDEXES = (ix_tips_due, ix_keyed_due, ix_quiz_weekly)
+
+
+def declare_postgresql_where() -> None:
+    """Give the partial indexes their PostgreSQL condition, the same as SQLite's.
+
+    Not declared as `postgresql_where=` in `Index(...)`: SQLAlchemy validates a dialect's
+    keyword by importing that dialect, and the PostgreSQL one (with asyncpg's, 25-35 ms) then
+    loaded in every process, SQLite ones included (bench/RESULTS.md, issue 14). `db.create_engine`
+    calls this for a PostgreSQL URL, whose dialect it loads anyway; calling it again changes
+    nothing. Alembic does not compare these conditions: tests/storage/test_migrations.py does.
+    """
+    for index in PARTIAL_INDEXES:
+        index.dialect_options["postgresql"]["where"] = index.dialect_options["sqlite"]["where"]
+
 
 #: Roles a process announces in `processes`; the delivery role splits the bot's send rate.
 DELIVERY_ROLE = "delivery"
