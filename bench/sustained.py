@@ -1,8 +1,12 @@
 """Can one tipbot process send 1,000 messages a second for a minute, and still answer users?
 
 `python -m tipbot run` runs as its own process (TIPBOT_MAX_RATE=1000, a sweep every second) with
-`--tips` subscribers (60,000: a minute at 1,000/s) already due in its SQLite database, against a
-fake Bot API with Telegram's limits lifted (a paid broadcast may send 1,000/s). While the tips go
+`--tips` subscribers (60,000: a minute at 1,000/s) in its SQLite database, against a fake Bot API
+with Telegram's limits lifted (a paid broadcast may send 1,000/s). By default they all chose the
+same minute, the first whole one at least `--due-in` seconds (30) after the start, as at 08:00
+with the bot running: tipbot plans them in the minute before (delivery/sweep.py, PLAN_AHEAD).
+`--due-in 0` makes them all due already when the bot starts (after downtime): it then plans them
+while it sends, and the first ten seconds or so go slower. While the tips go
 out, `--users` users each send /foods about every `--every` seconds through the fake server's
 control API, timed as in `bench.replies_during_broadcast` (from just before the push to the moment
 the server accepted the reply). Beside it, from the same run, the bare python-telegram-bot loop of
@@ -11,9 +15,12 @@ no users) sends `--bare-n` messages to a fresh fake server: the rate PTB itself 
 process on this machine.
 
 The bot runs on CPU 0 and each fake server on CPU 1 (`--no-pin` leaves them to the scheduler).
-The delivery rate is (tips - 1) / (last - first tip seen by the server's counters, polled every
+The tip rate is (tips - 1) / (last - first tip seen by the server's counters, polled every
 50 ms: the chats that have a message, less the users' and the probe's); the slowest second comes
-from the same samples.
+from the same samples. The message rate counts every message the server accepted over the same
+span, the answers too. The target is judged on it: Telegram counts every message against a
+bot's limit, and TIPBOT_MAX_RATE budgets answers and tips together, so the tips alone cannot
+pass 1,000 less the answers' 20 a second.
 
 Each /foods answer is two messages (the chart and the list), and a chat may receive about one
 message a second (tipbot's budget keeps to that even when the fake server does not check it):
@@ -258,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                 "bare", args.bare_n, database, args.rate, pinned=pinned, latency=args.latency
             )
 
-    rate_ok = result["delivery_rate"] >= TARGET_RATE * 0.98
+    rate_ok = result["messages_rate"] >= TARGET_RATE * 0.98
     p99_ok = result["p99_s"] < TARGET_P99_S
     result.update(bot_exit_code=code, rate_target_met=rate_ok, p99_target_met=p99_ok)
     if bare:
@@ -302,8 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(
         [
             "target",
-            f">= {TARGET_RATE * 0.98:.0f}: {target(rate_ok)}",
             "",
+            f">= {TARGET_RATE * 0.98:.0f}: {target(rate_ok)}",
             "",
             "",
             "",
@@ -319,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             [
                 "sender",
                 "tips/s",
-                "all msg/s",
+                "msg/s (tips + answers)",
                 "slowest second",
                 "seconds",
                 "CPU s/1000",

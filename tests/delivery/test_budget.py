@@ -11,6 +11,7 @@ import time
 import pytest
 
 from tipbot.delivery.budget import (
+    CATCH_UP,
     CHAT_BURST,
     GROUP_BURST,
     GROUP_RATE,
@@ -71,6 +72,31 @@ async def test_grants_are_spaced_at_the_rate() -> None:
         assert j - i <= (stamps[j] - stamps[i]) * 20 + 2
     assert stamps[-1] - stamps[0] >= 19 * 0.05 * 0.9
     await budget.close()
+
+
+async def test_a_late_wake_grants_the_slots_it_missed_but_never_more_than_the_catch_up() -> None:
+    """At 1,000 a second a slot is a millisecond, and a busy event loop wakes the dispatcher a
+    few late. The slots missed meanwhile are granted at once (else the rate stays well below
+    what was asked), but only those of the last CATCH_UP seconds: a long stall is no burst."""
+    now = [1000.0]
+    budget = Budget(rate=1000, clock=lambda: now[0])  # the budget's time moves only when told
+    granted: list[int] = []
+
+    async def one(chat_id: int) -> None:
+        await budget.acquire(chat_id, Priority.TIP)
+        granted.append(chat_id)
+
+    waiters = [asyncio.create_task(one(chat)) for chat in range(1, 101)]
+    await asyncio.sleep(0.05)
+    assert len(granted) == 1  # the next slot is a millisecond away, and no time has passed
+    now[0] += 0.005  # the dispatcher wakes five slots late
+    await asyncio.sleep(0.05)
+    assert len(granted) == 1 + 5
+    now[0] += 0.050  # a 50 ms stall: only the last CATCH_UP's ten slots (and the due one)
+    await asyncio.sleep(0.05)
+    assert len(granted) == 1 + 5 + 1 + round(CATCH_UP * 1000)
+    await budget.close()
+    await asyncio.gather(*waiters, return_exceptions=True)
 
 
 async def test_a_busy_chat_waits_without_holding_up_other_chats() -> None:
