@@ -46,6 +46,16 @@ def test_next_tip_skips_a_day_that_already_had_its_tip() -> None:
     assert next_tip_at(sub, date(2026, 6, 1)) == datetime(2026, 6, 2, 20, 0)
 
 
+def test_a_tip_planned_ahead_is_the_next_one_though_the_schedule_moved_on() -> None:
+    # Planned at 19:59:15 for 20:00: the subscriber's next due time is already tomorrow's.
+    sub = Subscriber(1, SubscriberState.ACTIVE, 20 * 60, "UTC", datetime(2026, 6, 2, 20, 0))
+    planned = datetime(2026, 6, 1, 20, 0)
+    assert next_tip_at(sub, date(2026, 6, 1)) == datetime(2026, 6, 2, 20, 0)
+    assert next_tip_at(sub, date(2026, 6, 1), planned) == planned
+    paused = Subscriber(1, SubscriberState.PAUSED, 20 * 60, "UTC", None)
+    assert next_tip_at(paused, date(2026, 6, 1), planned) is None
+
+
 def test_paused_has_no_next_tip() -> None:
     sub = Subscriber(1, SubscriberState.PAUSED, 480, "UTC", None)
     assert next_tip_at(sub, None) is None

@@ -164,11 +164,16 @@ def parse_zone(text: str) -> ZoneMatch:
         raise SubscribeInputError.of(exc) from None
 
 
-def next_tip_at(sub: Subscriber, last_sent: date | None) -> datetime | None:
-    """The naive-UTC moment of the next tip, skipping a local day that already had its tip
-    (`last_sent`, i.e. `Subscriber.last_planned`)."""
+def next_tip_at(
+    sub: Subscriber, last_sent: date | None, planned: datetime | None = None
+) -> datetime | None:
+    """The naive-UTC moment of the next tip: one already `planned` and not yet sent (the
+    delivery loop plans a minute ahead), or else the schedule's next, skipping a local day that
+    already had its tip (`last_sent`, i.e. `Subscriber.last_planned`)."""
     if not sub.receiving or sub.next_due_at is None:
         return None
+    if planned is not None:
+        return planned
     zone = tz_from_key(sub.tz)
     due = sub.next_due_at
     day = local_date_of(due, zone)

@@ -40,6 +40,23 @@ async def test_subscribe_in_one_message(user: User, runner: Runner, clock: FakeC
     )
 
 
+async def test_status_names_todays_tip_once_it_is_planned_a_minute_ahead(
+    user: User, runner: Runner, clock: FakeClock
+) -> None:
+    """Planned at 07:29:20 Berlin time, today's tip is still to come though the schedule's next
+    due time has moved on to tomorrow: /status names today's."""
+    clock.now = datetime(2026, 6, 1, 5, 0)
+    await user.send("/subscribe 07:30 Europe/Berlin")
+    clock.now = datetime(2026, 6, 1, 5, 29, 20)
+    deliverer = runner.services.deliverer
+    assert deliverer is not None
+    await deliverer.sweep()  # plans the 07:30 tip; nothing is due yet
+    sub = await stored(runner, user.chat_id)
+    assert sub is not None and sub.next_due_at == datetime(2026, 6, 2, 5, 30)
+    [reply] = await user.send("/status")
+    assert "Mon, Jun 1, 7:30\u202fAM" in reply.plain, reply.plain
+
+
 async def test_subscribe_with_an_offset_and_no_zone(user: User, runner: Runner) -> None:
     [reply] = await user.send("/subscribe 8:00 UTC-3")
     assert "08:00 (UTC-03:00)" in reply.plain

@@ -5,6 +5,7 @@ spacing the budget guarantees by construction, measured on its own clock."""
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 import time
 
@@ -95,6 +96,34 @@ async def test_a_late_wake_grants_the_slots_it_missed_but_never_more_than_the_ca
     now[0] += 0.050  # a 50 ms stall: only the last CATCH_UP's ten slots (and the due one)
     await asyncio.sleep(0.05)
     assert len(granted) == 1 + 5 + 1 + round(CATCH_UP * 1000)
+    await budget.close()
+    await asyncio.gather(*waiters, return_exceptions=True)
+
+
+async def test_no_second_holds_more_than_the_rate_even_after_a_catch_up() -> None:
+    """Slots caught up after a stall are late ones: if the stall covered the start of a second
+    whose own slots then all go out on time, that second would hold ten more than the rate,
+    and Telegram counts by the second (the fake Bot API's sliding window answers 429)."""
+    now = [0.0]
+    budget = Budget(rate=1000, clock=lambda: now[0])
+    stamps: list[float] = []
+
+    async def one(chat_id: int) -> None:
+        await budget.acquire(chat_id, Priority.TIP)
+        stamps.append(now[0])
+
+    waiters = [asyncio.create_task(one(chat)) for chat in range(1, 1700)]
+    # On time to 0.49 s, a stall over the ten slots before 0.5 s, on time again to 1.6 s.
+    moments = [i * 0.001 for i in range(491)] + [0.5005 + i * 0.001 for i in range(1100)]
+    for moment in moments:
+        now[0] = moment
+        budget._wake.set()  # the dispatcher sleeps on the loop's clock: wake it at each step
+        for _ in range(4):
+            await asyncio.sleep(0)
+    stamps.sort()
+    busiest = max(bisect.bisect_left(stamps, t + 1.0) - i for i, t in enumerate(stamps))
+    assert busiest <= 1000
+    assert len(stamps) >= 1550  # and the rate is kept: about one grant per millisecond
     await budget.close()
     await asyncio.gather(*waiters, return_exceptions=True)
 

@@ -89,6 +89,9 @@ async def test_a_new_time_moves_a_tip_planned_ahead_and_a_day_still_gets_one(
             lambda sub, now, m=minute: rescheduled(sub, now, minute=m),
         )
         assert change.after is not None
+    # What /settings says now: today's tip at its new time, and at the old one.
+    assert await store.planned_tip(runner.engine, later, clock()) == EIGHT_UTC + timedelta(hours=1)
+    assert await store.planned_tip(runner.engine, earlier, clock()) == EIGHT_UTC
     sent_at: dict[int, list[datetime]] = {later: [], earlier: []}
     for moment in (
         EIGHT_UTC,

@@ -20,12 +20,12 @@ from tipbot import chat_rights, messages, subscriptions
 from tipbot.bot import doses, keyboards
 from tipbot.bot.language import translator_for
 from tipbot.bot.replies import answer, callback_part, command_args, is_cancel
-from tipbot.bot.services import services
+from tipbot.bot.services import Services, services
 from tipbot.content.render import esc
 from tipbot.delivery.schedule import as_aware, format_minute, parse_minute, tz_from_key
 from tipbot.delivery.zones import ZoneMatch
 from tipbot.i18n import Translator, language_for
-from tipbot.storage import languages
+from tipbot.storage import deliveries, languages
 from tipbot.storage import quiz as quiz_store
 from tipbot.storage import subscriptions as subs
 from tipbot.storage.tables import SubscriberState
@@ -63,9 +63,11 @@ def _topic(update: Update) -> int | None:
     return None
 
 
-def _next_text(sub: Subscriber, t: Translator) -> str:
-    """When the next tip comes, as the reader's language writes a date and a time (Babel)."""
-    moment = subscriptions.next_tip_at(sub, sub.last_planned)
+async def _next_text(svc: Services, sub: Subscriber, t: Translator) -> str:
+    """When the next tip comes, as the reader's language writes a date and a time (Babel): a
+    tip already planned for the coming minute, or the next one the schedule gives."""
+    planned = await deliveries.planned_tip(svc.engine, sub.chat_id, svc.clock())
+    moment = subscriptions.next_tip_at(sub, sub.last_planned, planned)
     if moment is None:
         return t.gettext(messages.SUB_NOT_SCHEDULED)
     return t.format_datetime(as_aware(moment), tz_from_key(sub.tz))
@@ -84,7 +86,7 @@ async def _finish(update: Update, context: Context, minute: int, zone: str, assu
         language = language_for(update.effective_user.language_code)
         await languages.remember(svc.engine, sub.chat_id, language, svc.clock())
     text = t.gettext(messages.SUB_DONE).format(
-        schedule=esc(subscriptions.describe_schedule(sub)), next=esc(_next_text(sub, t))
+        schedule=esc(subscriptions.describe_schedule(sub)), next=esc(await _next_text(svc, sub, t))
     )
     if assumed:
         text += t.gettext(messages.SUB_UTC_ASSUMED).format(time=format_minute(minute))
@@ -238,7 +240,7 @@ async def settings(update: Update, context: Context) -> None:
     if sub is None or sub.state is SubscriberState.UNSUBSCRIBED or sub.blocked:
         await _not_subscribed(update, t)
         return
-    text = t.gettext(messages.SETTINGS_TITLE) + _status_text(sub, t)
+    text = t.gettext(messages.SETTINGS_TITLE) + await _status_text(svc, sub, t)
     quiet = messages.SETTINGS_QUIET_ON if sub.quiet else messages.SETTINGS_QUIET_OFF
     text += t.gettext(quiet)
     weekly: bool | None = None
@@ -317,18 +319,18 @@ async def _change(
         return
     sub = done.after
     text = t.gettext(messages.SUB_CHANGED).format(
-        schedule=esc(subscriptions.describe_schedule(sub)), next=esc(_next_text(sub, t))
+        schedule=esc(subscriptions.describe_schedule(sub)), next=esc(await _next_text(svc, sub, t))
     )
     await answer(update, text, keyboards.plain(t))
 
 
-def _status_text(sub: Subscriber, t: Translator) -> str:
+async def _status_text(svc: Services, sub: Subscriber, t: Translator) -> str:
     schedule = esc(subscriptions.describe_schedule(sub))
     if sub.state is SubscriberState.PAUSED:
         return t.gettext(messages.SUB_STATUS_PAUSED).format(schedule=schedule)
     if sub.state is SubscriberState.ACTIVE:
         return t.gettext(messages.SUB_STATUS).format(
-            schedule=schedule, next=esc(_next_text(sub, t))
+            schedule=schedule, next=esc(await _next_text(svc, sub, t))
         )
     return t.gettext(messages.SUB_STATUS_STOPPED)
 
@@ -341,7 +343,7 @@ async def status(update: Update, context: Context) -> None:
     if sub is None:
         await _not_subscribed(update, t, streak)
         return
-    await answer(update, _status_text(sub, t) + streak, keyboards.plain(t))
+    await answer(update, await _status_text(svc, sub, t) + streak, keyboards.plain(t))
 
 
 async def _quiz_line(update: Update, context: Context) -> str:
@@ -379,7 +381,8 @@ async def resume(update: Update, context: Context) -> None:
     elif done.after is None:
         await answer(update, t.gettext(messages.SUB_NOT_PAUSED), keyboards.plain(t))
     else:
-        text = t.gettext(messages.SUB_RESUMED).format(next=esc(_next_text(done.after, t)))
+        next_text = await _next_text(svc, done.after, t)
+        text = t.gettext(messages.SUB_RESUMED).format(next=esc(next_text))
         await answer(update, text, keyboards.plain(t))
     await doses.resume_reminders(update, context)  # paused dose reminders come back too
 

@@ -23,6 +23,7 @@ import heapq
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -39,8 +40,9 @@ GROUP_BURST = 2.0
 #: How far behind its cadence the budget may catch up. A busy event loop wakes the dispatcher a
 #: few milliseconds late; at 30 a second that is less than a slot, but at a paid broadcast's
 #: 1,000 a second (a slot a millisecond) each late wake lost slots for good, and the rate stayed
-#: near 880 (bench/RESULTS.md). Catching up at most this much adds at most rate x CATCH_UP
-#: messages to any second (10 at 1,000/s, none at 30/s, where a slot is longer).
+#: near 880 (bench/RESULTS.md). Only the last CATCH_UP's slots are caught up, so a stall never
+#: ends in a burst of more than rate x CATCH_UP (10 at 1,000/s; at 30/s, where a slot is longer,
+#: just the due one), and no second ever holds more than the rate (`Budget._last_second`).
 CATCH_UP = 0.01
 
 
@@ -125,6 +127,9 @@ class Budget:
         self.interval = 1.0 / rate
         self.chats = ChatBuckets()
         self._next: float | None = None  # the next global slot; None: nothing sent yet
+        #: When the grants of the last second were made: the cadence alone lets a second hold a
+        #: few more than the rate (the slots caught up at its start), Telegram's window does not.
+        self._last_second: deque[float] = deque()
         self._ready: list[_Waiter] = []
         self._parked: list[tuple[float, _Waiter]] = []
         self._seq = itertools.count()
@@ -214,6 +219,11 @@ class Budget:
                 await self._sleep(self._parked[0][0] if self._parked else None)
                 continue
             slot = max(self.paused_until, now if self._next is None else self._next)
+            recent = self._last_second
+            while recent and recent[0] <= now - 1.0:
+                recent.popleft()
+            if len(recent) >= max(1, int(self.rate + 1e-9)):
+                slot = max(slot, recent[0] + 1.0)
             if slot > now:
                 await self._sleep(slot)
                 continue
@@ -229,6 +239,7 @@ class Budget:
             # burst ever follows a pause.
             planned = now if self._next is None else self._next
             self._next = max(planned, now - max(self.interval, CATCH_UP)) + self.interval
+            recent.append(now)
             waiter.future.set_result(None)
 
     async def _sleep(self, until: float | None) -> None:

@@ -754,6 +754,20 @@ async def next_due(
     return min(found) if found else None
 
 
+async def planned_tip(engine: AsyncEngine, chat_id: int, now: datetime) -> datetime | None:
+    """When the chat's daily tip planned ahead and not yet due will be sent, if one is."""
+    async with engine.connect() as conn:
+        value = await conn.scalar(
+            select(func.min(deliveries.c.due_at)).where(
+                deliveries.c.chat_id == chat_id,
+                deliveries.c.kind == DeliveryKind.TIP,
+                deliveries.c.status == DeliveryStatus.PENDING,
+                deliveries.c.due_at > now,
+            )
+        )
+    return value if isinstance(value, datetime) else None
+
+
 async def oldest_due(engine: AsyncEngine, now: datetime) -> datetime | None:
     """The due time of the longest-waiting tip or delivery (for the sweep-lag metric)."""
     async with engine.connect() as conn:
