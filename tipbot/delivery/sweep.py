@@ -1,8 +1,9 @@
 """The delivery loop: plan what is due -> claim with a lease -> send within the budget -> record.
 
 `Deliverer.run` is the process's delivery role. It runs four tasks under one supervisor (an
-asyncio TaskGroup): the planner (turns due subscribers into outbox rows every sweep interval,
-also while a long broadcast is being sent), the dispatcher (claims due rows, daily tips ahead of
+asyncio TaskGroup): the planner (turns subscribers due within `plan_ahead` into outbox rows,
+each due at its own moment, a little before it and at least every sweep interval, also while a
+long broadcast is being sent), the dispatcher (claims due rows, daily tips ahead of
 broadcasts, and sends them), the recorder (group commit of outcomes) and the heartbeat (keeps
 leases and this process's share of the rate). An unexpected failure in any of them is logged
 once, counted in /metrics, shown by /healthz, and the whole loop restarts after a short pause;
@@ -278,7 +279,8 @@ class Deliverer:
     # ------------------------------------------------------------------ the two entry points
 
     async def sweep(self) -> SweepReport | None:
-        """Deliver everything due now; None if a sweep or the loop is already running."""
+        """Deliver everything due now (and plan what falls due within `plan_ahead`); None if a
+        sweep or the loop is already running."""
         if self._lock.locked() or self._stopping.is_set():
             return None
         async with self._lock:
