@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -64,16 +64,25 @@ def tally(name: str, fake: FakeBotApi, chats: range, bound: int) -> DrillReport:
     return report
 
 
+def minute_of_day(due: datetime) -> int:
+    """The UTC send time whose moment `due` is. A drill's subscribers must have the send time of
+    their due moment: with any other (they had 00:00), their next tip falls due at that time, and
+    a drill running near it (around midnight UTC, a minute earlier now that tips are planned a
+    minute ahead) counted the next day's tips as duplicates."""
+    return due.hour * 60 + due.minute
+
+
 async def add_due_subscribers(engine: AsyncEngine, chats: range) -> None:
     """Subscribers whose tip was due a minute ago (real time: the bot runs on the real clock)."""
     now = db.utcnow()
+    due = now - timedelta(minutes=1)
     rows = [
         {
             "chat_id": chat,
             "state": SubscriberState.ACTIVE,
-            "send_minute": 0,
+            "send_minute": minute_of_day(due),
             "tz": "UTC",
-            "next_due_at": now - timedelta(minutes=1),
+            "next_due_at": due,
             "cycle": 0,
             "cycle_sent": "",
             "seed": chat % 4096,

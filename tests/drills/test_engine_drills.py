@@ -27,6 +27,7 @@ from tests.drills.harness import (
     NOTES,
     BotProcess,
     add_due_subscribers,
+    minute_of_day,
     percentile,
     tally,
 )
@@ -126,7 +127,7 @@ async def add_later_due_subscribers(engine: AsyncEngine, chats: range, due: date
         {
             "chat_id": chat,
             "state": SubscriberState.ACTIVE,
-            "send_minute": 0,
+            "send_minute": minute_of_day(due),
             "tz": "UTC",
             "next_due_at": due,
             "cycle": 0,
