@@ -1,8 +1,10 @@
 """SQLite takes its write lock only for writes: a read never holds a writer up, and a write
-transaction holds the lock from BEGIN, so its read-then-write cannot fail half-way."""
+transaction holds the lock from BEGIN, so its read-then-write cannot fail half-way. Within one
+process, writes queue for their turn before they ask SQLite."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import func, select
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tipbot.storage import db
@@ -72,3 +74,47 @@ async def test_a_write_transaction_holds_the_write_lock_from_its_first_read(
             write_from_elsewhere(writer, 2)
     with other_process(path) as writer:
         write_from_elsewhere(writer, 3)  # free again once the transaction ended
+
+
+async def test_writes_of_one_process_take_turns_before_asking_sqlite(
+    sqlite_file: tuple[AsyncEngine, Path],
+) -> None:
+    """A second write waits on the process's own queue, not in SQLite's busy handler, which
+    polls with sleeps of up to 100 ms and is not first come first served."""
+    engine, _ = sqlite_file
+    began: list[str] = []
+
+    def count_begin(conn: Connection, cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("BEGIN"):
+            began.append(statement)  # recorded before SQLite is asked
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count_begin)
+    order: list[str] = []
+
+    async def write(name: str) -> None:
+        async with engine.begin() as conn:
+            await conn.scalar(select(func.count()).select_from(subscribers))
+            order.append(name)
+
+    async with engine.begin() as conn:
+        await conn.scalar(select(func.count()).select_from(subscribers))
+        second = asyncio.create_task(write("second"))
+        await asyncio.sleep(0.01)
+        third = asyncio.create_task(write("third"))
+        await asyncio.sleep(0.2)  # ample time for both to reach SQLite, were they not queued
+        assert began == ["BEGIN IMMEDIATE"]
+        order.append("first")
+    await asyncio.gather(second, third)
+    assert order == ["first", "second", "third"]
+    assert began == ["BEGIN IMMEDIATE"] * 3
+
+
+async def test_a_write_that_never_gets_its_turn_fails_instead_of_hanging(
+    sqlite_file: tuple[AsyncEngine, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, _ = sqlite_file
+    monkeypatch.setattr(db, "SQLITE_WRITE_WAIT_S", 0.05)
+    async with engine.begin():
+        with pytest.raises(TimeoutError):
+            async with engine.begin():
+                pass  # pragma: no cover - never entered
