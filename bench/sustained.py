@@ -66,33 +66,10 @@ from bench.common import (
 )
 from bench.delivery_cost import BOT_CPU, SERVER_CPU
 from bench.delivery_cost import measure as measure_bare
-from bench.replies_during_broadcast import PROBE_CHAT, USER_BASE, Broadcast, user
+from bench.replies_during_broadcast import PROBE_CHAT, USER_BASE, Broadcast, user, watch
 
 TARGET_RATE = 1000.0
 TARGET_P99_S = 0.2
-
-
-async def watch(http: httpx.AsyncClient, broadcast: Broadcast, users: int, seconds: float) -> None:
-    """Follow the delivery by the chats that have a message: every subscriber gets one tip, and
-    the users' and the probe's chats are the only others. (Counting messages minus commands, as
-    `bench.replies_during_broadcast` does, never reaches the total while 20 users always have a
-    reply on its way.)"""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        stats = (await http.get("/stats")).json()["result"]
-        sent = max(0, stats["chats"] - 1 - users)
-        now = time.time()
-        broadcast.samples.append((now, sent))
-        if sent > 0 and broadcast.started_at is None:
-            broadcast.started_at = now
-            broadcast.messages_at_start = stats["messages"]
-        if sent >= broadcast.tips:
-            broadcast.finished_at = now
-            broadcast.messages_at_end = stats["messages"]
-            broadcast.done.set()
-            return
-        await asyncio.sleep(0.05)
-    raise TimeoutError(f"the delivery did not finish in {seconds:.0f} s")
 
 
 def per_second(samples: list[tuple[float, int]]) -> list[float]:
@@ -132,7 +109,6 @@ async def drive(
         )
         if not probe.json().get("ok") or bot.poll() is not None:
             raise RuntimeError(f"the bot did not answer within 60 s: {probe.text[:300]}")
-        broadcast.pushes = 1  # the probe's answer is not a tip
         cpu0, server_cpu0, wall0 = proc_cpu_seconds(bot.pid), fake.cpu_seconds(), time.time()
         waits0 = run_queue_seconds(bot.pid), run_queue_seconds(fake.pid)
         users = [
