@@ -117,9 +117,16 @@ class Broadcast:
         self.finished_at: float | None = None
         self.done = asyncio.Event()
         self.samples: list[tuple[float, int]] = []
-        #: The server's message count at the first and the last tip (bench.sustained).
+        #: Messages the server had accepted at the first and the last tip (bench.sustained).
         self.messages_at_start = 0
         self.messages_at_end = 0
+
+
+def messages_accepted(stats: dict[str, Any]) -> int:
+    """Messages the server accepted: texts (its `messages` counter) and photos (the /foods
+    chart), each of which Telegram counts against the bot's limits."""
+    photos = stats["method_statuses"].get("sendPhoto", {}).get("200", 0)
+    return int(stats["messages"]) + int(photos)
 
 
 async def watch(http: httpx.AsyncClient, broadcast: Broadcast, users: int, seconds: float) -> None:
@@ -135,10 +142,10 @@ async def watch(http: httpx.AsyncClient, broadcast: Broadcast, users: int, secon
         broadcast.samples.append((now, sent))
         if sent > 0 and broadcast.started_at is None:
             broadcast.started_at = now
-            broadcast.messages_at_start = stats["messages"]
+            broadcast.messages_at_start = messages_accepted(stats)
         if sent >= broadcast.tips:
             broadcast.finished_at = now
-            broadcast.messages_at_end = stats["messages"]
+            broadcast.messages_at_end = messages_accepted(stats)
             broadcast.done.set()
             return
         await asyncio.sleep(0.05)
