@@ -19,9 +19,9 @@ The tip rate is (tips - 1) / (last - first tip seen by the server's counters, po
 50 ms: the chats that have a message, less the users' and the probe's); the slowest second comes
 from the same samples. The message rate counts every message the server accepted over the same
 span, the answers too, their chart photos included (until 2026-12-01 it left the photos out,
-about 10 a second, and read 987-988). The target is judged on it: Telegram counts every message against a
-bot's limit, and TIPBOT_MAX_RATE budgets answers and tips together, so the tips alone cannot
-pass 1,000 less the answers' 20 a second.
+about 10 a second, and read 987-988). The target is judged on it: Telegram counts every
+message against a bot's limit, and TIPBOT_MAX_RATE budgets answers and tips together, so the
+tips alone cannot pass 1,000 less the answers' 20 a second.
 
 Each /foods answer is two messages (the chart and the list), and a chat may receive about one
 message a second (tipbot's budget keeps to that even when the fake server does not check it):
